@@ -1,0 +1,1 @@
+"""One module per `factorengine` subcommand: its parser and what it runs."""

@@ -1,0 +1,138 @@
+"""`factorengine eval`: score factor programs on train and valid (test on request)."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import shlex
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+from factorengine.data import DataError, make_dataset, open_panel
+from factorengine.evaluate import Evaluation, evaluate_program, resolve_params
+from factorengine.program import ProgramError, parse_program
+
+logger = logging.getLogger(__name__)
+
+_COLUMNS = ("fs", "ic", "icir", "rank_ic", "rank_icir", "turnover")
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    """Register the `eval` subcommand."""
+    parser = commands.add_parser("eval", help="score factor programs",
+                                 description="Score factor programs (files or directories of *.py).")
+    parser.add_argument("programs", nargs="+", type=Path, help="program files or directories")
+    parser.add_argument("--data", help="panel file (Parquet/CSV); default $FACTORENGINE_DATA, "
+                                       "else the built-in synthetic market")
+    parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                        help="override a parameter default (repeatable)")
+    parser.add_argument("--horizon", type=int, default=1, help="label horizon in days (default 1)")
+    parser.add_argument("--include-test", action="store_true", help="also score the test segment")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--markdown", type=Path, help="also write a Markdown report to this file")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Evaluate every program; return 1 if any could not be scored or the input is unusable."""
+    try:
+        files = _program_files(args.programs)
+        overrides = dict(_split_param(p) for p in args.param)
+        dataset = make_dataset(open_panel(args.data), args.horizon)
+    except (DataError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    results = [_evaluate_file(path, dataset, overrides, args.include_test) for path in files]
+    source = dataset.panel.source + (" [SYNTHETIC]" if dataset.panel.is_synthetic else "")
+    if args.json:
+        payload = [_as_json(r, source) for r in results]
+        print(json.dumps(payload[0] if len(payload) == 1 else payload, indent=2))
+    else:
+        print(f"data: {source}")
+        print(_table(results, args.include_test))
+    if args.markdown:
+        _write_markdown(args.markdown, results, source, args.include_test)
+    return 1 if any(r.error for r in results) else 0
+
+
+def _program_files(paths: list[Path]) -> list[Path]:
+    files = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(path.glob("*.py")))
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise ValueError(f"{path}: no such program file or directory")
+    return files
+
+
+def _split_param(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise ValueError(f"--param {text!r}: write NAME=VALUE, e.g. --param window=10")
+    return name.strip(), value.strip()
+
+
+def _evaluate_file(path: Path, dataset, overrides: dict[str, str], include_test: bool) -> Evaluation:
+    try:
+        program = parse_program(path.read_text(), str(path))
+        params = resolve_params(program, overrides)
+    except (ProgramError, OSError, UnicodeDecodeError) as exc:
+        return Evaluation(str(path), "", {}, None, str(exc), 0.0)
+    result = evaluate_program(program, dataset, params, name=str(path), include_test=include_test)
+    if result.error:
+        logger.error("%s: %s", path, result.error)
+    return result
+
+
+def _segments(include_test: bool) -> tuple[str, ...]:
+    return ("train", "valid", "test") if include_test else ("train", "valid")
+
+
+def _as_json(result: Evaluation, source: str) -> dict:
+    out = {"program": result.name, "program_id": result.program_id, "data": source,
+           "params": dict(result.params), "error": result.error, "seconds": round(result.seconds, 4)}
+    if result.fitness:
+        out["orientation"] = result.fitness.orientation
+        for segment in ("train", "valid", "test"):
+            metrics = getattr(result.fitness, segment)
+            if metrics is not None:
+                out[segment] = {k: (None if isinstance(v, float) and math.isnan(v) else v)
+                                for k, v in asdict(metrics).items()}
+    return out
+
+
+def _rows(results: list[Evaluation], include_test: bool) -> tuple[list[str], list[list[str]]]:
+    header = ["program", "sign"] + [f"{s}.{c}" for s in _segments(include_test) for c in _COLUMNS]
+    rows = []
+    for r in results:
+        name = Path(r.name).stem
+        if r.fitness is None:
+            rows.append([name, "", f"error: {r.error.splitlines()[0]}"])
+            continue
+        cells = [f"{getattr(getattr(r.fitness, s), c):.4f}" for s in _segments(include_test) for c in _COLUMNS]
+        rows.append([name, f"{r.fitness.orientation:+d}", *cells])
+    return header, rows
+
+
+def _table(results: list[Evaluation], include_test: bool) -> str:
+    header, rows = _rows(results, include_test)
+    widths = [max(len(h), *(len(row[i]) for row in rows if i < len(row))) for i, h in enumerate(header)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths))]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in rows]
+    return "\n".join(lines)
+
+
+def _write_markdown(path: Path, results: list[Evaluation], source: str, include_test: bool) -> None:
+    header, rows = _rows(results, include_test)
+    command = "factorengine " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    lines = [f"# Factor evaluation\n", f"Data: `{source}`  ", f"Command: `{command}`\n",
+             "Metrics are oriented by the sign of train RankIC (column `sign`). "
+             "FS = (10·IC + ICIR + 10·RankIC + RankICIR)/4, daily, not annualized.\n",
+             "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row + [""] * (len(header) - len(row))) + " |" for row in rows]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n")

@@ -1,0 +1,48 @@
+"""A panel with its label and segments: everything a factor is scored against."""
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from factorengine.data.load import load_panel
+from factorengine.data.panel import Panel
+from factorengine.data.split import Splits, split_days
+from factorengine.data.synthetic import synthetic_panel
+
+logger = logging.getLogger(__name__)
+
+DATA_ENV = "FACTORENGINE_DATA"
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A panel, its forward-return label [T, N] for `horizon`, and the train/valid/test splits."""
+
+    panel: Panel
+    label: np.ndarray
+    splits: Splits
+    horizon: int
+
+
+def make_dataset(panel: Panel, horizon: int = 1) -> Dataset:
+    """Attach the horizon-`horizon` label and the default 60/20/20 splits to `panel`."""
+    return Dataset(panel, forward_returns(panel.close, horizon), split_days(panel.dates, horizon), horizon)
+
+
+def forward_returns(close: np.ndarray, horizon: int = 1) -> np.ndarray:
+    """Label [T, N]: close[t+1+horizon] / close[t+1] - 1, NaN where it is not known in the data."""
+    label = np.full_like(close, np.nan)
+    label[: -1 - horizon] = close[1 + horizon:] / close[1:-horizon] - 1.0
+    return label
+
+
+def open_panel(path: str | None) -> Panel:
+    """Load `path`, else the file in $FACTORENGINE_DATA, else the built-in synthetic market (said loudly)."""
+    path = path or os.environ.get(DATA_ENV)
+    if path:
+        return load_panel(path)
+    logger.warning("no --data and no %s: using the built-in SYNTHETIC market (not real data)", DATA_ENV)
+    return synthetic_panel()

@@ -1,0 +1,116 @@
+"""Daily IC / RankIC of a factor against forward returns, and the fitness score per segment.
+
+FS = (10 * IC + ICIR + 10 * RankIC + RankICIR) / 4 on the factor oriented by the sign of its train RankIC;
+ICIR is the mean over the standard deviation (ddof=1) of the daily series, not annualized.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import bottleneck as bn
+import numpy as np
+
+from factorengine.data.split import SEGMENTS, Splits
+
+MIN_STOCKS = 30
+
+
+@dataclass(frozen=True)
+class SegmentMetrics:
+    """Oriented metrics of one segment; NaN when fewer than two days could be scored."""
+
+    ic: float
+    icir: float
+    rank_ic: float
+    rank_icir: float
+    fs: float
+    coverage: float
+    turnover: float
+    n_days: int
+
+
+@dataclass(frozen=True)
+class Fitness:
+    """Metrics per segment of a factor oriented by `orientation` (+1 or -1, the sign of train RankIC)."""
+
+    orientation: int
+    train: SegmentMetrics
+    valid: SegmentMetrics
+    test: SegmentMetrics | None = None
+
+
+@dataclass(frozen=True)
+class DailySeries:
+    """Per-day statistics [T] of an unoriented factor; NaN on days that were not scored."""
+
+    ic: np.ndarray
+    rank_ic: np.ndarray
+    rank_autocorr: np.ndarray
+    coverage: np.ndarray
+
+
+def daily_series(values: np.ndarray, label: np.ndarray, min_stocks: int = MIN_STOCKS) -> DailySeries:
+    """Daily Pearson IC, Spearman RankIC (average ranks), rank autocorrelation and coverage of `values`."""
+    values = np.where(np.isfinite(values), values, np.nan)
+    scored = ~np.isnan(values) & ~np.isnan(label)
+    ranks = bn.nanrankdata(np.where(scored, values, np.nan), axis=1)
+    label_ranks = bn.nanrankdata(np.where(scored, label, np.nan), axis=1)
+    listed = np.maximum((~np.isnan(label)).sum(axis=1), 1)
+    autocorr = np.full(len(values), np.nan)
+    autocorr[1:] = daily_correlation(ranks[1:], ranks[:-1], min_stocks)
+    return DailySeries(ic=daily_correlation(values, label, min_stocks),
+                       rank_ic=daily_correlation(ranks, label_ranks, min_stocks),
+                       rank_autocorr=autocorr, coverage=scored.sum(axis=1) / listed)
+
+
+def daily_correlation(x: np.ndarray, y: np.ndarray, min_stocks: int = MIN_STOCKS) -> np.ndarray:
+    """Per-row Pearson correlation [T] over cells finite in both; NaN for rows with < min_stocks such cells."""
+    both = ~np.isnan(x) & ~np.isnan(y)
+    count = both.sum(axis=1)
+    safe = np.maximum(count, 1)
+    xc = np.where(both, x - (np.where(both, x, 0).sum(axis=1) / safe)[:, None], 0.0)
+    yc = np.where(both, y - (np.where(both, y, 0).sum(axis=1) / safe)[:, None], 0.0)
+    denominator = np.sqrt((xc * xc).sum(axis=1) * (yc * yc).sum(axis=1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corr = (xc * yc).sum(axis=1) / denominator
+    corr[(count < min_stocks) | (denominator == 0)] = np.nan
+    return corr
+
+
+def score(values: np.ndarray, label: np.ndarray, splits: Splits, *, min_stocks: int = MIN_STOCKS,
+          include_test: bool = False) -> Fitness:
+    """Score a factor [T, N] against `label` [T, N] on each segment, oriented by its train RankIC."""
+    series = daily_series(values, label, min_stocks)
+    train_rank_ic = np.nanmean(series.rank_ic[splits.days("train")]) if _n(series, splits, "train") else 0.0
+    orientation = -1 if train_rank_ic < 0 else 1
+    metrics = {segment: segment_metrics(series, splits.days(segment), orientation)
+               for segment in SEGMENTS if segment != "test" or include_test}
+    return Fitness(orientation=orientation, **metrics)
+
+
+def _n(series: DailySeries, splits: Splits, segment: str) -> int:
+    return int(np.count_nonzero(~np.isnan(series.rank_ic[splits.days(segment)])))
+
+
+def segment_metrics(series: DailySeries, days: slice, orientation: int = 1) -> SegmentMetrics:
+    """Aggregate the daily series over `days` for a factor multiplied by `orientation`."""
+    ic, icir = _mean_ir(orientation * series.ic[days])
+    rank_ic, rank_icir = _mean_ir(orientation * series.rank_ic[days])
+    with np.errstate(invalid="ignore"):
+        turnover = 1.0 - np.nanmean(series.rank_autocorr[days]) if _any(series.rank_autocorr[days]) else np.nan
+    return SegmentMetrics(ic=ic, icir=icir, rank_ic=rank_ic, rank_icir=rank_icir,
+                          fs=(10 * ic + icir + 10 * rank_ic + rank_icir) / 4,
+                          coverage=float(np.mean(series.coverage[days])), turnover=float(turnover),
+                          n_days=int(np.count_nonzero(~np.isnan(series.rank_ic[days]))))
+
+
+def _any(x: np.ndarray) -> bool:
+    return bool(np.any(~np.isnan(x)))
+
+
+def _mean_ir(daily: np.ndarray) -> tuple[float, float]:
+    daily = daily[~np.isnan(daily)]
+    if len(daily) < 2:
+        return np.nan, np.nan
+    std = daily.std(ddof=1)
+    return float(daily.mean()), float(daily.mean() / std) if std > 0 else np.nan
