@@ -6,7 +6,7 @@ import logging
 import sys
 from typing import Sequence
 
-from factorengine.commands import eval_command
+from factorengine.commands import bench_command, eval_command
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -15,6 +15,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
     commands = parser.add_subparsers(dest="command", required=True)
     eval_command.add_parser(commands)
+    bench_command.add_parser(commands)
     return parser
 
 

@@ -1,32 +1,23 @@
 """Factor programs: parse, check, rewrite, identify and load `factor(d, **params)` modules.
 
-A factor program is one module with one top-level `def factor(d, **params)`. Its
-numeric keyword defaults are the parameters; an optional module-level literal
-`SEARCH_SPACE = {"name": (low, high), ...}` declares their ranges (inclusive).
+Numeric keyword defaults of the top-level `def factor(d, ...)` are the parameters; an
+optional literal `SEARCH_SPACE = {"name": (low, high)}` declares inclusive ranges (int
+bounds for ints; int bounds of a float parameter are taken as floats).
+Derived ranges for undeclared parameters (they always contain the default):
+  int n >= 1 -> (max(1, n // 4), max(4 * n, n + 2))   a window: a quarter to four times
+  int 0 -> (0, 4);  int n <= -1 -> the mirror of the rule for -n
+  float x > 0 -> (x / 4, 4 * x);  x < 0 -> (4 * x, x / 4);  0.0 -> (-1.0, 1.0)
 
-Derived ranges, for a parameter missing from SEARCH_SPACE (always contain the default):
-  int n >= 1    -> (max(1, n // 4), max(4 * n, n + 2))    windows: a quarter to four times
-  int n == 0    -> (0, 4)                                 lags and offsets
-  int n <= -1   -> the mirror of the rule for -n
-  float x > 0   -> (x / 4, 4 * x)
-  float x < 0   -> (4 * x, x / 4)
-  float x == 0  -> (-1.0, 1.0)
-A declared int range for a float parameter is taken as floats; a float bound on
-an int parameter is an error.
-
-Hidden knobs are numeric literals in factor's body (defaults excluded) that a
-tuner could move. Trivial constants are never knobs: 0, 1, -1, 0.5, -0.5, epsilons
-(|x| < 1e-6), and 2 as an exponent or divisor (`x ** 2`, `x / 2`, `np.power(x, 2)`).
+Hidden knobs are literals in factor's body (defaults excluded) a tuner could move:
   window     an int >= 2 passed to a call: `ts_mean(x, 20)`
-  threshold  any literal passed to clip/where/winsorize/maximum/minimum/quantile-like
-             calls, any literal in a comparison (`x > 0.02`, `v > 3`), and any other
-             float literal (`0.7 * a`); ints elsewhere (`x * 100`, `x[5:]`) are not knobs.
-`axis=` and `ddof=` keyword arguments are never knobs. `find_knob_sites` returns the
-literal nodes themselves, so a transformer can replace them by identity.
+  threshold  a literal passed to clip/where/winsorize/maximum/minimum/quantile-like calls,
+             a literal in a comparison (`x > 0.02`, `v > 3`), any other float (`0.7 * a`)
+Never knobs: 0, 1, -1, +-0.5, |x| < 1e-6 (epsilons), 2 as exponent or divisor (`x ** 2`,
+`x / 2`, `np.power(x, 2)`), `axis=`/`ddof=` arguments, other ints (`x * 100`, `x[5:]`).
+`find_knob_sites` returns the literal nodes, so a transformer can replace them by identity.
 
-program_id hashes `ast.unparse` of the module with docstrings removed: comments,
-formatting and docstrings drop out, code and defaults stay in. Ids are stable for a
-given Python minor version.
+program_id hashes `ast.unparse` of the module with docstrings removed: comments, layout
+and docstrings drop out; code and defaults stay in. Stable for a given Python minor version.
 """
 from __future__ import annotations
 
@@ -38,23 +29,23 @@ from dataclasses import dataclass
 from typing import Any, Callable, Literal, Mapping
 
 import libcst as cst
+import libcst.matchers as m
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
-__all__ = [
-    "HiddenKnob", "KnobSite", "Param", "Program", "ProgramError", "find_knob_sites",
-    "load_factor", "parse_program", "program_id", "set_defaults",
-]
+__all__ = ["HiddenKnob", "KnobSite", "Param", "Program", "ProgramError", "find_knob_sites",
+           "load_factor", "parse_program", "program_id", "set_defaults"]
 
 Number = int | float
 _TRIVIAL = (0, 1, -1, 0.5, -0.5)
-_THRESHOLD_CALLS = frozenset({
-    "clip", "where", "winsorize", "maximum", "minimum", "fmax", "fmin",
-    "quantile", "nanquantile", "percentile", "nanpercentile",
-})
+_THRESHOLD_CALLS = frozenset({"clip", "where", "winsorize", "maximum", "minimum", "fmax", "fmin",
+                              "quantile", "nanquantile", "percentile", "nanpercentile"})
 _EXPONENT_CALLS = frozenset({"pow", "power"})
 _STRUCTURAL_KEYWORDS = frozenset({"axis", "ddof"})
 _CONTEXT_NODES = (cst.Call, cst.Comparison, cst.BinaryOperation, cst.BooleanOperation)
 _EMPTY = cst.Module(body=[])
+_SEARCH_SPACE = (m.Assign(targets=[m.AssignTarget(target=m.Name("SEARCH_SPACE"))])
+                 | m.AnnAssign(target=m.Name("SEARCH_SPACE"),
+                               value=m.MatchIfTrue(lambda value: value is not None)))
 
 
 class ProgramError(ValueError):
@@ -135,7 +126,7 @@ def set_defaults(source: str, values: Mapping[str, Number], filename: str = "<pr
     unknown = sorted(set(values) - set(kinds))
     if unknown:
         raise _error(filename, None, f"cannot set {', '.join(map(repr, unknown))}: not parameters "
-                     f"of factor (parameters: {', '.join(kinds) or 'none'}); use one of those names")
+                     f"of factor (parameters: {', '.join(kinds) or 'none'}); use those names")
     module, positions = _parse(source, filename)
     fn = _find_factor(module, positions, filename)
 
@@ -211,7 +202,7 @@ class _KnobFinder(cst.CSTVisitor):
 
     def _classify(self, number: cst.Integer | cst.Float) -> None:
         literal: cst.BaseExpression = number
-        value = _number(number)
+        value: Number = number.evaluated_value
         depth = len(self.path) - 1
         parent = self.path[depth]
         if isinstance(parent, cst.UnaryOperation) and isinstance(parent.operator, cst.Minus):
@@ -322,7 +313,7 @@ def _search_space(module: cst.Module, positions: Mapping[cst.CSTNode, CodeRange]
                   filename: str) -> dict[str, tuple[Number, Number, int]]:
     """Return SEARCH_SPACE as name -> (low, high, line); {} when the module has none."""
     values = [small.value for stmt in module.body if isinstance(stmt, cst.SimpleStatementLine)
-              for small in stmt.body if _assigns_search_space(small)]
+              for small in stmt.body if m.matches(small, _SEARCH_SPACE)]
     if not values:
         return {}
     if len(values) > 1:
@@ -342,22 +333,11 @@ def _search_space(module: cst.Module, positions: Mapping[cst.CSTNode, CodeRange]
         bounds = _bounds(element.value)
         if bounds is None:
             raise _error(filename, line, f"SEARCH_SPACE[{name!r}] must be a (low, high) tuple of "
-                         f"numbers, got `{_EMPTY.code_for_node(element.value)}`; write e.g. (3, 40)")
+                         f"numbers, got `{_render(element.value)}`; write e.g. (3, 40)")
         if name in space:
             raise _error(filename, line, f"SEARCH_SPACE names {name!r} twice; keep one entry")
         space[name] = (*bounds, line)
     return space
-
-
-def _assigns_search_space(small: cst.BaseSmallStatement) -> bool:
-    """True for `SEARCH_SPACE = ...` or `SEARCH_SPACE: T = ...`."""
-    if isinstance(small, cst.Assign):
-        targets = [t.target for t in small.targets]
-    elif isinstance(small, cst.AnnAssign) and small.value is not None:
-        targets = [small.target]
-    else:
-        return False
-    return any(isinstance(t, cst.Name) and t.value == "SEARCH_SPACE" for t in targets)
 
 
 def _bounds(node: cst.BaseExpression) -> tuple[Number, Number] | None:

@@ -3,15 +3,13 @@
 Family: liquidity. Corwin-Schultz (2012) high-low spread estimator from two-day highs and lows, floored at 0 and
 averaged over the window.
 """
-import math
-
 from factorengine.ops import delay, log, maximum, minimum, sqrt, tanh, ts_mean
 
 SEARCH_SPACE = {"window": (5, 120)}
 
 
 def factor(d, window=20):
-    k = 3 - 2 * math.sqrt(2)
+    k = 3 - 2 * 2 ** 0.5
     hl_sq = log(d.high / d.low) ** 2
     beta = hl_sq + delay(hl_sq, 1)
     gamma = log(maximum(d.high, delay(d.high, 1)) / minimum(d.low, delay(d.low, 1))) ** 2

@@ -4,8 +4,8 @@ Family: momentum. Decay-linear momentum (WorldQuant-style decay_linear of daily 
 """
 from factorengine.ops import ts_decay_linear
 
-SEARCH_SPACE = {"window": (5, 120)}
+SEARCH_SPACE = {"window": (10, 250)}
 
 
-def factor(d, window=20):
+def factor(d, window=60):
     return ts_decay_linear(d.returns, window)

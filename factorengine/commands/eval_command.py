@@ -17,6 +17,7 @@ from factorengine.program import ProgramError, parse_program
 logger = logging.getLogger(__name__)
 
 _COLUMNS = ("fs", "ic", "icir", "rank_ic", "rank_icir", "turnover")
+_TABLE_COLUMNS = ("fs", "ic", "rank_ic")
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -105,21 +106,22 @@ def _as_json(result: Evaluation, source: str) -> dict:
     return out
 
 
-def _rows(results: list[Evaluation], include_test: bool) -> tuple[list[str], list[list[str]]]:
-    header = ["program", "sign"] + [f"{s}.{c}" for s in _segments(include_test) for c in _COLUMNS]
+def _rows(results: list[Evaluation], include_test: bool,
+          columns: tuple[str, ...] = _COLUMNS) -> tuple[list[str], list[list[str]]]:
+    header = ["program", "sign"] + [f"{s}.{c}" for s in _segments(include_test) for c in columns]
     rows = []
     for r in results:
         name = Path(r.name).stem
         if r.fitness is None:
             rows.append([name, "", f"error: {r.error.splitlines()[0]}"])
             continue
-        cells = [f"{getattr(getattr(r.fitness, s), c):.4f}" for s in _segments(include_test) for c in _COLUMNS]
+        cells = [f"{getattr(getattr(r.fitness, s), c):.4f}" for s in _segments(include_test) for c in columns]
         rows.append([name, f"{r.fitness.orientation:+d}", *cells])
     return header, rows
 
 
 def _table(results: list[Evaluation], include_test: bool) -> str:
-    header, rows = _rows(results, include_test)
+    header, rows = _rows(results, include_test, _TABLE_COLUMNS)
     widths = [max(len(h), *(len(row[i]) for row in rows if i < len(row))) for i, h in enumerate(header)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths))]
     lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in rows]

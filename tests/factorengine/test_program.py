@@ -94,7 +94,8 @@ def test_parse_program_takes_int_bounds_of_a_float_parameter_as_floats():
 ])
 def test_parse_program_derives_ranges_for_undeclared_params(default, low, high):
     (param,) = parse_program(f"def factor(d, p={default}):\n    return d.close\n").params
-    assert (param.low, param.high, param.declared) == (pytest.approx(low), pytest.approx(high), False)
+    assert (param.low, param.high) == (pytest.approx(low), pytest.approx(high))
+    assert not param.declared
     assert type(param.low) is type(param.default) and type(param.high) is type(param.default)
     assert param.low <= param.default <= param.high
 

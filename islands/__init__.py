@@ -1,0 +1,4 @@
+"""Supervise N island worker processes and move opaque payloads between them.
+
+Generic: this package never imports `factorengine`.
+"""
