@@ -2,3 +2,13 @@
 
 Generic: this package never imports `factorengine`.
 """
+from sandbox.connection import SandboxError
+from sandbox.fields import Fields
+from sandbox.outcomes import (BadOutput, CpuExceeded, Crashed, Exited, Failure, MemoryExceeded, Ok,
+                              Outcome, PolicyViolation, RaisedError, SyntaxFailure, Timeout, is_ok)
+from sandbox.policy import Limits, Policy
+from sandbox.runner import Sandbox
+
+__all__ = ["BadOutput", "CpuExceeded", "Crashed", "Exited", "Failure", "Fields", "Limits",
+           "MemoryExceeded", "Ok", "Outcome", "PolicyViolation", "RaisedError", "Sandbox",
+           "SandboxError", "SyntaxFailure", "Timeout", "is_ok"]
