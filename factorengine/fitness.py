@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import bottleneck as bn
 import numpy as np
 
 from factorengine.data.split import SEGMENTS, Splits
+from factorengine.ops import rank
 
 MIN_STOCKS = 30
 
@@ -39,6 +39,21 @@ class Fitness:
     test: SegmentMetrics | None = None
 
 
+@dataclass(frozen=True, eq=False)
+class Label:
+    """Forward returns [T, N] (NaN where unknown) with their daily percentile ranks, computed once."""
+
+    values: np.ndarray
+    ranks: np.ndarray
+    known: np.ndarray
+
+
+def make_label(values: np.ndarray) -> Label:
+    """Wrap forward returns [T, N] as a Label (inf counts as unknown)."""
+    values = np.where(np.isfinite(values), values, np.nan)
+    return Label(values, rank(values), ~np.isnan(values))
+
+
 @dataclass(frozen=True)
 class DailySeries:
     """Per-day statistics [T] of an unoriented factor; NaN on days that were not scored."""
@@ -49,16 +64,22 @@ class DailySeries:
     coverage: np.ndarray
 
 
-def daily_series(values: np.ndarray, label: np.ndarray, min_stocks: int = MIN_STOCKS) -> DailySeries:
-    """Daily Pearson IC, Spearman RankIC (average ranks), rank autocorrelation and coverage of `values`."""
+def daily_series(values: np.ndarray, label: Label, min_stocks: int = MIN_STOCKS) -> DailySeries:
+    """Daily Pearson IC, Spearman RankIC (average ranks), rank autocorrelation and coverage of `values`.
+
+    Both sides are ranked over the stocks scored that day (a value and a label); Pearson correlation of
+    percentile ranks equals Spearman correlation, since it ignores each day's scale.
+    """
     values = np.where(np.isfinite(values), values, np.nan)
-    scored = ~np.isnan(values) & ~np.isnan(label)
-    ranks = bn.nanrankdata(np.where(scored, values, np.nan), axis=1)
-    label_ranks = bn.nanrankdata(np.where(scored, label, np.nan), axis=1)
-    listed = np.maximum((~np.isnan(label)).sum(axis=1), 1)
+    scored = ~np.isnan(values) & label.known
+    ranks = rank(np.where(scored, values, np.nan))
+    label_ranks = label.ranks.copy()
+    narrower = ~(scored == label.known).all(axis=1)  # days where some labelled stock has no value
+    label_ranks[narrower] = rank(np.where(scored[narrower], label.values[narrower], np.nan))
     autocorr = np.full(len(values), np.nan)
     autocorr[1:] = daily_correlation(ranks[1:], ranks[:-1], min_stocks)
-    return DailySeries(ic=daily_correlation(values, label, min_stocks),
+    listed = np.maximum(label.known.sum(axis=1), 1)
+    return DailySeries(ic=daily_correlation(values, label.values, min_stocks),
                        rank_ic=daily_correlation(ranks, label_ranks, min_stocks),
                        rank_autocorr=autocorr, coverage=scored.sum(axis=1) / listed)
 
@@ -77,9 +98,9 @@ def daily_correlation(x: np.ndarray, y: np.ndarray, min_stocks: int = MIN_STOCKS
     return corr
 
 
-def score(values: np.ndarray, label: np.ndarray, splits: Splits, *, min_stocks: int = MIN_STOCKS,
+def score(values: np.ndarray, label: Label, splits: Splits, *, min_stocks: int = MIN_STOCKS,
           include_test: bool = False) -> Fitness:
-    """Score a factor [T, N] against `label` [T, N] on each segment, oriented by its train RankIC."""
+    """Score a factor [T, N] against `label` on each segment, oriented by its train RankIC."""
     series = daily_series(values, label, min_stocks)
     train_rank_ic = np.nanmean(series.rank_ic[splits.days("train")]) if _n(series, splits, "train") else 0.0
     orientation = -1 if train_rank_ic < 0 else 1

@@ -11,6 +11,7 @@ from factorengine.data.load import load_panel
 from factorengine.data.panel import Panel
 from factorengine.data.split import Splits, split_days
 from factorengine.data.synthetic import synthetic_panel
+from factorengine.fitness import Label, make_label
 
 logger = logging.getLogger(__name__)
 
@@ -19,17 +20,17 @@ DATA_ENV = "FACTORENGINE_DATA"
 
 @dataclass(frozen=True)
 class Dataset:
-    """A panel, its forward-return label [T, N] for `horizon`, and the train/valid/test splits."""
+    """A panel, its forward-return label for `horizon`, and the train/valid/test splits."""
 
     panel: Panel
-    label: np.ndarray
+    label: Label
     splits: Splits
     horizon: int
 
 
 def make_dataset(panel: Panel, horizon: int = 1) -> Dataset:
     """Attach the horizon-`horizon` label and the default 60/20/20 splits to `panel`."""
-    return Dataset(panel, forward_returns(panel.close, horizon), split_days(panel.dates, horizon), horizon)
+    return Dataset(panel, make_label(forward_returns(panel.close, horizon)), split_days(panel.dates, horizon), horizon)
 
 
 def forward_returns(close: np.ndarray, horizon: int = 1) -> np.ndarray:

@@ -4,7 +4,7 @@ import pytest
 from scipy import stats
 
 from factorengine.data import split_days
-from factorengine.fitness import daily_correlation, daily_series, score, segment_metrics
+from factorengine.fitness import daily_correlation, daily_series, make_label, score, segment_metrics
 
 
 def _panel(rng, n_days=120, n_stocks=40, nan_share=0.1):
@@ -28,14 +28,14 @@ def test_daily_rank_ic_matches_per_day_spearman_with_ties():
     rng = np.random.default_rng(1)
     x, y = _ties(rng, _panel(rng)), _panel(rng)
     expected = [stats.spearmanr(a[m], b[m])[0] for a, b in zip(x, y) for m in [~np.isnan(a) & ~np.isnan(b)]]
-    np.testing.assert_allclose(daily_series(x, y, min_stocks=10).rank_ic, expected, rtol=1e-10)
+    np.testing.assert_allclose(daily_series(x, make_label(y), min_stocks=10).rank_ic, expected, rtol=1e-10)
 
 
 def test_daily_series_skips_days_with_too_few_stocks():
     rng = np.random.default_rng(2)
     x, y = _panel(rng, nan_share=0.0), _panel(rng, nan_share=0.0)
     x[5, 3:] = np.nan
-    series = daily_series(x, y, min_stocks=10)
+    series = daily_series(x, make_label(y), min_stocks=10)
     assert np.isnan(series.ic[5]) and np.isnan(series.rank_ic[5])
     assert np.isfinite(np.delete(series.ic, 5)).all()
 
@@ -47,11 +47,12 @@ def test_daily_series_treats_inf_as_missing():
     with_inf[:, 0] = np.inf
     without = x.copy()
     without[:, 0] = np.nan
-    np.testing.assert_array_equal(daily_series(with_inf, y, 10).ic, daily_series(without, y, 10).ic)
+    np.testing.assert_array_equal(daily_series(with_inf, make_label(y), 10).ic, daily_series(without, make_label(y), 10).ic)
 
 
 def test_segment_metrics_compute_icir_and_fs_from_the_daily_series():
-    series = daily_series(*_signal_and_label(np.random.default_rng(4)), min_stocks=10)
+    signal, label = _signal_and_label(np.random.default_rng(4))
+    series = daily_series(signal, make_label(label), min_stocks=10)
     metrics = segment_metrics(series, slice(0, 120))
     daily = series.rank_ic[~np.isnan(series.rank_ic)]
     assert metrics.rank_ic == pytest.approx(daily.mean())
@@ -68,9 +69,10 @@ def _signal_and_label(rng, strength=0.3):
 def test_score_orients_a_factor_by_its_train_rank_ic():
     signal, label = _signal_and_label(np.random.default_rng(5))
     splits = split_days(np.arange(120).astype("datetime64[D]"))
-    plain, flipped = score(signal, label, splits, min_stocks=10), score(-signal, label, splits, min_stocks=10)
+    plain = score(signal, make_label(label), splits, min_stocks=10)
+    flipped = score(-signal, make_label(label), splits, min_stocks=10)
     assert (plain.orientation, flipped.orientation) == (1, -1)
-    assert flipped.valid == plain.valid
+    assert flipped.valid.fs == pytest.approx(plain.valid.fs, rel=1e-12)
     assert plain.valid.rank_ic > 0.2
     assert plain.test is None
 
@@ -78,13 +80,13 @@ def test_score_orients_a_factor_by_its_train_rank_ic():
 def test_score_includes_test_only_on_request():
     signal, label = _signal_and_label(np.random.default_rng(6))
     splits = split_days(np.arange(120).astype("datetime64[D]"))
-    fitness = score(signal, label, splits, min_stocks=10, include_test=True)
+    fitness = score(signal, make_label(label), splits, min_stocks=10, include_test=True)
     assert splits.test == (97, 120) and fitness.test.n_days == 23
 
 
 def test_turnover_is_zero_for_a_constant_ranking_and_near_one_for_noise():
     rng = np.random.default_rng(7)
-    label = rng.normal(size=(120, 40))
+    label = make_label(rng.normal(size=(120, 40)))
     steady = np.tile(np.arange(40.0), (120, 1))
     noise = rng.normal(size=(120, 40))
     assert segment_metrics(daily_series(steady, label, 10), slice(0, 120)).turnover == pytest.approx(0.0)
@@ -93,13 +95,21 @@ def test_turnover_is_zero_for_a_constant_ranking_and_near_one_for_noise():
 
 def test_coverage_is_the_share_of_listed_stocks_with_a_value():
     rng = np.random.default_rng(8)
-    label = rng.normal(size=(120, 40))
+    label = make_label(rng.normal(size=(120, 40)))
     values = rng.normal(size=(120, 40))
     values[:, :10] = np.nan
     assert segment_metrics(daily_series(values, label, 10), slice(0, 120)).coverage == pytest.approx(0.75)
 
 
 def test_a_factor_with_no_scored_days_gets_nan_metrics():
-    label = np.random.default_rng(9).normal(size=(120, 40))
+    label = make_label(np.random.default_rng(9).normal(size=(120, 40)))
     metrics = segment_metrics(daily_series(np.full((120, 40), np.nan), label, 10), slice(0, 120))
     assert np.isnan(metrics.fs) and metrics.n_days == 0
+
+
+def test_rank_ic_ranks_the_label_over_the_stocks_the_factor_scores():
+    rng = np.random.default_rng(10)
+    x, y = _panel(rng, nan_share=0.0), _panel(rng, nan_share=0.0)
+    x[:, :7] = np.nan  # the label is known for stocks the factor does not score
+    expected = [stats.spearmanr(a[7:], b[7:])[0] for a, b in zip(x, y)]
+    np.testing.assert_allclose(daily_series(x, make_label(y), min_stocks=10).rank_ic, expected, rtol=1e-10)
