@@ -24,6 +24,11 @@ FORBIDDEN_ATTRIBUTES = frozenset({
     "memmap", "fromregex", "DataSource", "ctypeslib", "ctypes", "f2py", "distutils", "testing", "lib",
     "setflags", "flags", "base", "frombuffer", "system", "popen",
 })
+# frames, code objects and tracebacks lead back to the interpreter's globals and builtins.
+INTROSPECTION_ATTRIBUTES = frozenset({
+    "gi_frame", "gi_code", "cr_frame", "cr_code", "ag_frame", "ag_code", "f_back", "f_globals", "f_locals",
+    "f_builtins", "f_code", "tb_frame", "tb_next", "co_code", "co_consts",
+})
 FUTURE_ATTRIBUTES = frozenset({"roll", "flip", "flipud", "rot90"})
 TIME_AXIS_REDUCTIONS = frozenset({
     "mean", "nanmean", "sum", "nansum", "std", "nanstd", "var", "nanvar", "max", "nanmax", "min", "nanmin",
@@ -118,11 +123,27 @@ class _Checker(cst.CSTVisitor):
         attr = node.attr.value
         if attr.startswith("_"):
             self._refuse(node, "dunder", f"private or dunder attributes like {attr!r} are not allowed")
+        elif attr in INTROSPECTION_ATTRIBUTES:
+            self._refuse(node, "attribute", f"the attribute {attr!r} (frames, code, tracebacks) is not allowed")
         elif attr in FORBIDDEN_ATTRIBUTES:
             self._refuse(node, "attribute", f"the attribute {attr!r} (files, C code or memory) is not allowed")
         elif attr in FUTURE_ATTRIBUTES:
             self._refuse(node, "lookahead", f"{attr!r} moves later rows onto earlier ones (reads the "
                                             "future); use delay(x, n) with n >= 1")
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        self._check_target(node.target)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._check_target(node.target)
+
+    def visit_Del(self, node: cst.Del) -> None:
+        self._check_target(node.target)
+
+    def _check_target(self, target: cst.BaseExpression) -> None:
+        if isinstance(target, cst.Attribute):
+            self._refuse(target, "assignment", "assigning to attributes (e.g. of numpy or ops) is not allowed; "
+                                               "use local variables")
 
     def visit_Call(self, node: cst.Call) -> None:
         name = get_full_name_for_node(node.func) or ""

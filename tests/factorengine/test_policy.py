@@ -41,7 +41,7 @@ def test_check_policy_refuses_imports_outside_the_allow_list(line, rule, fragmen
     ("vars(d)", "name"), ("compile('1', 'f', 'eval')", "name"), ("type(d)", "name"),
     ("d.__class__", "dunder"), ("().__class__.__bases__[0].__subclasses__()", "dunder"),
     ("np.load('x.npy')", "attribute"), ("np.ctypeslib", "attribute"), ("d.close.flags", "attribute"),
-    ("__builtins__", "name"),
+    ("__builtins__", "name"), ("(v for v in [1]).gi_frame.f_back", "attribute"),
 ])
 def test_check_policy_refuses_dangerous_names_and_attributes(expression, rule):
     violations = check_policy(_factor(f"x = {expression}\nreturn d.close"))
@@ -75,3 +75,9 @@ def test_violation_reads_as_a_line_and_a_message():
 def test_every_seed_passes_the_policy():
     refused = {p.name: check_policy(p.read_text()) for p in sorted((ROOT / "seeds").glob("*.py"))}
     assert {name: v for name, v in refused.items() if v} == {}
+
+
+@pytest.mark.parametrize("statement", ["np.mean = None", "np.nanmean += 1", "del np.mean"])
+def test_check_policy_refuses_assigning_module_attributes(statement):
+    violations = check_policy(_factor(f"{statement}\nreturn d.close"))
+    assert [v.rule for v in violations] == ["assignment"]
