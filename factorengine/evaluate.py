@@ -1,48 +1,121 @@
-"""Run a factor program on a dataset and score it (in-process: for programs the user trusts)."""
+"""Evaluate factor programs safely: static policy, sandboxed runs, the lookahead probe, then fitness."""
 from __future__ import annotations
 
 import time
-import traceback
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import numpy as np
 
 from factorengine.data.dataset import Dataset
 from factorengine.fitness import Fitness, score
-from factorengine.program import Program, ProgramError, load_factor
+from factorengine.policy import ALLOWED_IMPORTS, check_policy
+from factorengine.probe import Lookahead, probe_lookahead
+from factorengine.program import Program, ProgramError
+from sandbox import Limits, Ok, Outcome, Policy, Sandbox
 
 Params = Mapping[str, "int | float"]
+_ENTRY = "factor"
 
 
 @dataclass(frozen=True)
 class Evaluation:
-    """The outcome of one program run: its fitness, or the reason it has none."""
+    """The outcome of one program run: its fitness, or the kind of failure and a reason fit for a prompt."""
 
     name: str
     program_id: str
     params: Params
     fitness: Fitness | None
+    failure: str | None  # "policy", "lookahead", or a sandbox failure kind ("timeout", "raised", ...)
     error: str | None
     seconds: float
 
 
-def check_output(values: object, shape: tuple[int, int]) -> str | None:
-    """Return why `values` is not a usable factor output of `shape`, or None when it is."""
-    if not isinstance(values, np.ndarray):
-        return f"factor returned {type(values).__name__}, expected a numpy array"
-    if values.shape != shape:
-        return f"factor returned shape {values.shape}, expected {shape} (days, stocks)"
-    if not np.issubdtype(values.dtype, np.floating):
-        return f"factor returned dtype {values.dtype}, expected float"
-    if np.isinf(values).any():
-        return "factor returned inf values; guard divisions with safe_div"
-    finite = values[~np.isnan(values)]
-    if finite.size == 0:
-        return "factor returned only NaN"
-    if np.all(finite == finite[0]):
-        return "factor returned a constant"
-    return None
+@dataclass(frozen=True, kw_only=True)
+class EvalSettings:
+    """How programs run: wall-clock and CPU limits per run, memory, parallel children, the probe."""
+
+    timeout_s: float = 120.0
+    memory_mb: int = 4096
+    n_workers: int = 1
+    probe: bool = True
+
+
+class Evaluator:
+    """Scores factor programs on one dataset; a program's code runs only inside the evaluator's sandbox.
+
+    The sandbox holds the panel's fields, never the label: programs return values, the parent scores them.
+    """
+
+    def __init__(self, dataset: Dataset, settings: EvalSettings = EvalSettings()) -> None:
+        self.dataset = dataset
+        self.settings = settings
+        policy = Policy(preload=("numpy", "math", "factorengine.ops"), allowed_imports=ALLOWED_IMPORTS,
+                        output_shape=dataset.panel.shape)
+        limits = Limits(memory_mb=settings.memory_mb, cpu_s=max(1, int(settings.timeout_s * 2)))
+        self._sandbox = Sandbox(dict(dataset.panel.fields), policy=policy, n_workers=settings.n_workers,
+                                limits=limits)
+
+    def evaluate(self, program: Program, params_list: Sequence[Params], *, name: str = "<program>",
+                 include_test: bool = False) -> list[Evaluation]:
+        """Run `program` once per parameter set and score each run that passes every check."""
+        start = time.perf_counter()
+        violations = check_policy(program.source)
+        if violations:
+            reason = "refused by the static policy: " + "; ".join(map(str, violations))
+            return [self._failed(program, name, p, "policy", reason, start) for p in params_list]
+        outcomes = self._sandbox.run(program.source, _ENTRY, params_list, self.settings.timeout_s)
+        first = next(((p, o) for p, o in zip(params_list, outcomes) if isinstance(o, Ok)), None)
+        refusal = self._probe(program, *first) if self.settings.probe and first else None
+        results = []
+        for params, outcome in zip(params_list, outcomes):
+            if not isinstance(outcome, Ok):
+                results.append(self._failed(program, name, params, outcome.kind, outcome.reason, start))
+            elif refusal is not None:
+                results.append(self._failed(program, name, params, *refusal, start))
+            else:
+                fitness = score(outcome.values, self.dataset.label, self.dataset.splits, include_test=include_test)
+                results.append(Evaluation(name, program.program_id, dict(params), fitness, None, None,
+                                          time.perf_counter() - start))
+        return results
+
+    def check_lookahead(self, program: Program, params: Params) -> tuple[str, str] | None:
+        """Run `program` on the full and on cut panels, skipping the static policy (a probe on its own).
+
+        Returns (failure kind, reason) when it reads the future or fails on a shorter history, else None.
+        """
+        [outcome] = self._sandbox.run(program.source, _ENTRY, [params], self.settings.timeout_s)
+        return self._probe(program, params, outcome) if isinstance(outcome, Ok) else (outcome.kind, outcome.reason)
+
+    def _probe(self, program: Program, params: Params, outcome: Ok) -> tuple[str, str] | None:
+        """Compare a successful full run with runs on cut panels; one probe per program suffices,
+        since code that leaks does so for every parameter set."""
+
+        def run_cut(rows: int) -> np.ndarray | Outcome:
+            (cut,) = self._sandbox.run(program.source, _ENTRY, [params], self.settings.timeout_s, rows=rows)
+            return cut.values if isinstance(cut, Ok) else cut
+
+        panel = self.dataset.panel
+        verdict = probe_lookahead(outcome.values, run_cut, panel.dates, panel.symbols)
+        if verdict is None:
+            return None
+        if isinstance(verdict, Lookahead):
+            return "lookahead", verdict.reason
+        return verdict.kind, f"on a shorter history (lookahead probe): {verdict.reason}"
+
+    @staticmethod
+    def _failed(program: Program, name: str, params: Params, kind: str, reason: str, start: float) -> Evaluation:
+        return Evaluation(name, program.program_id, dict(params), None, kind, reason, time.perf_counter() - start)
+
+    def close(self) -> None:
+        """Stop the sandbox."""
+        self._sandbox.close()
+
+    def __enter__(self) -> Evaluator:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
 
 def resolve_params(program: Program, overrides: Mapping[str, str]) -> dict[str, int | float]:
@@ -58,18 +131,3 @@ def resolve_params(program: Program, overrides: Mapping[str, str]) -> dict[str, 
         except ValueError:
             raise ProgramError(f"--param {name}={text}: {name} takes an {kinds[name]}") from None
     return params
-
-
-def evaluate_program(program: Program, dataset: Dataset, params: Params, *, name: str = "<program>",
-                     include_test: bool = False) -> Evaluation:
-    """Compute the factor of `program` with `params` on `dataset` and score it."""
-    start = time.perf_counter()
-    try:
-        values = load_factor(program.source, name)(dataset.panel, **params)
-    except Exception as exc:  # noqa: BLE001 - a user's program may raise anything; report it, go on
-        frames = traceback.format_exception(exc)
-        error = f"{type(exc).__name__}: {exc}\n" + "".join(frames[-3:]).rstrip()
-        return Evaluation(name, program.program_id, dict(params), None, error, time.perf_counter() - start)
-    error = check_output(values, dataset.panel.shape)
-    fitness = None if error else score(values, dataset.label, dataset.splits, include_test=include_test)
-    return Evaluation(name, program.program_id, dict(params), fitness, error, time.perf_counter() - start)

@@ -10,5 +10,5 @@ from sandbox.policy import Limits, Policy
 from sandbox.runner import Sandbox
 
 __all__ = ["BadOutput", "CpuExceeded", "Crashed", "Exited", "Failure", "Fields", "Limits",
-           "MemoryExceeded", "Ok", "Outcome", "PolicyViolation", "RaisedError", "Sandbox",
+           "MemoryExceeded", "Ok", "Outcome", "Policy", "PolicyViolation", "RaisedError", "Sandbox",
            "SandboxError", "SyntaxFailure", "Timeout", "is_ok"]

@@ -28,7 +28,6 @@ from sandbox.protocol import (ChildReport, Finished, KillRequest, Ready, RunRequ
 from sandbox.shm import Slot, map_inputs
 
 _PR_SET_PDEATHSIG = 1
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
 _MAX_REPORT_BYTES = 1 << 18
 
 
@@ -49,20 +48,6 @@ def _die_with_parent(libc: ctypes.CDLL, parent_pid: int) -> None:
     libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if os.getppid() != parent_pid:  # the parent died before prctl took effect
         os._exit(0)
-
-
-def _keep_freed_memory(libc: ctypes.CDLL) -> None:
-    """Make glibc serve arrays up to 32 MB from the heap and keep freed heap (children inherit it).
-
-    Each run is a fresh process: with glibc's defaults every freed temporary above the
-    dynamic mmap threshold goes back to the kernel and the next one is faulted in and
-    zeroed again (measured: 10 rounds of three 14 MB temporaries 119 ms -> 95 ms, 88 ms
-    in a warm process). No-op without glibc's mallopt.
-    """
-    mallopt = getattr(libc, "mallopt", None)
-    if mallopt is not None:
-        mallopt(_M_MMAP_THRESHOLD, 32 * 2**20)  # glibc's maximum on 64-bit
-        mallopt(_M_TRIM_THRESHOLD, 2**31 - 1)
 
 
 def _prepare(config: ServerConfig, libc: ctypes.CDLL) -> ChildContext:
@@ -231,7 +216,6 @@ def main(argv: list[str]) -> None:
         raise SystemExit("sandbox server: expected a ServerConfig first")
     libc = ctypes.CDLL(None, use_errno=True)
     _die_with_parent(libc, config.parent_pid)
-    _keep_freed_memory(libc)
     try:
         context = _prepare(config, libc)
     except ImportError as exc:

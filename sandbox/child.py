@@ -2,13 +2,15 @@
 
 The report goes to the server on the child's own status pipe: one byte b"R" written by
 trusted code right before the program starts (so a failure before it is the sandbox's
-own, never the program's), then a JSON record. The server parses it with `parse_report`;
-the output array itself goes into the worker's result slot.
+own, never the program's), then a record as a Python literal of str, int and list, made
+with dict.__repr__ (C code the program cannot rebind, unlike json's Python code) and read
+by the server with ast.literal_eval in `parse_report`. The output array itself goes into
+the worker's result slot.
 """
 from __future__ import annotations
 
+import ast
 import ctypes
-import json
 import linecache
 import mmap
 import os
@@ -24,17 +26,18 @@ from typing import Any, NoReturn
 import numpy as np
 
 from sandbox.fields import Fields
-from sandbox.guard import Guard
+from sandbox.guard import Guard, arm
 from sandbox.policy import Limits, Policy
 from sandbox.protocol import ChildReport, RunRequest
 from sandbox.shm import Slot
 
-__all__ = ["ChildContext", "PROGRAM_FILENAME", "parse_report", "run_child"]
+__all__ = ["ChildContext", "PROGRAM_FILENAME", "REPORT_FAILED", "parse_report", "run_child"]
 
 PROGRAM_FILENAME = "<program>"
 _STARTED = b"R"
 _SETUP_FAILED = b"E"
 _PR_SET_PDEATHSIG, _PR_SET_DUMPABLE, _PR_SET_NO_NEW_PRIVS = 1, 4, 38
+REPORT_FAILED = 70  # exit code when the sandbox's own code in the child raised
 _MAX_TEXT = 4000
 _KINDS = frozenset({"ok", "raised", "memory", "violation", "exited", "bad_output"})
 
@@ -55,25 +58,22 @@ class ChildContext:
 def run_child(context: ChildContext, request: RunRequest, code: CodeType, slot: Slot,
               status_fd: int) -> NoReturn:
     """Confine this just-forked process, run the program and report; always ends in os._exit."""
-    exit_code = 70
+    # bound before the program runs: it can rebind module globals and builtins, not these locals
+    exit_now, write, encode = os._exit, os.write, dict.__repr__
+    exit_code = REPORT_FAILED
     try:
         try:
             output = _confine(context, slot, status_fd)
         except BaseException as exc:  # a sandbox bug, not the program's: tell the server
-            _write(status_fd, _SETUP_FAILED + f"{type(exc).__name__}: {exc}".encode()[:_MAX_TEXT])
+            write(status_fd, _SETUP_FAILED + f"{type(exc).__name__}: {exc}".encode()[:_MAX_TEXT])
             raise
-        _write(status_fd, _STARTED)
-        report = _execute(context, request, code, output)
-        _write(status_fd, json.dumps(report).encode())
+        write(status_fd, _STARTED)
+        record = encode(_execute(context, request, code, output)).encode()
+        while record:
+            record = record[write(status_fd, record):]
         exit_code = 0
     finally:
-        os._exit(exit_code)  # never fall back into the server's loop
-
-
-def _write(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
+        exit_now(exit_code)  # never fall back into the server's loop
 
 
 def _confine(context: ChildContext, slot: Slot, status_fd: int) -> mmap.mmap:
@@ -90,7 +90,7 @@ def _confine(context: ChildContext, slot: Slot, status_fd: int) -> mmap.mmap:
     shape = context.policy.output_shape
     output = slot.map_for_writing(None if shape is None else slot.size)
     os.closerange(3, status_fd)
-    os.closerange(status_fd + 1, resource.getrlimit(resource.RLIMIT_NOFILE)[1])
+    os.closerange(status_fd + 1, os.sysconf("SC_OPEN_MAX"))  # no fd is above the soft limit
     _set_limits(context.limits)
     _disarm_fork_exec()
     warnings.simplefilter("ignore")  # warning display would read source files
@@ -122,21 +122,24 @@ def _disarm_fork_exec() -> None:
 
 def _execute(context: ChildContext, request: RunRequest, code: CodeType,
              output: mmap.mmap) -> dict[str, Any]:
-    guard = Guard(context.policy, context.read_roots)
-    namespace = {"__name__": "__program__", "__builtins__": guard.builtins()}
     source = request.source
     linecache.cache[PROGRAM_FILENAME] = (len(source), None, source.splitlines(True), PROGRAM_FILENAME)
-    sys.addaudithook(guard.audit)
+    guard = arm(context.policy, context.read_roots)
+    namespace = {"__name__": "__program__", "__builtins__": guard.builtins}
     try:
         exec(code, namespace)
         function = namespace.get(request.entry)
         if not callable(function):
             raise NameError(f"the program defines no function {request.entry!r}")
-        report = _store_output(function(context.fields, **request.kwargs), output, context)
+        fields = context.fields if request.rows is None else context.fields.head(request.rows)
+        expected = context.policy.shape_for(request.rows)
+        report = _store_output(function(fields, **request.kwargs), output, expected)
     except BaseException as exc:  # the one boundary: a program's exception becomes a report
-        report = _describe_exception(exc)
-    if guard.violations:
-        report = {"kind": "violation", "message": guard.violations[0]}
+        # a refusal is reported before anything that could use what the program rebound
+        report = {} if guard.first_violation() is not None else _describe_exception(exc, guard)
+    violation = guard.first_violation()
+    if violation is not None:
+        report = {"kind": "violation", "message": violation}
     return report
 
 
@@ -144,14 +147,13 @@ def _bad_output(message: str) -> dict[str, Any]:
     return {"kind": "bad_output", "message": message}
 
 
-def _store_output(result: object, output: mmap.mmap, context: ChildContext) -> dict[str, Any]:
+def _store_output(result: object, output: mmap.mmap, expected: tuple[int, ...] | None) -> dict[str, Any]:
     """Check the result's type, dtype and shape, then write it as float64 into the slot."""
     if not isinstance(result, np.ndarray):
         return _bad_output(f"the program returned {type(result).__name__}, not a numpy array")
     array = np.ndarray.view(result, np.ndarray)  # the base class: no overridden methods
     if array.dtype.kind != "f":
         return _bad_output(f"the output has dtype {array.dtype}; return a float array")
-    expected = context.policy.output_shape
     if expected is not None and array.shape != expected:
         return _bad_output(f"the output has shape {array.shape}; expected {expected}")
     if array.size == 0:
@@ -164,16 +166,19 @@ def _store_output(result: object, output: mmap.mmap, context: ChildContext) -> d
     return {"kind": "ok", "shape": list(array.shape)}
 
 
-def _describe_exception(exc: BaseException) -> dict[str, Any]:
+def _describe_exception(exc: BaseException, guard: Guard) -> dict[str, Any]:
     if isinstance(exc, SystemExit):
         code = exc.code if isinstance(exc.code, (int, str)) or exc.code is None else repr(exc.code)
         return {"kind": "exited", "code": code}
+    if isinstance(exc, KeyboardInterrupt):  # what ends a Python process, like SystemExit
+        return {"kind": "exited", "code": "KeyboardInterrupt"}
     if isinstance(exc, MemoryError):
         return {"kind": "memory"}
     try:
         message = str(exc)
     except BaseException:  # a program-defined __str__ may raise anything
         message = "<unprintable message>"
+    guard.allow_frames()  # last: no program code runs after this (its __str__ already did)
     return {"kind": "raised", "error_type": type(exc).__name__, "message": message[:_MAX_TEXT],
             "traceback": _program_traceback(exc.__traceback__)}
 
@@ -200,14 +205,14 @@ def parse_report(data: bytes) -> ChildReport | None:
     if not body:
         return None
     try:
-        record = json.loads(body)
-    except (ValueError, RecursionError):
+        record = ast.literal_eval(body.decode())
+    except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
         return ChildReport("garbled")
     return _validated(record)
 
 
 def _validated(record: object) -> ChildReport:
-    """A ChildReport from an untrusted JSON value, or kind "garbled" if it is not one."""
+    """A ChildReport from an untrusted literal, or kind "garbled" if it is not one."""
     if not isinstance(record, dict) or record.get("kind") not in _KINDS:
         return ChildReport("garbled")
     text = {key: record.get(key, "") for key in ("message", "error_type", "traceback")}

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import select
 import sys
+import time
 from typing import TYPE_CHECKING
 
 from sandbox import protocol
@@ -30,17 +31,14 @@ def _server_environment() -> dict[str, str]:
                    "PYTHONPATH": os.pathsep.join(paths)}
     # runs are the unit of parallelism (n_workers); BLAS threads would also trip RLIMIT_NPROC
     environment.update(dict.fromkeys(_THREAD_VARIABLES, "1"))
-    # Every run is a fresh process whose memory is faulted in anew; measured on a 3523 x 500
-    # panel, numpy's huge-page madvise makes those faults ~4x slower where THP defrag is
-    # "madvise" (synchronous compaction). See also _server._keep_freed_memory.
-    environment["NUMPY_MADVISE_HUGEPAGE"] = "0"
     return environment
 
 
 class ServerConnection:
     """One running server process and the two pipes to it."""
 
-    def __init__(self, process: subprocess.Popen[bytes], request_fd: int, response_fd: int, pid: int) -> None:
+    def __init__(self, process: subprocess.Popen[bytes], request_fd: int, response_fd: int,
+                 pid: int) -> None:
         self._process = process
         self._request_fd = request_fd
         self._response_fd = response_fd
@@ -100,11 +98,10 @@ class ServerConnection:
         if self._request_fd >= 0:
             os.close(self._request_fd)
             self._request_fd = -1
-        import subprocess
-
-        try:
-            self._process.wait(timeout=grace_s)
-        except subprocess.TimeoutExpired:
+        deadline = time.monotonic() + grace_s
+        while self._process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.002)
+        if self._process.poll() is None:
             self._process.kill()  # its children follow through PR_SET_PDEATHSIG
             self._process.wait()
         if self._response_fd >= 0:

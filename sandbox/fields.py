@@ -33,6 +33,11 @@ class Fields:
     def __dir__(self) -> list[str]:
         return list(object.__getattribute__(self, "_arrays"))
 
+    def head(self, rows: int) -> Fields:
+        """The first `rows` rows of every input (read-only views, nothing copied)."""
+        arrays = object.__getattribute__(self, "_arrays")
+        return Fields({name: array[:rows] for name, array in arrays.items()})
+
     def __repr__(self) -> str:
         arrays = object.__getattribute__(self, "_arrays")
         return "Fields(" + ", ".join(f"{k}: {v.dtype}{list(v.shape)}" for k, v in arrays.items()) + ")"

@@ -1,9 +1,12 @@
 """The in-child guard: an audit hook and an `__import__` that refuse what a program may not do.
 
-Audit hooks cannot be removed, so the guard is installed in each forked child just before
-the program's own code runs and stays for the rest of that short-lived process. It is one
-layer: the process limits (rlimits, own session, no secrets in the server, sealed inputs)
-hold even when a determined program gets past it.
+Audit hooks cannot be removed, so `arm` installs the hook in each forked child just before
+the program's own code runs; it stays for the rest of that short-lived process. Its state
+lives in closure cells that only the hook and the trusted `Guard` handle reference, and
+frame introspection (the way from a program to its caller's locals) is refused, so a
+program cannot reach the hook's rules to change them. The guard is one layer: the
+process limits (rlimits, own session, no secrets in the server, sealed inputs) hold even
+when a determined program gets past it.
 """
 from __future__ import annotations
 
@@ -11,11 +14,12 @@ import builtins
 import importlib.util
 import os
 import sys
-from typing import Any, NoReturn
+from dataclasses import dataclass
+from typing import Any, Callable, NoReturn
 
 from sandbox.policy import Policy
 
-__all__ = ["Guard", "Refused", "read_roots"]
+__all__ = ["Guard", "Refused", "arm", "read_roots"]
 
 # Audit event families (text before the first dot) refused outright, with what to tell the author.
 _REFUSED_FAMILIES = {
@@ -46,20 +50,41 @@ _REFUSED_FAMILIES = {
     "pdb": "the debugger",
     "ensurepip": "installing packages",
     "_thread": "starting threads",
+    "gc": "walking the garbage collector's objects",
 }
 _REFUSED_EVENTS = {
     "builtins.input": "reading standard input",
     "builtins.breakpoint": "the debugger",
     "code.__new__": "building code objects",
     "sys.addaudithook": "adding audit hooks",
+    "sys.settrace": "tracing",
+    "sys.setprofile": "profiling hooks",
     "cpython.PyInterpreterState_New": "creating sub-interpreters",
 }
+_FRAME_EVENTS = frozenset({"sys._getframe", "sys._current_frames"})
+# the attributes CPython audits as "object.__getattr__" that lead to frames
+_FRAME_ATTRIBUTES = frozenset({"tb_frame", "gi_frame", "cr_frame", "ag_frame"})
 _LISTING_EVENTS = frozenset({"os.listdir", "os.scandir"})
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 
 
 class Refused(PermissionError):
     """Raised inside a run when the guard refuses an operation."""
+
+
+@dataclass(frozen=True)
+class Guard:
+    """Trusted code's handle on an armed guard; the program never receives it."""
+
+    builtins: dict[str, Any]  # the program's builtins, with the allow-list `__import__`
+    allow_frames: Callable[[], None]  # once the program is over: let trusted code read tracebacks
+    _hook_violations: list[str]
+    _import_violations: list[str]
+
+    def first_violation(self) -> str | None:
+        """What was refused first (audit hook before import statement), or None."""
+        refused = self._hook_violations + self._import_violations
+        return refused[0] if refused else None
 
 
 def read_roots(policy: Policy) -> tuple[str, ...]:
@@ -76,76 +101,113 @@ def read_roots(policy: Policy) -> tuple[str, ...]:
             roots.extend(spec.submodule_search_locations)
         elif spec.has_location and spec.origin:
             roots.append(os.path.dirname(spec.origin))
-    return tuple(sorted({os.path.realpath(root) for root in roots}))
+    spelled = {os.path.abspath(root) for root in roots}
+    return tuple(sorted(spelled | {os.path.realpath(root) for root in spelled}))
 
 
-def _describe(value: object) -> str:
-    if isinstance(value, (str, bytes, int)):
-        return repr(value)
-    return type(value).__name__
+def arm(policy: Policy, roots: tuple[str, ...]) -> Guard:
+    """Install the audit hook for the rest of this process and return the trusted handle."""
+    hook_violations: list[str] = []
+    audit, allow_frames = _audit_hook(tuple(policy.allowed_imports), roots, hook_violations)
+    program_builtins, import_violations = _program_builtins(tuple(policy.allowed_imports))
+    sys.addaudithook(audit)
+    return Guard(program_builtins, allow_frames, hook_violations, import_violations)
 
 
-class Guard:
-    """Refuses events for one run; `violations` lists what it refused, oldest first."""
+def _allows(allowed: tuple[str, ...], module: str) -> bool:
+    return any(module == name or module.startswith(name + ".") for name in allowed)
 
-    def __init__(self, policy: Policy, roots: tuple[str, ...]) -> None:
-        self.violations: list[str] = []
-        self._policy = policy
-        self._roots = roots
-        self._import = builtins.__import__
 
-    def builtins(self) -> dict[str, Any]:
-        """A builtins namespace for the program whose `__import__` enforces the allow-list."""
-        namespace = dict(builtins.__dict__)
-        namespace["__import__"] = self.guarded_import
-        return namespace
+def _import_refusal(name: str, allowed: tuple[str, ...]) -> str:
+    return f"import of {name!r} is not allowed; a program may import only: {', '.join(allowed) or 'nothing'}"
 
-    def refuse(self, what: str) -> NoReturn:
-        """Record a violation and raise it into the program."""
-        self.violations.append(what)
-        raise Refused(what)
 
-    def guarded_import(self, name: str, globals: Any = None, locals: Any = None,
-                       fromlist: Any = (), level: int = 0) -> Any:
-        """`__import__` for program code: only allowed names, loaded or not."""
+def _program_builtins(allowed: tuple[str, ...]) -> tuple[dict[str, Any], list[str]]:
+    """Builtins whose `__import__` refuses names outside `allowed`, loaded or not.
+
+    Its own closure and violations list: a program that rewrites them only loosens its own
+    import statements, never the audit hook.
+    """
+    violations: list[str] = []
+    real_import = builtins.__import__
+
+    def guarded_import(name: str, globals: Any = None, locals: Any = None, fromlist: Any = (),
+                       level: int = 0) -> Any:
         if level:
-            self.refuse("relative imports are not allowed: the program is a single module")
-        allowed = self._policy.allows(name) or bool(fromlist) and all(
-            isinstance(item, str) and self._policy.allows(f"{name}.{item}") for item in fromlist)
-        if not allowed:
-            self._refuse_import(name)
-        return self._import(name, globals, locals, fromlist, level)
+            violations.append("relative imports are not allowed: the program is a single module")
+            raise Refused(violations[-1])
+        if not (_allows(allowed, name) or bool(fromlist) and all(
+                isinstance(item, str) and _allows(allowed, f"{name}.{item}") for item in fromlist)):
+            violations.append(_import_refusal(name, allowed))
+            raise Refused(violations[-1])
+        return real_import(name, globals, locals, fromlist, level)
 
-    def audit(self, event: str, args: tuple[Any, ...]) -> None:
-        """The audit hook: return to allow `event`, raise `Refused` to refuse it."""
-        if event == "open":
-            self._check_open(*args[:3])
-        elif event == "import":
-            if not self._policy.allows(args[0]):
-                self._refuse_import(args[0])
-        elif event in _LISTING_EVENTS:
-            if not self._readable(args[0]):
-                self.refuse(f"not allowed in a program: listing directories ({event}({_describe(args[0])}))")
-        else:
-            what = _REFUSED_EVENTS.get(event) or _REFUSED_FAMILIES.get(event.partition(".")[0])
-            if what is not None:
-                self.refuse(f"not allowed in a program: {what} (refused audit event {event!r})")
+    namespace = dict(builtins.__dict__)
+    namespace["__import__"] = guarded_import
+    return namespace, violations
 
-    def _refuse_import(self, name: str) -> NoReturn:
-        allowed = ", ".join(self._policy.allowed_imports) or "nothing"
-        self.refuse(f"import of {name!r} is not allowed; a program may import only: {allowed}")
 
-    def _check_open(self, path: object, mode: object, flags: object) -> None:
-        if isinstance(flags, int):
-            read_only = not flags & _WRITE_FLAGS
-        else:
-            read_only = mode is None or (isinstance(mode, str) and set(mode) <= set("rbt"))
-        if not (read_only and self._readable(path)):
-            self.refuse(f"not allowed in a program: opening files (open({_describe(path)}, {_describe(mode)}))")
+def _audit_hook(allowed: tuple[str, ...], roots: tuple[str, ...],
+                violations: list[str]) -> tuple[Callable[[str, tuple[Any, ...]], None], Callable[[], None]]:
+    """The hook and its one switch.
 
-    def _readable(self, path: object) -> bool:
-        """Whether `path` lies inside an allowed module's directory (for lazy imports)."""
-        if not isinstance(path, (str, bytes)):
+    A program can rebind any module global or builtin (through a function's __globals__),
+    so every name the hook decides with is bound here, in closure cells only the hook and
+    `allow_frames` reference, and paths are checked with str methods alone. Anything that
+    goes wrong inside the hook raises, and a raising hook refuses the event: it fails closed.
+    """
+    str_, int_, type_, refused = str, int, type, Refused
+    families, events = dict(_REFUSED_FAMILIES), dict(_REFUSED_EVENTS)
+    frame_events, frame_attributes, listing_events = _FRAME_EVENTS, _FRAME_ATTRIBUTES, _LISTING_EVENTS
+    write_flags, allowed_text = _WRITE_FLAGS, ", ".join(allowed) or "nothing"
+    frames_allowed = False
+
+    def refuse(what: str) -> NoReturn:
+        violations.append(what)
+        raise refused(what)
+
+    def shown(value: object) -> str:
+        return repr(value) if type_(value) in (str_, int_) else type_(value).__name__
+
+    def allows(module: object) -> bool:
+        if type_(module) is not str_:
             return False
-        real = os.path.realpath(os.fsdecode(path))
-        return any(real == root or real.startswith(root + os.sep) for root in self._roots)
+        for name in allowed:
+            if module == name or module.startswith(name + "."):
+                return True
+        return False
+
+    def inside_roots(path: object) -> bool:
+        """An absolute str path with no ".." under an allowed module's directory."""
+        if type_(path) is not str_ or not path.startswith("/") or "/.." in path:
+            return False
+        for root in roots:
+            if path.startswith(root + "/"):
+                return True
+        return False
+
+    def audit(event: str, args: tuple[Any, ...]) -> None:
+        if event == "open":
+            path, mode, flags = args[0], args[1], args[2]
+            if type_(flags) is not int_ or flags & write_flags or not inside_roots(path):
+                refuse(f"not allowed in a program: opening files (open({shown(path)}, {shown(mode)}))")
+        elif event == "import":
+            if not allows(args[0]):
+                refuse(f"import of {shown(args[0])} is not allowed; "
+                       f"a program may import only: {allowed_text}")
+        elif event in listing_events:
+            if not inside_roots(args[0]):
+                refuse(f"not allowed in a program: listing directories ({event}({shown(args[0])}))")
+        elif event in frame_events or event == "object.__getattr__" and args[1] in frame_attributes:
+            if not frames_allowed:
+                refuse(f"not allowed in a program: frame introspection (refused audit event {event!r})")
+        else:
+            what = events.get(event) or families.get(event.partition(".")[0])
+            if what is not None:
+                refuse(f"not allowed in a program: {what} (refused audit event {event!r})")
+
+    def allow_frames() -> None:
+        nonlocal frames_allowed
+        frames_allowed = True
+
+    return audit, allow_frames

@@ -1,4 +1,4 @@
-"""What one run returns: `Ok` with the output array, or a typed failure whose `reason` can go into a prompt."""
+"""What one run returns: `Ok` with the output, or a typed failure whose `reason` can go into a prompt."""
 from __future__ import annotations
 
 import signal as _signal
@@ -95,7 +95,7 @@ class Crashed:
 
 @dataclass(frozen=True)
 class Exited:
-    """The program ended the process (sys.exit, SystemExit, os._exit) instead of returning."""
+    """The program ended the process (sys.exit, os._exit, SystemExit, KeyboardInterrupt)."""
 
     code: int | str | None
     kind: ClassVar[str] = "exited"
@@ -103,8 +103,8 @@ class Exited:
     @property
     def reason(self) -> str:
         """Why the run failed, for a prompt or a log."""
-        return (f"the program exited (exit code {self.code!r}) instead of returning an array; "
-                "do not call sys.exit, os._exit or raise SystemExit")
+        return (f"the program exited ({self.code!r}) instead of returning an array; do not call "
+                "sys.exit or os._exit, or raise SystemExit or KeyboardInterrupt")
 
 
 @dataclass(frozen=True)
@@ -125,7 +125,7 @@ class RaisedError:
 
 @dataclass(frozen=True)
 class BadOutput:
-    """The program returned something unusable (not a float array, wrong shape, NaN, constant, inf, too large)."""
+    """Unusable output: not a float array, wrong shape, all NaN, constant, inf, or too large."""
 
     reason: str
     kind: ClassVar[str] = "bad_output"

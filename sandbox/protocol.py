@@ -2,7 +2,7 @@
 
 Frames are an 8-byte little-endian length then a pickle. Pickle is safe here because
 both ends are trusted code: program output never travels this way (it goes through a
-result slot) and a child's own report reaches the server as JSON (see `child.py`).
+result slot), and a child's report reaches the server as a checked literal (see `child.py`).
 """
 from __future__ import annotations
 
@@ -49,6 +49,7 @@ class RunRequest:
     source: str
     entry: str
     kwargs: Mapping[str, object]
+    rows: int | None = None  # run on the first `rows` rows of every input (None: all)
 
 
 @dataclass(frozen=True)

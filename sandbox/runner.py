@@ -49,13 +49,16 @@ class Sandbox:
             raise ValueError(f"n_workers must be at least 1, got {n_workers}")
         self._policy = policy
         self._limits = limits
+        self._n_workers = n_workers
         self._slots: list[Slot] = []
         self._server: ServerConnection | None = None
         self._inputs: SharedInputs | None = None
         self._next_run_id = 0
+        self._owner_pid = os.getpid()
         self._inputs = share_inputs(inputs)
         slot_bytes = limits.slot_bytes(policy.output_shape)
-        self._slots = [Slot.create(slot_bytes) for _ in range(n_workers)]
+        # one spare slot: the next run starts while the parent copies the last output out
+        self._slots = [Slot.create(slot_bytes) for _ in range(n_workers + 1)]
         self._server = self._start_server()
 
     @property
@@ -64,21 +67,26 @@ class Sandbox:
         return None if self._server is None else self._server.pid
 
     def run(self, source: str, entry: str, kwargs_list: Sequence[Mapping[str, object]],
-            timeout_s: float) -> list[Outcome]:
+            timeout_s: float, *, rows: int | None = None) -> list[Outcome]:
         """Run `entry(d, **kwargs)` of `source` once per mapping; outcomes come in the same order.
 
-        `timeout_s` is the wall-clock limit of each run. Program failures come back as
+        `timeout_s` is the wall-clock limit of each run; `rows` runs on the first `rows` rows of
+        every input (a shorter history, e.g. for a lookahead check), None on all of them. Program failures come back as
         failure values; SandboxError means the machinery failed (the next run restarts it).
         """
         if self._inputs is None:
             raise SandboxError("the sandbox is closed")
+        if os.getpid() != self._owner_pid:
+            raise SandboxError("a Sandbox cannot be used from a forked copy of its process")
         if timeout_s <= 0:
             raise ValueError(f"timeout_s must be positive, got {timeout_s}")
+        if rows is not None and rows < 1:
+            raise ValueError(f"rows must be at least 1, got {rows}")
         if self._server is None or not self._server.alive():
             self._restart_server()
         completed = False
         try:
-            outcomes = self._run_batch(source, entry, list(kwargs_list), timeout_s)
+            outcomes = self._run_batch(source, entry, list(kwargs_list), timeout_s, rows)
             completed = True
         finally:
             if not completed:  # runs of an abandoned batch may still write into the slots
@@ -86,19 +94,23 @@ class Sandbox:
         return outcomes
 
     def _run_batch(self, source: str, entry: str, kwargs_list: list[Mapping[str, object]],
-                   timeout_s: float) -> list[Outcome]:
+                   timeout_s: float, rows: int | None) -> list[Outcome]:
         assert self._server is not None
         pending = deque(enumerate(kwargs_list))
         outcomes: list[Outcome | None] = [None] * len(kwargs_list)
         free_slots = list(range(len(self._slots)))
         active: dict[int, _Active] = {}
-        while pending or active:
-            while pending and free_slots:
+
+        def dispatch() -> None:
+            while pending and free_slots and len(active) < self._n_workers:
                 index, kwargs = pending.popleft()
                 slot, run_id = free_slots.pop(), self._next_run_id
                 self._next_run_id += 1
-                self._server.send(RunRequest(run_id, slot, source, entry, dict(kwargs)))
+                self._server.send(RunRequest(run_id, slot, source, entry, dict(kwargs), rows))
                 active[run_id] = _Active(index, slot, time.monotonic() + timeout_s)
+
+        dispatch()
+        while active:
             message = self._server.receive(max(0.0, min(a.deadline for a in active.values())
                                                - time.monotonic()))
             if message is None:
@@ -107,9 +119,11 @@ class Sandbox:
                 active[message.run_id].deadline = time.monotonic() + timeout_s
             elif isinstance(message, Finished):
                 run = active.pop(message.run_id)
+                dispatch()  # before judging: the copy-out overlaps the next run
                 outcomes[run.index] = judge(message, slot=self._slots[run.slot], policy=self._policy,
-                                            limits=self._limits, timeout_s=timeout_s)
+                                            limits=self._limits, timeout_s=timeout_s, rows=rows)
                 free_slots.append(run.slot)
+                dispatch()
             else:
                 raise SandboxError(f"unexpected message from the sandbox server: {message!r}")
         return [outcome for outcome in outcomes if outcome is not None]
@@ -122,7 +136,8 @@ class Sandbox:
             if run.deadline > now:
                 continue
             if run.kill_sent:
-                raise SandboxError(f"the sandbox server did not reap a killed run within {_KILL_GRACE_S:g} s")
+                raise SandboxError("the sandbox server did not reap a killed run within "
+                                   f"{_KILL_GRACE_S:g} s")
             self._server.send(KillRequest(run_id))
             run.kill_sent, run.deadline = True, now + _KILL_GRACE_S
 
@@ -145,7 +160,9 @@ class Sandbox:
 
     def close(self) -> None:
         """Stop the server (its children die with it) and release all shared memory; idempotent."""
-        self._stop_server()
+        if os.getpid() == self._owner_pid:
+            self._stop_server()
+        self._server = None  # a forked copy must not stop its parent's server
         for slot in self._slots:
             slot.close()
         self._slots = []

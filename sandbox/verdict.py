@@ -1,4 +1,4 @@
-"""Turn how a run ended into an `Outcome`, checking the output in the parent (a child's word is not trusted)."""
+"""Turn how a run ended into an `Outcome`; the output is checked here, in the parent, not in the child."""
 from __future__ import annotations
 
 import math
@@ -6,6 +6,7 @@ import signal
 
 import numpy as np
 
+from sandbox.child import REPORT_FAILED
 from sandbox.connection import SandboxError
 from sandbox.outcomes import (BadOutput, CpuExceeded, Crashed, Exited, MemoryExceeded, Ok, Outcome,
                               PolicyViolation, RaisedError, SyntaxFailure, Timeout)
@@ -16,7 +17,8 @@ from sandbox.shm import Slot
 __all__ = ["judge"]
 
 
-def judge(finished: Finished, *, slot: Slot, policy: Policy, limits: Limits, timeout_s: float) -> Outcome:
+def judge(finished: Finished, *, slot: Slot, policy: Policy, limits: Limits, timeout_s: float,
+          rows: int | None = None) -> Outcome:
     """The outcome of one finished run; raises SandboxError if the sandbox itself failed."""
     report = finished.report
     if report is not None and report.kind == "setup_error":
@@ -28,16 +30,19 @@ def judge(finished: Finished, *, slot: Slot, policy: Policy, limits: Limits, tim
                 finished.signal == signal.SIGKILL and finished.cpu_s >= limits.cpu_s):
             return CpuExceeded(limits.cpu_s)
         return Crashed(finished.signal)
+    if report is None and finished.exit_code == REPORT_FAILED:
+        return PolicyViolation("the program broke the interpreter the sandbox reports with "
+                               "(it rebound builtins or library functions)")
     if report is None:  # the program ended the process itself, e.g. os._exit
         return Exited(finished.exit_code)
-    return _from_report(report, finished, slot=slot, policy=policy, limits=limits)
+    return _from_report(report, finished, slot=slot, expected=policy.shape_for(rows), limits=limits)
 
 
-def _from_report(report: ChildReport, finished: Finished, *, slot: Slot, policy: Policy,
+def _from_report(report: ChildReport, finished: Finished, *, slot: Slot, expected: tuple[int, ...] | None,
                  limits: Limits) -> Outcome:
     kind = report.kind
     if kind == "ok":
-        return check_output(report.shape, finished.seconds, slot=slot, policy=policy)
+        return check_output(report.shape, finished.seconds, slot=slot, expected=expected)
     if kind == "raised":
         return RaisedError(report.error_type, report.message, report.traceback)
     if kind == "memory":
@@ -50,12 +55,13 @@ def _from_report(report: ChildReport, finished: Finished, *, slot: Slot, policy:
         return BadOutput(report.message)
     if kind == "syntax":
         return SyntaxFailure(report.message, report.line)
-    return PolicyViolation("the program wrote into the sandbox's report channel")
+    return PolicyViolation("the run's report was unreadable: the program wrote into the sandbox's "
+                           "report channel or exited with an object that cannot be shown")
 
 
-def check_output(shape: tuple[int, ...], seconds: float, *, slot: Slot, policy: Policy) -> Outcome:
+def check_output(shape: tuple[int, ...], seconds: float, *, slot: Slot,
+                 expected: tuple[int, ...] | None) -> Outcome:
     """Copy the output out of `slot` and refuse wrong shapes, all-NaN, inf and constants."""
-    expected = policy.output_shape
     if expected is not None and shape != expected:
         return BadOutput(f"the output has shape {shape}; expected {expected}")
     size = math.prod(shape)

@@ -11,7 +11,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from factorengine.data import DataError, make_dataset, open_panel
-from factorengine.evaluate import Evaluation, evaluate_program, resolve_params
+from factorengine.evaluate import Evaluation, Evaluator, resolve_params
 from factorengine.program import ProgramError, parse_program
 
 logger = logging.getLogger(__name__)
@@ -45,7 +45,8 @@ def run(args: argparse.Namespace) -> int:
     except (DataError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    results = [_evaluate_file(path, dataset, overrides, args.include_test) for path in files]
+    with Evaluator(dataset) as evaluator:
+        results = [_evaluate_file(path, evaluator, overrides, args.include_test) for path in files]
     source = dataset.panel.source + (" [SYNTHETIC]" if dataset.panel.is_synthetic else "")
     if args.json:
         payload = [_as_json(r, source) for r in results]
@@ -77,13 +78,13 @@ def _split_param(text: str) -> tuple[str, str]:
     return name.strip(), value.strip()
 
 
-def _evaluate_file(path: Path, dataset, overrides: dict[str, str], include_test: bool) -> Evaluation:
+def _evaluate_file(path: Path, evaluator: Evaluator, overrides: dict[str, str], include_test: bool) -> Evaluation:
     try:
         program = parse_program(path.read_text(), str(path))
         params = resolve_params(program, overrides)
     except (ProgramError, OSError, UnicodeDecodeError) as exc:
-        return Evaluation(str(path), "", {}, None, str(exc), 0.0)
-    result = evaluate_program(program, dataset, params, name=str(path), include_test=include_test)
+        return Evaluation(str(path), "", {}, None, "program", str(exc), 0.0)
+    [result] = evaluator.evaluate(program, [params], name=str(path), include_test=include_test)
     if result.error:
         logger.error("%s: %s", path, result.error)
     return result
@@ -95,7 +96,8 @@ def _segments(include_test: bool) -> tuple[str, ...]:
 
 def _as_json(result: Evaluation, source: str) -> dict:
     out = {"program": result.name, "program_id": result.program_id, "data": source,
-           "params": dict(result.params), "error": result.error, "seconds": round(result.seconds, 4)}
+           "params": dict(result.params), "failure": result.failure, "error": result.error,
+           "seconds": round(result.seconds, 4)}
     if result.fitness:
         out["orientation"] = result.fitness.orientation
         for segment in ("train", "valid", "test"):
