@@ -8,11 +8,12 @@ import time
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Mapping
 
-from factorengine.data import Dataset, load_panel, make_dataset
+from factorengine.data import Dataset, load_panel
+from factorengine.evaluate import EvalSettings, Evaluator
 from factorengine.fitness import score
-from factorengine.program import load_factor, parse_program
+from factorengine.program import Program, load_factor
 
 
 @dataclass(frozen=True)
@@ -44,21 +45,92 @@ def measure(name: str, step: Callable[[], object], repeat: int = 5) -> Timing:
     return Timing(name, tuple(seconds))
 
 
-def data_suite(path: Path, seeds: list[Path], repeat: int = 5) -> list[Timing]:
-    """Time loading the panel at `path`, and computing then scoring each seed program on it."""
-    timings = [measure(f"load {path.name}", lambda: load_panel(path), repeat=min(repeat, 3))]
-    dataset = make_dataset(load_panel(path))
-    for seed in seeds:
-        timings.extend(_seed_timings(seed, dataset, repeat))
-    return timings
+@dataclass(frozen=True)
+class Ratio:
+    """Throughput of `candidate` relative to `baseline` (> 1: candidate is faster), per paired run."""
+
+    name: str
+    baseline: Timing
+    candidate: Timing
+
+    @property
+    def values(self) -> tuple[float, ...]:
+        """The ratio of each paired run."""
+        return tuple(b / c for b, c in zip(self.baseline.seconds, self.candidate.seconds))
 
 
-def _seed_timings(path: Path, dataset: Dataset, repeat: int) -> list[Timing]:
-    program = parse_program(path.read_text(), str(path))
-    factor = load_factor(program.source, str(path))
-    values = factor(dataset.panel)
-    return [measure(f"compute {path.stem}", lambda: factor(dataset.panel), repeat),
-            measure(f"score {path.stem}", lambda: score(values, dataset.label, dataset.splits), repeat)]
+@dataclass(frozen=True)
+class BenchInput:
+    """What every suite measures on: the panel file, its dataset and the seed programs."""
+
+    path: Path
+    dataset: Dataset
+    programs: Mapping[str, Program]  # name -> program
+    repeat: int
+
+
+def data_suite(bench: BenchInput) -> tuple[list[Timing], list[Ratio]]:
+    """Time loading the panel, and computing then scoring each seed program in this process."""
+    timings = [measure(f"load {bench.path.name}", lambda: load_panel(bench.path), repeat=min(bench.repeat, 3))]
+    for name, program in bench.programs.items():
+        factor = load_factor(program.source, name)
+        values = factor(bench.dataset.panel)
+        timings.append(measure(f"compute {name}", lambda: factor(bench.dataset.panel), bench.repeat))
+        timings.append(measure(f"score {name}",
+                               lambda: score(values, bench.dataset.label, bench.dataset.splits), bench.repeat))
+    return timings, []
+
+
+def sandbox_suite(bench: BenchInput) -> tuple[list[Timing], list[Ratio]]:
+    """Compare evaluating every seed (compute + score) in this process and through the sandbox."""
+    dataset = bench.dataset
+    factors = [load_factor(p.source, name) for name, p in bench.programs.items()]
+
+    def in_process() -> None:
+        for factor in factors:
+            score(factor(dataset.panel), dataset.label, dataset.splits)
+
+    timings, ratios = [], []
+    baseline = measure(f"{len(factors)} seeds in-process", in_process, bench.repeat)
+    timings.append(baseline)
+    for probe in (False, True):
+        with Evaluator(dataset, EvalSettings(probe=probe)) as evaluator:
+            sandboxed = measure(f"{len(factors)} seeds sandboxed{' + lookahead probe' if probe else ''}",
+                                lambda: [evaluator.evaluate(p, [p.defaults]) for p in bench.programs.values()], bench.repeat)
+        timings.append(sandboxed)
+        ratios.append(Ratio(f"sandboxed{' + probe' if probe else ''} vs in-process evaluation throughput",
+                            baseline, sandboxed))
+    batch_timings, batch_ratio = _batch(bench)
+    return timings + batch_timings + _overhead(dataset, bench.repeat), ratios + [batch_ratio]
+
+
+def _batch(bench: BenchInput, size: int = 8) -> tuple[list[Timing], Ratio]:
+    """Compare a tuner-style batch (one seed, `size` parameter sets) in-process and on 2 sandbox workers."""
+    name, program = next(iter(bench.programs.items()))
+    dataset, factor = bench.dataset, load_factor(program.source, name)
+    batch = [program.defaults] * size
+    baseline = measure(f"{name} x {size} parameter sets in-process",
+                       lambda: [score(factor(dataset.panel, **p), dataset.label, dataset.splits) for p in batch],
+                       bench.repeat)
+    with Evaluator(dataset, EvalSettings(n_workers=2, probe=False)) as evaluator:
+        sandboxed = measure(f"{name} x {size} parameter sets sandboxed, 2 workers",
+                            lambda: evaluator.evaluate(program, batch), bench.repeat)
+    return [baseline, sandboxed], Ratio("tuning batch: sandboxed on 2 workers vs in-process", baseline, sandboxed)
+
+
+def _overhead(dataset: Dataset, repeat: int, runs: int = 50) -> list[Timing]:
+    """Time `runs` runs of a trivial program: the fixed cost of a sandboxed run, per run."""
+    source = "def factor(d):\n    return d.close * 1.0\n"
+    with Evaluator(dataset) as evaluator:
+        sandbox = evaluator.sandbox
+        per_run = measure(f"trivial program, {runs} sandboxed runs",
+                          lambda: sandbox.run(source, "factor", [{}] * runs, 60.0), repeat)
+    plain = measure(f"trivial program, {runs} in-process runs",
+                    lambda: [dataset.panel.close * 1.0 for _ in range(runs)], repeat)
+    return [per_run, plain]
+
+
+SUITES = {"data": data_suite, "sandbox": sandbox_suite}
 
 
 def machine_description() -> list[str]:

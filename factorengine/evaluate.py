@@ -56,6 +56,11 @@ class Evaluator:
         self._sandbox = Sandbox(dict(dataset.panel.fields), policy=policy, n_workers=settings.n_workers,
                                 limits=limits)
 
+    @property
+    def sandbox(self) -> Sandbox:
+        """The sandbox every program of this evaluator runs in."""
+        return self._sandbox
+
     def evaluate(self, program: Program, params_list: Sequence[Params], *, name: str = "<program>",
                  include_test: bool = False) -> list[Evaluation]:
         """Run `program` once per parameter set and score each run that passes every check."""
