@@ -5,14 +5,13 @@ import time
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
-import numpy as np
 
 from factorengine.data.dataset import Dataset
 from factorengine.fitness import Fitness, score
 from factorengine.policy import ALLOWED_IMPORTS, check_policy
-from factorengine.probe import Lookahead, probe_lookahead
+from factorengine.probe import Lookahead, cut_rows, probe_lookahead
 from factorengine.program import Program, ProgramError
-from sandbox import Limits, Ok, Outcome, Policy, Sandbox
+from sandbox import Limits, Ok, Policy, Sandbox
 
 Params = Mapping[str, "int | float"]
 _ENTRY = "factor"
@@ -37,7 +36,7 @@ class EvalSettings:
 
     timeout_s: float = 120.0
     memory_mb: int = 4096
-    n_workers: int = 1
+    n_workers: int = 2
     probe: bool = True
 
 
@@ -96,12 +95,11 @@ class Evaluator:
         """Compare a successful full run with runs on cut panels; one probe per program suffices,
         since code that leaks does so for every parameter set."""
 
-        def run_cut(rows: int) -> np.ndarray | Outcome:
-            (cut,) = self._sandbox.run(program.source, _ENTRY, [params], self.settings.timeout_s, rows=rows)
-            return cut.values if isinstance(cut, Ok) else cut
-
         panel = self.dataset.panel
-        verdict = probe_lookahead(outcome.values, run_cut, panel.dates, panel.symbols)
+        rows = cut_rows(len(panel.dates))
+        runs = self._sandbox.run(program.source, _ENTRY, [params] * len(rows), self.settings.timeout_s, rows=rows)
+        cuts = {k: run.values if isinstance(run, Ok) else run for k, run in zip(rows, runs)}
+        verdict = probe_lookahead(outcome.values, cuts, panel.dates, panel.symbols)
         if verdict is None:
             return None
         if isinstance(verdict, Lookahead):

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Mapping
 
 import numpy as np
 
@@ -43,15 +43,14 @@ def first_difference(full: np.ndarray, cut: np.ndarray) -> tuple[int, int] | Non
     return int(day), int(stock)
 
 
-def probe_lookahead(full: np.ndarray, run_cut: Callable[[int], object], dates: np.ndarray,
-                    symbols: np.ndarray, fractions: tuple[float, ...] = CUT_FRACTIONS) -> Lookahead | object | None:
-    """Compare `full` [T, N] with `run_cut(k)` for each cut; return a Lookahead, a run's failure, or None.
+def probe_lookahead(full: np.ndarray, cuts: Mapping[int, object], dates: np.ndarray,
+                    symbols: np.ndarray) -> Lookahead | object | None:
+    """Compare `full` [T, N] with each cut run; return a Lookahead, a cut run's failure, or None.
 
-    `run_cut(k)` runs the program on the first k days and returns its [k, N] array, or a failure value
-    that is passed through (a program that fails on a shorter panel is not usable either).
+    `cuts` maps k to the program's [k, N] output on the first k days, or to a failure value that is
+    passed through (a program that fails on a shorter history is not usable either).
     """
-    for rows in cut_rows(len(full), fractions):
-        cut = run_cut(rows)
+    for rows, cut in sorted(cuts.items()):
         if not isinstance(cut, np.ndarray):
             return cut
         where = first_difference(full, cut)

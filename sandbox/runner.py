@@ -29,6 +29,7 @@ class _Active:
     index: int
     slot: int
     deadline: float
+    rows: int | None
     kill_sent: bool = False
 
 
@@ -67,11 +68,12 @@ class Sandbox:
         return None if self._server is None else self._server.pid
 
     def run(self, source: str, entry: str, kwargs_list: Sequence[Mapping[str, object]],
-            timeout_s: float, *, rows: int | None = None) -> list[Outcome]:
+            timeout_s: float, *, rows: int | Sequence[int | None] | None = None) -> list[Outcome]:
         """Run `entry(d, **kwargs)` of `source` once per mapping; outcomes come in the same order.
 
-        `timeout_s` is the wall-clock limit of each run; `rows` runs on the first `rows` rows of
-        every input (a shorter history, e.g. for a lookahead check), None on all of them. Program failures come back as
+        `timeout_s` is the wall-clock limit of each run. `rows` runs on the first `rows` rows of
+        every input (a shorter history, e.g. for a lookahead check), None on all of them; a
+        sequence gives each run its own. Program failures come back as
         failure values; SandboxError means the machinery failed (the next run restarts it).
         """
         if self._inputs is None:
@@ -80,34 +82,35 @@ class Sandbox:
             raise SandboxError("a Sandbox cannot be used from a forked copy of its process")
         if timeout_s <= 0:
             raise ValueError(f"timeout_s must be positive, got {timeout_s}")
-        if rows is not None and rows < 1:
-            raise ValueError(f"rows must be at least 1, got {rows}")
+        rows_list = list(rows) if isinstance(rows, Sequence) else [rows] * len(kwargs_list)
+        if len(rows_list) != len(kwargs_list) or any(r is not None and r < 1 for r in rows_list):
+            raise ValueError(f"rows must be None, an int >= 1 or one such value per run, got {rows!r}")
         if self._server is None or not self._server.alive():
             self._restart_server()
         completed = False
         try:
-            outcomes = self._run_batch(source, entry, list(kwargs_list), timeout_s, rows)
+            outcomes = self._run_batch(source, entry, list(zip(kwargs_list, rows_list)), timeout_s)
             completed = True
         finally:
             if not completed:  # runs of an abandoned batch may still write into the slots
                 self._stop_server()
         return outcomes
 
-    def _run_batch(self, source: str, entry: str, kwargs_list: list[Mapping[str, object]],
-                   timeout_s: float, rows: int | None) -> list[Outcome]:
+    def _run_batch(self, source: str, entry: str, runs: list[tuple[Mapping[str, object], int | None]],
+                   timeout_s: float) -> list[Outcome]:
         assert self._server is not None
-        pending = deque(enumerate(kwargs_list))
-        outcomes: list[Outcome | None] = [None] * len(kwargs_list)
+        pending = deque(enumerate(runs))
+        outcomes: list[Outcome | None] = [None] * len(runs)
         free_slots = list(range(len(self._slots)))
         active: dict[int, _Active] = {}
 
         def dispatch() -> None:
             while pending and free_slots and len(active) < self._n_workers:
-                index, kwargs = pending.popleft()
+                index, (kwargs, rows) = pending.popleft()
                 slot, run_id = free_slots.pop(), self._next_run_id
                 self._next_run_id += 1
                 self._server.send(RunRequest(run_id, slot, source, entry, dict(kwargs), rows))
-                active[run_id] = _Active(index, slot, time.monotonic() + timeout_s)
+                active[run_id] = _Active(index, slot, time.monotonic() + timeout_s, rows)
 
         dispatch()
         while active:
@@ -121,7 +124,7 @@ class Sandbox:
                 run = active.pop(message.run_id)
                 dispatch()  # before judging: the copy-out overlaps the next run
                 outcomes[run.index] = judge(message, slot=self._slots[run.slot], policy=self._policy,
-                                            limits=self._limits, timeout_s=timeout_s, rows=rows)
+                                            limits=self._limits, timeout_s=timeout_s, rows=run.rows)
                 free_slots.append(run.slot)
                 dispatch()
             else:

@@ -133,7 +133,7 @@ def _table(results: list[Evaluation], include_test: bool) -> str:
 def _write_markdown(path: Path, results: list[Evaluation], source: str, include_test: bool) -> None:
     header, rows = _rows(results, include_test)
     command = "factorengine " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    lines = [f"# Factor evaluation\n", f"Data: `{source}`  ", f"Command: `{command}`\n",
+    lines = ["# Factor evaluation\n", f"Data: `{source}`  ", f"Command: `{command}`\n",
              "Metrics are oriented by the sign of train RankIC (column `sign`). "
              "FS = (10·IC + ICIR + 10·RankIC + RankICIR)/4, daily, not annualized.\n",
              "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]

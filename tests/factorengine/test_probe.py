@@ -30,12 +30,12 @@ def test_first_difference_finds_the_earliest_changed_cell():
 
 def test_probe_lookahead_accepts_a_causal_program():
     full = np.cumsum(np.ones((100, 3)), axis=0)
-    assert probe_lookahead(full, lambda rows: full[:rows].copy(), DATES, SYMBOLS) is None
+    assert probe_lookahead(full, {rows: full[:rows].copy() for rows in cut_rows(100)}, DATES, SYMBOLS) is None
 
 
 def test_probe_lookahead_names_the_first_date_and_stock_that_changed():
     full = np.cumsum(np.ones((100, 3)), axis=0)
-    verdict = probe_lookahead(full, lambda rows: full[:rows] / full[rows - 1, 0], DATES, SYMBOLS)
+    verdict = probe_lookahead(full, {rows: full[:rows] / full[rows - 1, 0] for rows in (35, 60)}, DATES, SYMBOLS)
     assert isinstance(verdict, Lookahead)
     assert (verdict.date, verdict.symbol, verdict.cut_date) == ("2020-01-01", "AAA", "2020-02-04")
     assert verdict.reason.startswith("lookahead: the value on 2020-01-01 for AAA is 1 on the full panel "
@@ -44,4 +44,4 @@ def test_probe_lookahead_names_the_first_date_and_stock_that_changed():
 
 def test_probe_lookahead_passes_a_failing_cut_run_through():
     full = np.ones((100, 3))
-    assert probe_lookahead(full, lambda rows: "crashed", DATES, SYMBOLS) == "crashed"
+    assert probe_lookahead(full, {35: full[:35], 60: "crashed"}, DATES, SYMBOLS) == "crashed"
