@@ -1,0 +1,147 @@
+"""The run configuration: one frozen dataclass per concern, loaded from TOML; unknown keys are errors."""
+from __future__ import annotations
+
+import dataclasses
+import math
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Mapping
+
+
+PROPOSERS = ("mutate",)
+
+
+def _field(default: Any, doc: str) -> Any:
+    return field(default=default, metadata={"doc": doc})
+
+
+class ConfigError(ValueError):
+    """A configuration that cannot be used; the message names the file, the key and the fix."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class DataConfig:
+    """Where the panel comes from and what the label is."""
+
+    path: str = _field("", "panel file or directory; empty: $FACTORENGINE_DATA, else the synthetic market")
+    horizon: int = _field(1, "label: close[t+1+horizon] / close[t+1] - 1")
+    synthetic_seed: int = _field(0, "seed of the built-in synthetic market")
+
+
+@dataclass(frozen=True, kw_only=True)
+class SearchConfig:
+    """The tree search of one island."""
+
+    iterations: int = _field(200, "search iterations after the seeds")
+    seed: int = _field(0, "every random stream derives from (seed, island, iteration)")
+    seeds_dir: str = _field("seeds", "seed factor programs, one per *.py file")
+    proposer: str = _field("mutate", "how new programs are proposed: mutate (offline CST edits)")
+    exploration: float = _field(math.sqrt(2), "UCT constant c")
+    widening_k: float = _field(1.0, "a node with N visits may have floor(k * N ** alpha) children")
+    widening_alpha: float = _field(0.5, "progressive widening exponent alpha")
+    reward_scale: float = _field(0.1, "reward = 1 - exp(-max(train FS, 0) / reward_scale)")
+    context_paths: int = _field(3, "chain-of-experience paths handed to the proposer")
+    patience: int = _field(0, "stop after this many iterations without a better best valid FS (0 = never)")
+    max_minutes: float = _field(0.0, "wall-clock budget of one evolve/resume call (0 = none)")
+
+    def __post_init__(self) -> None:
+        if self.proposer not in PROPOSERS:
+            raise ConfigError(f"[search] proposer = {self.proposer!r}: choose one of {', '.join(PROPOSERS)}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class EvaluationConfig:
+    """How each program runs in the sandbox."""
+
+    timeout_s: float = _field(120.0, "wall-clock limit of one run")
+    memory_mb: int = _field(4096, "address space a run may add")
+    n_workers: int = _field(2, "sandbox children at once")
+    probe: bool = _field(True, "run the lookahead probe on every new program")
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunConfig:
+    """Everything a run needs; every field has a default."""
+
+    data: DataConfig = field(default_factory=DataConfig)
+    search: SearchConfig = field(default_factory=SearchConfig)
+    evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
+
+
+DEFAULTS_FILE = Path(__file__).with_name("defaults.toml")
+
+
+def load_config(path: Path | None) -> RunConfig:
+    """Read a TOML run config (None: all defaults)."""
+    if path is None:
+        return RunConfig()
+    try:
+        document = tomllib.loads(Path(path).read_text())
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the config ({exc})") from None
+    return config_from_dict(document, str(path))
+
+
+def config_from_dict(document: Mapping[str, Any], source: str = "<config>") -> RunConfig:
+    """Build a RunConfig from nested tables, refusing unknown sections and keys and wrong types."""
+    sections = {f.name: f.type for f in fields(RunConfig)}
+    unknown = sorted(set(document) - set(sections))
+    if unknown:
+        raise ConfigError(f"{source}: unknown section [{unknown[0]}]; sections are {', '.join(sections)}")
+    parts = {}
+    for section in fields(RunConfig):
+        cls = section.default_factory
+        parts[section.name] = _section(cls, document.get(section.name, {}), f"{source} [{section.name}]")
+    return RunConfig(**parts)
+
+
+def _section(cls: type, table: Mapping[str, Any], where: str) -> Any:
+    known = {f.name: f for f in fields(cls)}
+    for key, value in table.items():
+        if key not in known:
+            raise ConfigError(f"{where}: unknown key {key!r}; keys are {', '.join(known)}")
+        default = known[key].default
+        if not _same_kind(value, default):
+            raise ConfigError(f"{where}: {key} = {value!r} should be a {type(default).__name__} "
+                              f"like {default!r}")
+    return cls(**{k: (float(v) if isinstance(known[k].default, float) else v) for k, v in table.items()})
+
+
+def _same_kind(value: Any, default: Any) -> bool:
+    if isinstance(default, bool) or isinstance(value, bool):
+        return isinstance(value, bool) and isinstance(default, bool)
+    if isinstance(default, float):
+        return isinstance(value, (int, float))
+    return isinstance(value, type(default))
+
+
+def override(config: RunConfig, section: str, **values: Any) -> RunConfig:
+    """Return `config` with the given fields of one section replaced (None values are ignored)."""
+    changes = {k: v for k, v in values.items() if v is not None}
+    return dataclasses.replace(config, **{section: dataclasses.replace(getattr(config, section), **changes)})
+
+
+def dump_config(config: RunConfig) -> str:
+    """Write `config` as TOML, one commented key per line (the comments are the field docs)."""
+    lines = ["# FactorEngine run configuration: every key is optional; these are the defaults.", ""]
+    for section in fields(RunConfig):
+        lines.append(f"[{section.name}]")
+        for item in fields(section.default_factory):
+            value = _toml(getattr(getattr(config, section.name), item.name))
+            lines.append(f"{item.name} = {value}  # {item.metadata['doc']}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _toml(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return repr(value)
+
+
+def as_dict(config: RunConfig) -> dict[str, dict[str, Any]]:
+    """The config as nested plain dicts (for the run store)."""
+    return dataclasses.asdict(config)

@@ -1,0 +1,46 @@
+"""The run config: defaults, TOML round trip, unknown keys and wrong types refused with the key named."""
+import pytest
+
+from factorengine.config import (DEFAULTS_FILE, ConfigError, RunConfig, config_from_dict, dump_config,
+                                 load_config, override)
+
+
+def test_shipped_defaults_file_equals_the_dumped_defaults():
+    assert DEFAULTS_FILE.read_text() == dump_config(RunConfig())
+
+
+def test_load_config_reads_the_defaults_file_back_to_the_defaults():
+    assert load_config(DEFAULTS_FILE) == RunConfig()
+
+
+def test_config_overrides_only_the_keys_given(tmp_path):
+    path = tmp_path / "run.toml"
+    path.write_text("[search]\niterations = 12\nexploration = 1\n\n[evaluation]\nprobe = false\n")
+    config = load_config(path)
+    assert (config.search.iterations, config.search.exploration, config.evaluation.probe) == (12, 1.0, False)
+    assert config.data == RunConfig().data
+
+
+@pytest.mark.parametrize("document, message", [
+    ({"serach": {}}, "unknown section [serach]; sections are data, search, evaluation"),
+    ({"search": {"iteratons": 3}}, "[search]: unknown key 'iteratons'; keys are iterations"),
+    ({"search": {"iterations": 3.5}}, "[search]: iterations = 3.5 should be a int like 200"),
+    ({"evaluation": {"probe": 1}}, "[evaluation]: probe = 1 should be a bool like True"),
+    ({"search": {"proposer": "gpt"}}, "[search] proposer = 'gpt': choose one of mutate"),
+])
+def test_config_refuses_unknown_keys_and_wrong_types_naming_them(document, message):
+    with pytest.raises(ConfigError) as error:
+        config_from_dict(document, "run.toml")
+    assert message in str(error.value)
+
+
+def test_load_config_names_the_file_of_broken_toml(tmp_path):
+    path = tmp_path / "run.toml"
+    path.write_text("[search\n")
+    with pytest.raises(ConfigError, match="run.toml: cannot read the config"):
+        load_config(path)
+
+
+def test_override_replaces_given_fields_and_ignores_none():
+    config = override(RunConfig(), "search", iterations=7, seed=None)
+    assert config.search.iterations == 7 and config.search.seed == 0
