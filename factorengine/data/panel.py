@@ -1,6 +1,7 @@
 """The daily panel: dates x symbols arrays, one per field."""
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Mapping
@@ -48,6 +49,16 @@ class Panel:
     def is_synthetic(self) -> bool:
         """True for a panel made by the synthetic market generator."""
         return self.source.startswith("synthetic")
+
+    def fingerprint(self) -> str:
+        """A content hash of the dates, symbols and every field's values (16 hex chars)."""
+        digest = hashlib.sha256()
+        digest.update(self.dates.astype("datetime64[D]").tobytes())
+        digest.update("\0".join(map(str, self.symbols)).encode())
+        for name in sorted(self.fields):
+            digest.update(name.encode())
+            digest.update(np.ascontiguousarray(self.fields[name]).tobytes())
+        return digest.hexdigest()[:16]
 
     def slice_days(self, stop: int) -> "Panel":
         """Return the panel cut to its first `stop` days (for causality checks)."""

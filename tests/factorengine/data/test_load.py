@@ -128,3 +128,11 @@ def test_load_panel_refuses_an_unknown_file_type(tmp_path):
     path.write_bytes(b"x")
     with pytest.raises(DataError, match="unknown file type"):
         load_panel(path)
+
+
+def test_panel_fingerprint_changes_with_any_value(tmp_path):
+    frame = _frame()
+    same = load_panel(_write(tmp_path, frame, "a.csv")).fingerprint()
+    assert load_panel(_write(tmp_path, frame, "b.csv")).fingerprint() == same
+    frame.loc[3, "close"] = 11.5
+    assert load_panel(_write(tmp_path, frame, "c.csv")).fingerprint() != same
