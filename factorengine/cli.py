@@ -6,7 +6,7 @@ import logging
 import sys
 from typing import Sequence
 
-from factorengine.commands import bench_command, eval_command
+from factorengine.commands import bench_command, eval_command, evolve_command, status_command
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -14,6 +14,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="factorengine", description="Mine alpha factors as Python programs.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
     commands = parser.add_subparsers(dest="command", required=True)
+    evolve_command.add_parsers(commands)
+    status_command.add_parser(commands)
     eval_command.add_parser(commands)
     bench_command.add_parser(commands)
     return parser

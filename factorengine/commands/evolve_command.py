@@ -1,0 +1,131 @@
+"""`factorengine evolve` and `factorengine resume`: run or continue a search, with a live progress line."""
+from __future__ import annotations
+
+import argparse
+import logging
+import math
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+from factorengine.config import ConfigError, RunConfig, as_dict, config_from_dict, load_config, override
+from factorengine.data import DataError, Dataset, load_panel, make_dataset, open_panel, synthetic_panel
+from factorengine.data.dataset import DATA_ENV
+from factorengine.engine import Island, Seed, StepResult
+from factorengine.evaluate import EvalSettings, Evaluator
+from factorengine.proposers.mutate import MutationProposer
+from factorengine.store import Store, StoreError
+
+logger = logging.getLogger(__name__)
+DATABASE = "run.db"
+
+
+def add_parsers(commands: argparse._SubParsersAction) -> None:
+    """Register `evolve` and `resume`."""
+    evolve = commands.add_parser("evolve", help="start a search run",
+                                 description="Search for factors; without --data, on the synthetic market.")
+    evolve.add_argument("--data", help=f"panel file or directory (default ${DATA_ENV}, else synthetic)")
+    evolve.add_argument("--config", type=Path, help="run config TOML (defaults: factorengine/defaults.toml)")
+    evolve.add_argument("--run-dir", type=Path, help="where the run is stored (default runs/<time>)")
+    evolve.add_argument("--iterations", type=int, help="search iterations after the seeds")
+    evolve.add_argument("--proposer", choices=["mutate"], help="how programs are proposed")
+    evolve.add_argument("--seed", type=int, help="random seed of the run")
+    evolve.add_argument("--seeds", help="directory of seed programs")
+    evolve.set_defaults(run=run_evolve)
+    resume = commands.add_parser("resume", help="continue a run after a stop or crash")
+    resume.add_argument("run_dir", type=Path)
+    resume.add_argument("--iterations", type=int, help="raise the run's search iterations to this number")
+    resume.set_defaults(run=run_resume)
+
+
+def run_evolve(args: argparse.Namespace) -> int:
+    """Create a run and search."""
+    try:
+        config = override(load_config(args.config), "search", iterations=args.iterations,
+                          proposer=args.proposer, seed=args.seed, seeds_dir=args.seeds)
+        panel = open_panel(args.data or config.data.path or None)
+        if not panel.is_synthetic:
+            config = override(config, "data", path=str(Path(panel.source).resolve()))
+        seeds = _read_seeds(Path(config.search.seeds_dir))
+        run_dir = args.run_dir or Path("runs") / time.strftime("run-%Y%m%d-%H%M%S")
+        run_dir.mkdir(parents=True, exist_ok=True)
+        store = Store.create(run_dir / DATABASE, config=as_dict(config), fingerprint=panel.fingerprint(),
+                             seed=config.search.seed)
+    except (ConfigError, DataError, StoreError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    with store.transaction():
+        store.add_event("seeds", {"seeds": [[s.name, s.code] for s in seeds]})
+    print(f"run: {run_dir}  data: {panel.source}{' [SYNTHETIC]' if panel.is_synthetic else ''}", file=sys.stderr)
+    return _search(store, config, make_dataset(panel, config.data.horizon), seeds, run_dir)
+
+
+def run_resume(args: argparse.Namespace) -> int:
+    """Reopen a run, check its data and continue from its last committed iteration."""
+    try:
+        store = Store.open(args.run_dir / DATABASE)
+        info = store.run_info()
+        config = override(config_from_dict(info.config, str(args.run_dir)), "search", iterations=args.iterations)
+        panel = load_panel(config.data.path) if config.data.path else synthetic_panel(seed=config.data.synthetic_seed)
+        store.check_fingerprint(panel.fingerprint())
+    except (ConfigError, DataError, StoreError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    [event] = store.events(kind="seeds")
+    seeds = [Seed(name, code) for name, code in event.payload["seeds"]]
+    return _search(store, config, make_dataset(panel, config.data.horizon), seeds, args.run_dir)
+
+
+def _read_seeds(directory: Path) -> list[Seed]:
+    files = sorted(directory.glob("*.py"))
+    if not files:
+        raise ConfigError(f"{directory}: no seed programs (*.py); set [search] seeds_dir or --seeds")
+    return [Seed(path.stem, path.read_text()) for path in files]
+
+
+def _search(store: Store, config: RunConfig, dataset: Dataset, seeds: list[Seed], run_dir: Path) -> int:
+    settings = EvalSettings(timeout_s=config.evaluation.timeout_s, memory_mb=config.evaluation.memory_mb,
+                            n_workers=config.evaluation.n_workers, probe=config.evaluation.probe)
+    minutes = config.search.max_minutes
+    deadline = time.monotonic() + 60 * minutes if minutes else None
+    try:
+        with Evaluator(dataset, settings) as evaluator:
+            island = Island(config=config, store=store, evaluator=evaluator, proposer=MutationProposer(),
+                            seeds=seeds)
+            progress = _Progress(island.total_iterations)
+            for result in island.run(deadline=deadline):
+                progress.show(result)
+    except KeyboardInterrupt:
+        print(f"\nstopped; every finished iteration is stored. Continue with: factorengine resume {run_dir}",
+              file=sys.stderr)
+        return 130
+    finally:
+        store.close()
+    print(f"\ndone: {run_dir}. See: factorengine status {run_dir}", file=sys.stderr)
+    return 0
+
+
+class _Progress:
+    """One status line per iteration: best scores, evaluations per second, failures by kind."""
+
+    def __init__(self, total: int) -> None:
+        self.total, self.start = total, time.monotonic()
+        self.best_train = self.best_valid = -math.inf
+        self.evaluations, self.failures = 0, Counter()
+
+    def show(self, result: StepResult) -> None:
+        """Fold in one iteration and print the line."""
+        if result.node_id is not None:
+            self.evaluations += 1
+        if result.failure:
+            self.failures[result.failure] += 1
+        if not math.isnan(result.train_fs):
+            self.best_train = max(self.best_train, result.train_fs)
+            self.best_valid = max(self.best_valid, result.valid_fs)
+        rate = self.evaluations / max(time.monotonic() - self.start, 1e-9)
+        failed = ", ".join(f"{kind} {n}" for kind, n in sorted(self.failures.items())) or "none"
+        line = (f"iter {result.iteration + 1}/{self.total}  best train FS {self.best_train:.4f}  "
+                f"valid FS {self.best_valid:.4f}  {rate:.2f} eval/s  failures: {failed}")
+        end = "\r" if sys.stderr.isatty() else "\n"
+        print(line.ljust(100), end=end, file=sys.stderr, flush=True)

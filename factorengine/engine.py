@@ -1,0 +1,200 @@
+"""One island's search: select, propose, check, evaluate, record, backpropagate, commit; resumable."""
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import time
+from dataclasses import asdict, dataclass
+from typing import Iterator, Sequence
+
+import numpy as np
+
+from factorengine.config import RunConfig
+from factorengine.evaluate import Evaluation, Evaluator
+from factorengine.program import ProgramError, parse_program
+from factorengine.proposers.base import Context, Proposal, ProposalFailure, Proposer, Step
+from factorengine.store import EvaluationRow, ExperienceRow, NodeRow, Store
+from factorengine.tree import ROOT, NodeRecord, Tree, normalize_reward
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Seed:
+    """A seed program: its name (file stem) and source."""
+
+    name: str
+    code: str
+
+
+@dataclass(frozen=True)
+class NodeView:
+    """A stored node with what the search reads of it: its code, train/valid FS and failure reason."""
+
+    row: NodeRow
+    code: str
+    train_fs: float
+    valid_fs: float
+    failure_reason: str | None
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """What one iteration did: the node it added (None when nothing was evaluated) and its scores."""
+
+    iteration: int
+    node_id: int | None
+    failure: str | None
+    train_fs: float
+    valid_fs: float
+    seconds: float
+
+
+class Island:
+    """The search loop of one island over a run store; every random draw derives from (seed, island, iteration).
+
+    Iterations 0..len(seeds)-1 evaluate the seeds as children of the root; later ones grow the tree. Each
+    iteration commits in one transaction, so a killed run resumes from the last committed iteration and
+    reaches the same tree as one never interrupted.
+    """
+
+    def __init__(self, *, config: RunConfig, store: Store, evaluator: Evaluator, proposer: Proposer,
+                 seeds: Sequence[Seed], island: int = 0) -> None:
+        self.config, self.store, self.evaluator, self.proposer = config, store, evaluator, proposer
+        self.seeds, self.island = tuple(seeds), island
+        search = config.search
+        self._nodes = {row.node_id: self._view(row) for row in store.nodes(island=island)}
+        self.tree = Tree.from_records((_record(view) for view in self._nodes.values()),
+                                      c=search.exploration, widening_k=search.widening_k,
+                                      widening_alpha=search.widening_alpha)
+
+    @property
+    def total_iterations(self) -> int:
+        """Seeds plus search iterations."""
+        return len(self.seeds) + self.config.search.iterations
+
+    def run(self, *, deadline: float | None = None) -> Iterator[StepResult]:
+        """Run the remaining iterations, yielding each; stops early on patience or the deadline."""
+        best, since_best = self._best_valid(), 0
+        for iteration in range(self.store.progress(self.island) + 1, self.total_iterations):
+            result = self.step(iteration)
+            yield result
+            if result.valid_fs > best:
+                best, since_best = result.valid_fs, 0
+            elif iteration >= len(self.seeds):
+                since_best += 1
+            patience = self.config.search.patience
+            if (patience and since_best >= patience) or (deadline is not None and time.monotonic() > deadline):
+                return
+
+    def step(self, iteration: int) -> StepResult:
+        """Run and commit one iteration."""
+        start = time.monotonic()
+        rng = np.random.default_rng([self.config.search.seed, self.island, iteration])
+        if iteration < len(self.seeds):
+            seed = self.seeds[iteration]
+            parent, proposal = ROOT, Proposal(code=seed.code, idea=f"seed {seed.name}", kind="seed")
+        else:
+            parent = self.tree.select(rng)
+            proposal = self.proposer.propose(self._context(parent, rng), rng)
+        if isinstance(proposal, ProposalFailure):
+            return self._commit_event(iteration, "proposal_failed", proposal.reason, start)
+        return self._evaluate_and_commit(iteration, parent, proposal, start)
+
+    def _context(self, parent: int, rng: np.random.Generator) -> Context:
+        """The proposer's view: the parent program (a random live seed when the root expands) and best paths."""
+        if parent == ROOT:
+            live = [n for n in self.tree.children(ROOT) if not self.tree.record(n).failed]
+            parent = int(live[rng.integers(len(live))])
+        paths = self.tree.best_paths(parent, k=self.config.search.context_paths)
+        chain = tuple(tuple(self._step_of(n) for n in path) for path in paths)
+        return Context(parent=self._step_of(parent), chain=chain)
+
+    def _view(self, row: NodeRow) -> NodeView:
+        evaluation = self.store.evaluation(row.node_id)
+        segments = evaluation.metrics if evaluation else {}
+        return NodeView(row, self.store.program(row.program_id) or "",
+                        segments.get("train", {}).get("fs", math.nan), segments.get("valid", {}).get("fs", math.nan),
+                        evaluation.failure_reason if evaluation else None)
+
+    def _step_of(self, node_id: int) -> Step:
+        view = self._nodes[node_id]
+        return Step(code=view.code, idea=view.row.idea, train_fs=_nan_to_none(view.train_fs),
+                    valid_fs=_nan_to_none(view.valid_fs), failure=view.failure_reason)
+
+    def _evaluate_and_commit(self, iteration: int, parent: int, proposal: Proposal, start: float) -> StepResult:
+        try:
+            program = parse_program(proposal.code)
+        except ProgramError as exc:
+            evaluation = Evaluation("<proposal>", hashlib.sha256(proposal.code.encode()).hexdigest()[:16],
+                                    {}, None, "program", str(exc), 0.0)
+        else:
+            if self._is_duplicate(program.program_id, program.defaults):
+                return self._commit_event(iteration, "duplicate", program.program_id, start)
+            [evaluation] = self.evaluator.evaluate(program, [program.defaults], include_test=True)
+        node_id = max(self._nodes, default=ROOT) + 1
+        failed = evaluation.fitness is None
+        train_fs = math.nan if failed else evaluation.fitness.train.fs
+        valid_fs = math.nan if failed else evaluation.fitness.valid.fs
+        reward = 0.0 if failed else normalize_reward(train_fs, self.config.search.reward_scale)
+        row = NodeRow(node_id=node_id, parent_id=None if parent == ROOT else parent, island=self.island,
+                      iteration=iteration, depth=self.tree.depth(parent) + 1, program_id=evaluation.program_id,
+                      params=dict(evaluation.params), idea=proposal.idea, kind=proposal.kind, reward=reward,
+                      failed=failed)
+        with self.store.transaction():
+            self.store.add_program(evaluation.program_id, proposal.code)
+            self.store.add_node(row)
+            self.store.add_evaluation(_evaluation_row(node_id, evaluation))
+            self.store.add_experience(ExperienceRow(node_id, proposal.idea, proposal.hypothesis,
+                                                    self._outcome(parent, evaluation)))
+            self.store.set_progress(self.island, iteration)
+        view = NodeView(row, proposal.code, train_fs, valid_fs, evaluation.error)
+        self._nodes[node_id] = view
+        self.tree.add(_record(view))
+        logger.debug("iteration %d: node %d %s", iteration, node_id,
+                    evaluation.failure or f"train FS {train_fs:.4f} valid FS {valid_fs:.4f}")
+        return StepResult(iteration, node_id, evaluation.failure, train_fs, valid_fs, time.monotonic() - start)
+
+    def _outcome(self, parent: int, evaluation: Evaluation) -> str:
+        if evaluation.fitness is None:
+            return f"failed ({evaluation.failure}): {evaluation.error}"
+        train, valid = evaluation.fitness.train.fs, evaluation.fitness.valid.fs
+        if parent == ROOT:
+            return f"train FS {train:.4f}, valid FS {valid:.4f}"
+        before = self._nodes[parent]
+        return (f"train FS {before.train_fs:.4f} -> {train:.4f}, valid FS {before.valid_fs:.4f} -> {valid:.4f}")
+
+    def _is_duplicate(self, program_id: str, params: dict) -> bool:
+        return any(v.row.program_id == program_id and v.row.params == params for v in self._nodes.values())
+
+    def _commit_event(self, iteration: int, kind: str, detail: str, start: float) -> StepResult:
+        with self.store.transaction():
+            self.store.add_event(kind, {"detail": detail}, island=self.island, iteration=iteration)
+            self.store.set_progress(self.island, iteration)
+        logger.debug("iteration %d: %s (%s)", iteration, kind, detail[:120])
+        return StepResult(iteration, None, kind, math.nan, math.nan, time.monotonic() - start)
+
+    def _best_valid(self) -> float:
+        scores = [v.valid_fs for v in self._nodes.values() if not math.isnan(v.valid_fs)]
+        return max(scores, default=-math.inf)
+
+
+def _record(view: NodeView) -> NodeRecord:
+    row = view.row
+    return NodeRecord(node_id=row.node_id, parent_id=row.parent_id or ROOT, reward=row.reward, failed=row.failed,
+                      score=math.nan if row.failed else row.reward)
+
+
+def _evaluation_row(node_id: int, evaluation: Evaluation) -> EvaluationRow:
+    fitness = evaluation.fitness
+    if fitness is None:
+        return EvaluationRow(node_id, evaluation.failure or "failed", evaluation.error, {}, None, None,
+                             evaluation.seconds)
+    metrics = {"train": asdict(fitness.train), "valid": asdict(fitness.valid)}
+    return EvaluationRow(node_id, "ok", None, metrics, asdict(fitness.test) if fitness.test else None,
+                         fitness.orientation, evaluation.seconds)
+
+
+def _nan_to_none(value: float) -> float | None:
+    return None if math.isnan(value) else value

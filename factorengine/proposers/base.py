@@ -1,0 +1,59 @@
+"""The proposer interface: what a proposer is shown (a chain of experience) and what it hands back."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Step:
+    """One evaluated program on a path of the tree, as shown to a proposer.
+
+    train_fs / valid_fs: fitness scores, None when not evaluated; failure: why the program failed, None if it ran.
+    """
+
+    code: str
+    idea: str
+    train_fs: float | None = None
+    valid_fs: float | None = None
+    failure: str | None = None
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a proposer sees: the selected program and the best few root-to-node paths of the tree."""
+
+    parent: Step
+    chain: tuple[tuple[Step, ...], ...] = ()
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A new program: the whole module text, one line on what changed, the kind of change and why."""
+
+    code: str
+    idea: str
+    kind: str
+    hypothesis: str = ""
+
+
+@dataclass(frozen=True)
+class ProposalFailure:
+    """No valid program could be proposed; `reason` is fit for the event log and the next prompt."""
+
+    reason: str
+
+
+class Proposer(Protocol):
+    """Turns a context into a proposal.
+
+    Contract: deterministic for a given context and generator state (all randomness from `rng`); a returned
+    Proposal passes the static policy and parse_program and differs from the parent's program_id; expected
+    failures come back as ProposalFailure, never as exceptions.
+    """
+
+    def propose(self, context: Context, rng: np.random.Generator) -> Proposal | ProposalFailure:
+        """Return a new program derived from context.parent, or why none could be made."""
+        ...

@@ -1,0 +1,505 @@
+"""The offline proposer: mutate a factor program's CST (operator and field swaps, wraps, negation,
+conditioning terms, crossover with a program from the chain of experience).
+
+Each mutation kind is a pure function `(source, rng[, partners]) -> Edit | None` (None: nothing to change).
+Sites are taken in source order and picked with the generator, so a kind is deterministic for a given
+generator state. New windows become new parameters of `factor` with a SEARCH_SPACE entry; new operators are
+imported from factorengine.ops. The module docstring and untouched statements are kept byte for byte.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from types import MappingProxyType
+from typing import Callable, Mapping, Sequence
+
+import libcst as cst
+import numpy as np
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+
+from factorengine.policy import check_policy
+from factorengine.program import ProgramError, parse_program, program_id
+from factorengine.proposers import edits
+from factorengine.proposers.base import Context, Proposal, ProposalFailure
+from factorengine.proposers.edits import Binding
+
+
+@dataclass(frozen=True)
+class Family:
+    """Operators with the same call shape and the same units that may replace one another."""
+
+    ops: tuple[str, ...]
+    why: str
+
+
+@dataclass(frozen=True)
+class Window:
+    """A new window parameter: its default and its inclusive SEARCH_SPACE range, in days."""
+
+    default: int
+    low: int
+    high: int
+
+
+@dataclass(frozen=True)
+class Wrapper:
+    """An operator to wrap a sub-expression in: `op(x)`, `op(x, <new window>)` or `op(x, <literal>)`."""
+
+    op: str
+    why: str
+    window: Window | None = None
+    literal: str = ""
+
+
+@dataclass(frozen=True)
+class Conditioner:
+    """A term the return value is multiplied by; `template` has `{d}` (the panel) and `{w}` (its window)."""
+
+    name: str
+    template: str
+    ops: tuple[str, ...]
+    window: Window
+    why: str
+    local: str  # the variable holding the term when the return line would be too long
+
+
+# ts_std <-> ts_var is left out on purpose: var squares the units (a ratio to a return or a price changes
+# dimension) and, alone, ranks stocks exactly as std does. ts_sum <-> ts_mean differs by a constant only.
+OPERATOR_FAMILIES = (
+    Family(("ts_mean", "ts_ema", "ts_decay_linear", "ts_median"), "a differently weighted average"),
+    Family(("ts_max", "ts_min"), "the other extreme of the window"),
+    Family(("ts_argmax", "ts_argmin"), "the age of the other extreme"),
+    Family(("ts_rank", "ts_zscore"), "another measure of today against its own history"),
+    Family(("ts_skew", "ts_kurt"), "another shape statistic of the distribution"),
+    Family(("ts_corr", "ts_cov"), "co-movement with or without the volatilities"),
+    Family(("rank", "zscore"), "another cross-sectional normalization"),
+    Family(("delta", "pct_change"), "absolute instead of relative change, or back"),
+    Family(("maximum", "minimum"), "the other element-wise extreme"),
+    Family(("sign", "tanh"), "another squashing of large values"),
+)
+FIELD_SWAPS: Mapping[str, tuple[str, ...]] = MappingProxyType({
+    "open": ("close", "vwap"), "close": ("vwap", "open"), "vwap": ("close", "open"),
+    "high": ("low",), "low": ("high",), "volume": (), "returns": (),
+})
+WRAPPERS = (
+    Wrapper("rank", "only the cross-sectional order matters; outliers dominate the raw values"),
+    Wrapper("zscore", "a cross-sectionally standardized signal compares better across days"),
+    Wrapper("sign", "the direction carries the signal, the magnitude is noise"),
+    Wrapper("signed_power", "damping large values keeps the direction with less noise", literal="0.5"),
+    Wrapper("ts_zscore", "the signal against its own recent history", window=Window(20, 5, 120)),
+    Wrapper("ts_mean", "smoothing removes day-to-day noise", window=Window(5, 2, 60)),
+)
+CONDITIONERS = (
+    Conditioner("volume surge", "rank(safe_div({d}.volume, ts_mean({d}.volume, {w})))",
+                ("rank", "safe_div", "ts_mean"), Window(20, 5, 120),
+                "the signal is stronger when trading volume is unusually high", "surge_rank"),
+    Conditioner("volatility", "rank(ts_std({d}.returns, {w}))", ("rank", "ts_std"), Window(20, 5, 120),
+                "the signal is stronger on volatile stocks", "vol_rank"),
+    Conditioner("range", "rank(ts_mean(safe_div({d}.high - {d}.low, {d}.close), {w}))",
+                ("rank", "safe_div", "ts_mean"), Window(10, 2, 60),
+                "the signal is stronger on stocks with wide daily ranges", "range_rank"),
+)
+COMBINERS = ("+", "-", "*")
+# op(f(x)) equals op(x) (or ranks and signs exactly as it) for f in _INVARIANT_TO[op]: wrapping an argument
+# of op in f is a no-op, and wrapping f(x) in op only swaps f for op (swap_operator's job)
+_INVARIANT_TO: Mapping[str, tuple[str, ...]] = MappingProxyType({
+    "rank": ("demean", "rank", "scale", "signed_power", "tanh", "zscore"),
+    "zscore": ("demean", "scale", "zscore"),
+    "sign": ("sign", "signed_power", "tanh"),
+    "ts_rank": ("signed_power", "tanh"),
+})
+_POSITIVE_DOMAIN = ("log", "sqrt")  # their argument must stay > 0: no wrap that makes values negative
+_SIGNED_WRAPS = ("sign", "ts_zscore", "zscore")
+_FAMILY_OF = MappingProxyType({op: family for family in OPERATOR_FAMILIES for op in family.ops})
+_FLIP = MappingProxyType({cst.Add: cst.Subtract, cst.Subtract: cst.Add})
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One applied mutation: the whole new module, a line on what changed and the idea behind it."""
+
+    code: str
+    idea: str
+    hypothesis: str = ""
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    """A program read for editing: its CST, factor, bindings, names in use, data names and line numbers."""
+
+    module: cst.Module
+    fn: cst.FunctionDef
+    bindings: Mapping[str, Binding]
+    taken: frozenset[str]
+    data: frozenset[str]
+
+    @cached_property
+    def positions(self) -> Mapping[cst.CSTNode, CodeRange]:
+        """Return the source range of every node (resolved on first use: only chosen sites need it)."""
+        return MetadataWrapper(self.module, unsafe_skip_copy=True).resolve(PositionProvider)
+
+    def line(self, node: cst.CSTNode) -> int:
+        """Return the 1-based line a node starts on."""
+        return self.positions[node].start.line
+
+    def refs(self, ops: Sequence[str]) -> dict[str, str] | None:
+        """Return op -> the name to call it by, or None when one of them cannot be imported."""
+        refs = {op: edits.op_reference(op, self.bindings, self.taken) for op in ops}
+        return None if None in refs.values() else refs  # type: ignore[return-value]
+
+    def finish(self, module: cst.Module, refs: Mapping[str, str]) -> str:
+        """Import the ops a rewrite calls by their own names and return the module's code."""
+        needed = [op for op, ref in refs.items() if ref == op and self.bindings.get(op) != ("ops", op)]
+        return edits.add_ops_imports(module, needed).code
+
+
+def read(source: str) -> _Parsed:
+    """Parse a program (already checked by parse_program) for editing."""
+    module = cst.parse_module(source)
+    fn = edits.factor_def(module)
+    return _Parsed(module, fn, edits.module_bindings(module), edits.all_names(module), edits.data_names(fn))
+
+
+def _pick(rng: np.random.Generator, items: Sequence):  # noqa: ANN202 - any item type
+    """Return one item, drawn uniformly."""
+    return items[int(rng.integers(len(items)))]
+
+
+def swap_operator(source: str, rng: np.random.Generator) -> Edit | None:
+    """Replace one ops call by another of its family (OPERATOR_FAMILIES), e.g. ts_mean -> ts_ema."""
+    p = read(source)
+    sites = []
+    for node in edits.collect(p.fn.body, cst.Call):
+        op = edits.call_op(node, p.bindings)
+        options = [alt for alt in _FAMILY_OF[op].ops if alt != op and edits.fits_signature(alt, node)
+                   and p.refs([alt])] if op in _FAMILY_OF else []
+        if options:
+            sites.append((node, op, options))
+    if not sites:
+        return None
+    node, op, options = _pick(rng, sites)
+    alt = _pick(rng, options)
+    refs = p.refs([alt]) if isinstance(node.func, cst.Name) else {}
+    func = cst.Name(refs[alt]) if refs else node.func.with_changes(attr=cst.Name(alt))
+    module = p.module.deep_replace(node.func, func)
+    if isinstance(node.func, cst.Name) and node.func.value == op:
+        module = edits.drop_ops_import(module, op)
+    return Edit(p.finish(module, refs), f"swap operator {op} -> {alt} in line {p.line(node)}",
+                f"{_FAMILY_OF[op].why} ({alt} instead of {op}) fits the signal better")
+
+
+def swap_field(source: str, rng: np.random.Generator) -> Edit | None:
+    """Replace a panel field by a related one (FIELD_SWAPS), at one place or everywhere it is read."""
+    p = read(source)
+    panel = edits.panel_name(p.fn)
+    sites = [a for a in edits.collect(p.fn.body, cst.Attribute) if isinstance(a.value, cst.Name)
+             and a.value.value == panel and FIELD_SWAPS.get(a.attr.value)]
+    if not sites:
+        return None
+    site = _pick(rng, sites)
+    field = site.attr.value
+    alt = _pick(rng, FIELD_SWAPS[field])
+    same = [a for a in sites if a.attr.value == field]
+    everywhere = len(same) > 1 and bool(rng.integers(2))
+    targets = same if everywhere else [site]
+    module = edits.replace_nodes(p.module, {id(a): a.with_changes(attr=cst.Name(alt)) for a in targets})
+    if edits.degenerate_pairs(module) > edits.degenerate_pairs(p.module):  # `d.high - d.low` -> `d.low - d.low`
+        return None
+    lines = ", ".join(dict.fromkeys(str(p.line(a)) for a in targets))
+    where = f"everywhere ({len(targets)} places, line {lines})" if everywhere else f"in line {lines}"
+    return Edit(module.code, f"swap field {field} -> {alt} {where}",
+                f"{alt} carries the same information as {field} with a different timing or noise")
+
+
+def wrap(source: str, rng: np.random.Generator) -> Edit | None:
+    """Wrap the return value, an assigned value or a data argument of a call in a WRAPPERS operator."""
+    p = read(source)
+    sites = []
+    for node, expr, outer in _wrap_sites(p):
+        options = [w for w in WRAPPERS if p.refs([w.op]) and not _redundant(w.op, expr, outer, p)]
+        if options and edits.is_data(expr, p.data):
+            sites.append((node, expr, options))
+    if not sites:
+        return None
+    node, expr, options = _pick(rng, sites)
+    wrapper = _pick(rng, options)
+    refs = p.refs([wrapper.op]) or {}
+    args: list[cst.BaseExpression] = [expr]
+    if wrapper.literal:
+        args.append(cst.parse_expression(wrapper.literal))
+    if wrapper.window is not None:
+        param = edits.numbered_name("w_wrap", p.taken)
+        args.append(cst.Name(param))
+    module = p.module.deep_replace(expr, edits.call(refs[wrapper.op], *args))
+    if wrapper.window is not None:
+        module = edits.add_parameter(module, param, wrapper.window.default,
+                                     (wrapper.window.low, wrapper.window.high))
+    shape = ", ".join([".", *(edits.render(a) for a in args[1:])])
+    what = "the return value" if isinstance(node, cst.Return) else f"`{edits.render(expr, 40)}` in line {p.line(expr)}"
+    return Edit(p.finish(module, refs), f"wrap {what} in {wrapper.op}({shape})", wrapper.why)
+
+
+def _wrap_sites(p: _Parsed) -> list[tuple[cst.CSTNode, cst.BaseExpression, str | None]]:
+    """Return (holder, expression, ops function it is an argument of) for return values, assigned values, args."""
+    sites = []
+    for node in edits.collect(p.fn.body, (cst.Return, cst.Assign, cst.Call)):
+        if isinstance(node, cst.Call):
+            outer = edits.call_op(node, p.bindings)
+            sites += [(arg, arg.value, outer) for arg in node.args if not arg.star]
+        elif node.value is not None:
+            sites.append((node, node.value, None))
+    return sites
+
+
+def _redundant(op: str, expr: cst.BaseExpression, outer: str | None, p: _Parsed) -> bool:
+    """Return True when wrapping expr in op is a no-op, a swap in disguise, or a constant (sign of a positive)."""
+    inner = edits.call_op(expr, p.bindings) if isinstance(expr, cst.Call) else None
+    return inner == op or op in _INVARIANT_TO.get(outer or "", ()) or inner in _INVARIANT_TO.get(op, ()) \
+        or (op == "sign" and edits.is_positive(expr, p.bindings)) \
+        or (outer in _POSITIVE_DOMAIN and op in _SIGNED_WRAPS)
+
+
+def negate(source: str, rng: np.random.Generator) -> Edit | None:
+    """Negate the return value, or flip `+` <-> `-` between two data terms."""
+    p = read(source)
+    sites = [n for n in edits.collect(p.fn.body, (cst.Return, cst.BinaryOperation))
+             if (isinstance(n, cst.Return) and n.value is not None and edits.is_data(n.value, p.data))
+             or (isinstance(n, cst.BinaryOperation) and type(n.operator) in _FLIP
+                 and edits.is_data(n.left, p.data) and edits.is_data(n.right, p.data))]
+    if not sites:
+        return None
+    site = _pick(rng, sites)
+    if isinstance(site, cst.Return):
+        module = p.module.deep_replace(site.value, edits.negated(site.value))
+        return Edit(module.code, f"negate the return value (line {p.line(site)})",
+                    "the opposite direction combines better with later terms")
+    op = site.operator
+    flipped = site.with_changes(operator=_FLIP[type(op)](whitespace_before=op.whitespace_before,
+                                                        whitespace_after=op.whitespace_after))
+    module = p.module.deep_replace(site, flipped)
+    return Edit(module.code, f"flip `{edits.render(site, 40)}` -> `{edits.render(flipped, 40)}` "
+                f"in line {p.line(site)}", "the terms reinforce rather than offset each other")
+
+
+def condition(source: str, rng: np.random.Generator) -> Edit | None:
+    """Multiply the return value by a CONDITIONERS term with a new window parameter."""
+    p = read(source)
+    sites = [r for r in edits.collect(p.fn.body, cst.Return)
+             if r.value is not None and edits.is_data(r.value, p.data)]
+    options = [c for c in CONDITIONERS if p.refs(c.ops)]
+    if not sites or not options:
+        return None
+    site = _pick(rng, sites)
+    term = _pick(rng, options)
+    refs = p.refs(term.ops) or {}
+    param = edits.numbered_name("w_cond", p.taken)
+    factor = cst.parse_expression(term.template.format(d=edits.panel_name(p.fn), w=param))
+    factor = edits.rename(factor, {op: ref for op, ref in refs.items() if op != ref})
+    product = cst.BinaryOperation(edits.operand(site.value, 6), cst.Multiply(), factor)
+    long = not edits.fits_return(p.module, p.fn, product) and site is edits.sole_return(p.fn)
+    local = edits.fresh_name(term.local, p.taken) if long else ""
+    module = p.module.deep_replace(site.value, product.with_changes(right=cst.Name(local)) if long else product)
+    if long:  # name the term on its own line rather than write a return line over edits.MAX_LINE
+        module = edits.assign_before_return(module, local, factor)
+    module = edits.add_parameter(module, param, term.window.default, (term.window.low, term.window.high))
+    return Edit(p.finish(module, refs), f"condition on {term.name}: multiply the return value "
+                f"(line {p.line(site)}) by {edits.render(factor, 70)}", term.why)
+
+
+def cross_over(source: str, partners: Sequence[str], rng: np.random.Generator) -> Edit | None:
+    """Combine the return value with a partner's as `rank(a) <op> rank(b)`, moving its body and parameters over.
+
+    The partner's locals and parameters are renamed where they clash; a partner that cannot be moved (several
+    returns, module-level helpers, clashing imports) is skipped for the next one in the list.
+    """
+    if not partners:
+        return None
+    combiner = _pick(rng, COMBINERS)
+    start = int(rng.integers(len(partners)))
+    for k in range(len(partners)):
+        edit = _merge(source, partners[(start + k) % len(partners)], combiner)
+        if edit is not None:
+            return edit
+    return None
+
+
+def _merge(source: str, other: str, combiner: str) -> Edit | None:
+    """Return the parent with the partner inlined and the two return values combined, or None."""
+    p, q = read(source), read(other)
+    ours, theirs, refs = edits.sole_return(p.fn), edits.sole_return(q.fn), p.refs(["rank"])
+    borrowed = _borrowed_imports(p, q)
+    if ours is None or theirs is None or refs is None or borrowed is None \
+            or len(p.fn.body.body[-1].body) != 1 or len(q.fn.body.body[-1].body) != 1 \
+            or not edits.is_data(ours.value, p.data) or not edits.is_data(theirs.value, q.data):
+        return None
+    mapping = _renaming(p, q)
+    moved = [edits.rename(s, mapping) for s in _statements(q.fn)]
+    taken = p.taken | q.taken | frozenset(mapping.values())
+    locals_, combined = _combine(p, ours.value, edits.rename(theirs.value, mapping), combiner, taken)
+    last = p.fn.body.body[-1]
+    body = [*p.fn.body.body[:-1], *moved, *locals_, last.with_changes(body=[ours.with_changes(value=combined)])]
+    module = p.module.deep_replace(p.fn, p.fn.with_changes(body=p.fn.body.with_changes(body=body)))
+    for param in parse_program(other).params:
+        bounds = (param.low, param.high) if param.declared else None
+        module = edits.add_parameter(module, mapping[param.name], param.default, bounds)
+    ops_needed, lines = borrowed
+    for line in lines:
+        module = edits.add_import_line(module, line)
+    summary = " ".join((q.module.get_docstring() or "").split())
+    title = f' ("{summary[:45]}...")' if len(summary) > 48 else f' ("{summary}")' if summary else ""
+    idea = f"cross over with program {program_id(other)}{title}: rank(parent) {combiner} rank(partner)"
+    return Edit(p.finish(module, {**refs, **{op: op for op in ops_needed}}), idea,
+                "the partner's signal carries information the parent's lacks")
+
+
+def _renaming(p: _Parsed, q: _Parsed) -> dict[str, str]:
+    """Return the partner's panel, parameter and local names -> names free in the merged program."""
+    mapping = {edits.panel_name(q.fn): edits.panel_name(p.fn)}
+    taken = set(p.taken | q.taken)
+    for name in edits.bound_names(q.fn):
+        if name not in mapping:
+            mapping[name] = name if name not in p.taken else edits.fresh_name(name, frozenset(taken))
+            taken.add(mapping[name])
+    return mapping
+
+
+def _borrowed_imports(p: _Parsed, q: _Parsed) -> tuple[list[str], list[str]] | None:
+    """Return (ops names, import lines) the partner's body needs from the parent module, or None on a clash."""
+    inside = set(edits.bound_names(q.fn)) | {edits.panel_name(q.fn)}
+    ops_needed: list[str] = []
+    lines: list[str] = []
+    for name in dict.fromkeys(edits.referenced_names(q.fn.body)):
+        theirs, ours = q.bindings.get(name), p.bindings.get(name)
+        if name in inside or (theirs is not None and theirs == ours):
+            continue
+        if theirs is None:  # a builtin: the parent must not bind the name to something else
+            if ours is not None:
+                return None
+        elif theirs[0] == "module" or name in p.taken or (theirs[0] == "ops" and theirs[1] != name):
+            return None
+        elif theirs[0] == "ops":
+            ops_needed.append(name)
+        else:
+            lines.append(f"import {edits.OPS_MODULE} as {name}" if theirs[0] == "ops_module" else theirs[1])
+    return ops_needed, lines
+
+
+def _statements(fn: cst.FunctionDef) -> list[cst.BaseStatement]:
+    """Return factor's body statements without its docstring and its final return line."""
+    body = list(fn.body.body[:-1])
+    first = body[0] if body else None
+    if isinstance(first, cst.SimpleStatementLine) and isinstance(first.body[0], cst.Expr) \
+            and isinstance(first.body[0].value, (cst.SimpleString, cst.ConcatenatedString)):
+        body = body[1:]
+    return body
+
+
+def _combine(p: _Parsed, a: cst.BaseExpression, b: cst.BaseExpression, combiner: str,
+             taken: frozenset[str]) -> tuple[list[cst.SimpleStatementLine], cst.BaseExpression]:
+    """Return (new local assignments, `rank(a) <op> rank(b)`); long sides move to locals `left`/`right`."""
+    rank = (p.refs(["rank"]) or {})["rank"]
+    combined = cst.parse_expression(f"{rank}(a) {combiner} {rank}(b)")
+    inline = edits.replace_nodes(combined, {id(combined.left.args[0].value): edits.bare(a),
+                                            id(combined.right.args[0].value): edits.bare(b)})
+    if edits.fits_return(p.module, p.fn, inline):
+        return [], inline
+    assigns, sides = [], []
+    for expr, base in ((a, "left"), (b, "right")):
+        if isinstance(expr, cst.Name):
+            sides.append(expr)
+            continue
+        name = edits.fresh_name(base, taken)
+        taken |= {name}
+        assigns.append(edits.assignment(name, expr))
+        sides.append(cst.Name(name))
+    return assigns, edits.replace_nodes(combined, {id(combined.left.args[0].value): sides[0],
+                                                   id(combined.right.args[0].value): sides[1]})
+
+
+def chain_partners(context: Context, parent_id: str) -> tuple[str, ...]:
+    """Return the programs of the chain a parent may cross over with: ran without failure, parse, differ, unique."""
+    seen = {parent_id}
+    partners = []
+    for path in context.chain:
+        for step in path:
+            if step.failure is not None:
+                continue
+            try:
+                pid = parse_program(step.code).program_id
+            except ProgramError:
+                continue
+            if pid not in seen:
+                seen.add(pid)
+                partners.append(step.code)
+    return tuple(partners)
+
+
+def check_edit(code: str, parent_id: str) -> str | None:
+    """Return why a mutated program is not acceptable (policy, parse, unchanged), or None when it is."""
+    violations = check_policy(code)
+    if violations:
+        return f"policy: {violations[0]}"
+    try:
+        program = parse_program(code)
+    except ProgramError as exc:
+        return f"program: {exc}"
+    return "unchanged program" if program.program_id == parent_id else None
+
+
+_SINGLE: Mapping[str, Callable[[str, np.random.Generator], Edit | None]] = MappingProxyType({
+    "swap_operator": swap_operator, "swap_field": swap_field, "wrap": wrap, "negate": negate,
+    "condition": condition,
+})
+KIND_NAMES = (*_SINGLE, "crossover")
+DEFAULT_WEIGHTS = (("swap_operator", 3.0), ("swap_field", 2.0), ("wrap", 3.0), ("negate", 1.0),
+                   ("condition", 2.0), ("crossover", 2.0))
+
+
+def apply_kind(kind: str, source: str, partners: Sequence[str], rng: np.random.Generator) -> Edit | None:
+    """Apply one mutation kind to a program; None when it finds nothing to change."""
+    return cross_over(source, partners, rng) if kind == "crossover" else _SINGLE[kind](source, rng)
+
+
+@dataclass(frozen=True, kw_only=True)
+class MutationProposer:
+    """The offline proposer: random CST mutations of the parent, checked like any proposal.
+
+    max_attempts: mutations tried (each a fresh draw of kind and site) before giving up with ProposalFailure.
+    weights: (kind, weight) pairs, the relative chance of each kind in KIND_NAMES; crossover is drawn only
+    when the chain holds a partner (a program that ran, parses and differs from the parent).
+    Deterministic: the same context and generator state give the same proposal.
+    """
+
+    max_attempts: int = 20
+    weights: tuple[tuple[str, float], ...] = DEFAULT_WEIGHTS
+
+    def __post_init__(self) -> None:
+        unknown = [kind for kind, _ in self.weights if kind not in KIND_NAMES]
+        if unknown:
+            raise ValueError(f"unknown mutation kind {unknown[0]!r} in weights; kinds: {', '.join(KIND_NAMES)}")
+        if self.max_attempts < 1 or any(w < 0 for _, w in self.weights) or not any(w > 0 for _, w in self.weights):
+            raise ValueError("max_attempts must be >= 1 and weights non-negative with at least one positive")
+
+    def propose(self, context: Context, rng: np.random.Generator) -> Proposal | ProposalFailure:
+        """Return a mutated copy of context.parent, or why none passed the checks in max_attempts tries."""
+        parent = context.parent.code
+        try:
+            parent_id = parse_program(parent).program_id
+        except ProgramError as exc:
+            return ProposalFailure(f"the parent program cannot be mutated: {exc}")
+        partners = chain_partners(context, parent_id)
+        drawable = [(k, w) for k, w in self.weights if w > 0 and (partners or k != "crossover")]
+        if not drawable:
+            return ProposalFailure("only crossover is enabled and the chain holds no partner program")
+        kinds = [k for k, _ in drawable]
+        chances = np.array([w for _, w in drawable]) / sum(w for _, w in drawable)
+        tried: dict[str, str] = {}
+        for _ in range(self.max_attempts):
+            kind = kinds[int(rng.choice(len(kinds), p=chances))]
+            edit = apply_kind(kind, parent, partners, rng)
+            reason = "nothing to change" if edit is None else check_edit(edit.code, parent_id)
+            if reason is None and edit is not None:
+                return Proposal(edit.code, edit.idea, kind, edit.hypothesis)
+            tried[kind] = reason or ""
+        summary = "; ".join(f"{kind}: {reason}" for kind, reason in tried.items())
+        return ProposalFailure(f"no valid mutation in {self.max_attempts} attempts ({summary})")

@@ -1,0 +1,126 @@
+"""The island search end to end on the synthetic market: it runs, finds signal, and resumes exactly."""
+from __future__ import annotations
+
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from factorengine.cli import main
+from factorengine.store import Store
+
+ROOT = Path(__file__).resolve().parents[2]
+SEEDS = ("close_location", "return_volatility", "turnover_change", "upper_shadow")
+
+
+@pytest.fixture
+def seeds_dir(tmp_path):
+    directory = tmp_path / "seeds"
+    directory.mkdir()
+    for name in SEEDS:
+        (directory / f"{name}.py").write_text((ROOT / "seeds" / f"{name}.py").read_text())
+    return directory
+
+
+@pytest.fixture(autouse=True)
+def synthetic_default(monkeypatch):
+    monkeypatch.delenv("FACTORENGINE_DATA", raising=False)
+
+
+def _tree(run_dir: Path) -> list[tuple]:
+    """Everything a run decided: node structure, code, parameters and metrics (not timings)."""
+    with Store.open(run_dir / "run.db", read_only=True) as store:
+        rows = []
+        for node in store.nodes():
+            evaluation = store.evaluation(node.node_id, include_test=True)
+            rows.append((node.node_id, node.parent_id, node.iteration, node.kind, node.idea,
+                         store.program(node.program_id), dict(node.params), _round(node.reward),
+                         evaluation.status, _round(evaluation.metrics)))
+        return rows
+
+
+def _round(value):
+    if isinstance(value, dict):
+        return {k: _round(v) for k, v in value.items()}
+    return None if isinstance(value, float) and math.isnan(value) else value
+
+
+def _evolve(run_dir: Path, seeds_dir: Path, iterations: int) -> list[str]:
+    return ["evolve", "--run-dir", str(run_dir), "--seeds", str(seeds_dir), "--iterations", str(iterations)]
+
+
+def test_evolve_grows_a_tree_and_status_reads_it(tmp_path, seeds_dir, capsys):
+    assert main(_evolve(tmp_path / "run", seeds_dir, 12)) == 0
+    tree = _tree(tmp_path / "run")
+    assert [row[3] for row in tree[:4]] == ["seed"] * 4
+    assert len(tree) >= 4 + 12 * 0.5
+    assert main(["status", str(tmp_path / "run")]) == 0
+    out = capsys.readouterr().out
+    assert "best valid FS: seeds" in out and "iterations done: 16 of 4 seeds + 12 search" in out
+
+
+def test_evolve_refuses_an_existing_run(tmp_path, seeds_dir, capsys):
+    assert main(_evolve(tmp_path / "run", seeds_dir, 1)) == 0
+    assert main(_evolve(tmp_path / "run", seeds_dir, 1)) == 2
+    assert "already" in capsys.readouterr().err
+
+
+def test_resume_after_sigkill_reaches_the_same_tree(tmp_path, seeds_dir):
+    iterations = 40
+    assert main(_evolve(tmp_path / "straight", seeds_dir, iterations)) == 0
+    command = [sys.executable, "-m", "factorengine.cli", *_evolve(tmp_path / "killed", seeds_dir, iterations)]
+    env = {k: v for k, v in os.environ.items() if k != "FACTORENGINE_DATA"}
+    process = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL, cwd=ROOT)
+    database = tmp_path / "killed" / "run.db"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        if database.exists():
+            with Store.open(database, read_only=True) as store:
+                if store.progress(0) >= 15:
+                    break
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    with Store.open(database, read_only=True) as store:
+        stopped_at = store.progress(0)
+    assert 15 <= stopped_at < len(SEEDS) + iterations - 1
+    assert main(["resume", str(tmp_path / "killed")]) == 0
+    assert _tree(tmp_path / "killed") == _tree(tmp_path / "straight")
+
+
+def test_resume_refuses_changed_data(tmp_path, seeds_dir, capsys):
+    data = tmp_path / "panel.csv"
+    from factorengine.data import synthetic_panel
+
+    panel = synthetic_panel(n_days=200, n_stocks=40)
+    _write_panel(panel, data)
+    assert main(_evolve(tmp_path / "run", seeds_dir, 1) + ["--data", str(data)]) == 0
+    _write_panel(synthetic_panel(n_days=200, n_stocks=40, seed=5), data)
+    assert main(["resume", str(tmp_path / "run")]) == 2
+    assert "the data under this run changed" in capsys.readouterr().err
+
+
+def test_resume_reports_a_corrupted_database(tmp_path, seeds_dir, capsys):
+    assert main(_evolve(tmp_path / "run", seeds_dir, 1)) == 0
+    database = tmp_path / "run" / "run.db"
+    content = database.read_bytes()
+    database.write_bytes(content[: len(content) // 2])
+    assert main(["resume", str(tmp_path / "run")]) == 2
+    assert "error:" in capsys.readouterr().err
+    assert database.read_bytes() == content[: len(content) // 2]
+
+
+def _write_panel(panel, path: Path) -> None:
+    import numpy as np
+    import pandas as pd
+
+    days, stocks = np.nonzero(~np.isnan(panel.close))
+    frame = pd.DataFrame({"date": panel.dates[days], "symbol": panel.symbols[stocks]})
+    for field in ("open", "high", "low", "close", "volume"):
+        frame[field] = panel.fields[field][days, stocks]
+    frame.to_csv(path, index=False)
