@@ -124,3 +124,20 @@ def _write_panel(panel, path: Path) -> None:
     for field in ("open", "high", "low", "close", "volume"):
         frame[field] = panel.fields[field][days, stocks]
     frame.to_csv(path, index=False)
+
+
+def test_search_recovers_a_planted_signal_the_seeds_miss(tmp_path, seeds_dir):
+    from factorengine.data import PLANTED_SIGNALS, make_dataset, synthetic_panel
+    from factorengine.fitness import score
+    from factorengine.program import load_factor
+
+    dataset = make_dataset(synthetic_panel())
+    planted = max(score(load_factor(s.program)(dataset.panel), dataset.label, dataset.splits).valid.rank_ic
+                  for s in PLANTED_SIGNALS)
+    assert main(_evolve(tmp_path / "run", seeds_dir, 60)) == 0
+    with Store.open(tmp_path / "run" / "run.db", read_only=True) as store:
+        rank_ic: dict[bool, list[float]] = {True: [], False: []}
+        for node in store.nodes():
+            if not node.failed:
+                rank_ic[node.kind == "seed"].append(store.evaluation(node.node_id).metrics["valid"]["rank_ic"])
+    assert max(rank_ic[True]) < 0.7 * planted <= max(rank_ic[False])
