@@ -7,6 +7,7 @@ same input always gives the same output.
 from __future__ import annotations
 
 import inspect
+import re
 from typing import Mapping, Sequence, TypeVar
 
 import libcst as cst
@@ -103,14 +104,15 @@ def module_bindings(module: cst.Module) -> dict[str, Binding]:
 
 
 def data_names(fn: cst.FunctionDef) -> frozenset[str]:
-    """Return the panel name plus every local computed (directly or not) from it."""
+    """Return the panel name plus every local computed (directly or not) from it, loops included."""
     names = {panel_name(fn)}
-    assigns = collect(fn.body, (cst.Assign, cst.AugAssign, cst.AnnAssign))
+    binders = collect(fn.body, (cst.Assign, cst.AugAssign, cst.AnnAssign, cst.For, cst.CompFor, cst.NamedExpr))
     changed = True
     while changed:
         changed = False
-        for node in assigns:
-            if node.value is None or not names.intersection(referenced_names(node.value)):
+        for node in binders:
+            value = node.iter if isinstance(node, (cst.For, cst.CompFor)) else node.value
+            if value is None or not names.intersection(referenced_names(value)):
                 continue
             targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
             new = {n for t in targets for n in referenced_names(t)} - names
@@ -165,17 +167,21 @@ def add_ops_imports(module: cst.Module, names: Sequence[str]) -> cst.Module:
         small = stmt.body[0] if isinstance(stmt, cst.SimpleStatementLine) else None
         if isinstance(small, cst.ImportFrom) and _import_module(small) == OPS_MODULE \
                 and not isinstance(small.names, cst.ImportStar):
-            return module.deep_replace(small, small.with_changes(names=_merged_aliases(small.names, missing)))
+            return module.deep_replace(small, small.with_changes(names=_merged_aliases(small, missing)))
     line = cst.parse_statement(f"from {OPS_MODULE} import {', '.join(missing)}\n")
     return module.with_changes(body=_insert(module.body, _after_imports(module), line))
 
 
-def _merged_aliases(old: Sequence[cst.ImportAlias], names: Sequence[str]) -> list[cst.ImportAlias]:
-    """Return old and new import names sorted, laid out like the old ones (separators, trailing comma)."""
+def _merged_aliases(line: cst.ImportFrom, names: Sequence[str]) -> list[cst.ImportAlias]:
+    """Return the line's and the new import names sorted, laid out like the line (one per line or not)."""
+    old = list(line.names) if not isinstance(line.names, cst.ImportStar) else []
     aliases = sorted([*old, *(cst.ImportAlias(name=cst.Name(n)) for n in names)],
                      key=lambda a: (a.evaluated_name, a.evaluated_alias or ""))
-    separator = old[0].comma if len(old) > 1 and isinstance(old[0].comma, cst.Comma) \
-        else cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+    separator = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+    if len(old) > 1 and isinstance(old[0].comma, cst.Comma):
+        separator = old[0].comma
+    elif line.lpar and isinstance(line.lpar.whitespace_after, cst.ParenthesizedWhitespace):
+        separator = cst.Comma(whitespace_after=line.lpar.whitespace_after)
     return [a.with_changes(comma=separator) for a in aliases[:-1]] + [aliases[-1].with_changes(comma=old[-1].comma)]
 
 
@@ -230,7 +236,8 @@ def add_parameter(module: cst.Module, name: str, default: Number,
 def fits_return(module: cst.Module, fn: cst.FunctionDef, value: cst.BaseExpression) -> bool:
     """Return True when `return value` in factor's body fits in MAX_LINE characters (or spans lines anyway)."""
     code = module.code_for_node(value)
-    return "\n" in code or len((fn.body.indent or module.default_indent) + "return " + code) <= MAX_LINE
+    indent = getattr(fn.body, "indent", None) or module.default_indent  # a one-line `def` has no indent
+    return "\n" in code or len(indent + "return " + code) <= MAX_LINE
 
 
 def assignment(name: str, value: cst.BaseExpression) -> cst.SimpleStatementLine:
@@ -261,10 +268,11 @@ def append_item(items: Sequence[_Item], new: _Item) -> list[_Item]:
 
 
 def fresh_name(base: str, taken: frozenset[str]) -> str:
-    """Return `base` if free, else the first free `base_2`, `base_3`, ..."""
+    """Return `base` if free, else the first free `stem_2`, `stem_3`, ... (stem: base without a `_<n>` suffix)."""
     if base not in taken:
         return base
-    return next(f"{base}_{k}" for k in range(2, len(taken) + 3) if f"{base}_{k}" not in taken)
+    stem = re.sub(r"_\d+$", "", base)
+    return next(f"{stem}_{k}" for k in range(2, len(taken) + 3) if f"{stem}_{k}" not in taken)
 
 
 def numbered_name(base: str, taken: frozenset[str]) -> str:
@@ -292,6 +300,12 @@ def operand(expr: cst.BaseExpression, rank: int, right: bool = False) -> cst.Bas
     if own < rank or (right and own == rank and rank != _OPERATOR_RANK[cst.Power]):
         return expr.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
     return expr
+
+
+def times(left: cst.BaseExpression, right: cst.BaseExpression) -> cst.BinaryOperation:
+    """Build `left * right`, parenthesizing either side where precedence needs it."""
+    rank = _OPERATOR_RANK[cst.Multiply]
+    return cst.BinaryOperation(operand(left, rank), cst.Multiply(), operand(right, rank, right=True))
 
 
 def call(name: str, *args: cst.BaseExpression) -> cst.Call:
@@ -442,8 +456,13 @@ def _after_imports(module: cst.Module) -> int:
 
 
 def _insert(body: Sequence[cst.BaseStatement], at: int, stmt: cst.BaseStatement) -> list[cst.BaseStatement]:
-    """Return body with stmt inserted at index `at`."""
-    return [*body[:at], stmt, *body[at:]]
+    """Return body with stmt inserted at index `at`, the next statement set off by blank lines (PEP 8)."""
+    rest = list(body[at:])
+    if rest and not rest[0].leading_lines:
+        blank = 2 if isinstance(rest[0], (cst.FunctionDef, cst.ClassDef)) else \
+            int(_is_import_line(stmt) and not _is_import_line(rest[0]))
+        rest[0] = rest[0].with_changes(leading_lines=[cst.EmptyLine()] * blank)
+    return [*body[:at], stmt, *rest]
 
 
 class _SkipMembers:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 from types import MappingProxyType
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Mapping, Sequence, TypeVar
 
 import libcst as cst
 import numpy as np
@@ -112,6 +112,7 @@ _POSITIVE_DOMAIN = ("log", "sqrt")  # their argument must stay > 0: no wrap that
 _SIGNED_WRAPS = ("sign", "ts_zscore", "zscore")
 _FAMILY_OF = MappingProxyType({op: family for family in OPERATOR_FAMILIES for op in family.ops})
 _FLIP = MappingProxyType({cst.Add: cst.Subtract, cst.Subtract: cst.Add})
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -153,21 +154,21 @@ class _Parsed:
         return edits.add_ops_imports(module, needed).code
 
 
-def read(source: str) -> _Parsed:
+def _read(source: str) -> _Parsed:
     """Parse a program (already checked by parse_program) for editing."""
     module = cst.parse_module(source)
     fn = edits.factor_def(module)
     return _Parsed(module, fn, edits.module_bindings(module), edits.all_names(module), edits.data_names(fn))
 
 
-def _pick(rng: np.random.Generator, items: Sequence):  # noqa: ANN202 - any item type
+def _pick(rng: np.random.Generator, items: Sequence[_T]) -> _T:
     """Return one item, drawn uniformly."""
     return items[int(rng.integers(len(items)))]
 
 
 def swap_operator(source: str, rng: np.random.Generator) -> Edit | None:
     """Replace one ops call by another of its family (OPERATOR_FAMILIES), e.g. ts_mean -> ts_ema."""
-    p = read(source)
+    p = _read(source)
     sites = []
     for node in edits.collect(p.fn.body, cst.Call):
         op = edits.call_op(node, p.bindings)
@@ -190,7 +191,7 @@ def swap_operator(source: str, rng: np.random.Generator) -> Edit | None:
 
 def swap_field(source: str, rng: np.random.Generator) -> Edit | None:
     """Replace a panel field by a related one (FIELD_SWAPS), at one place or everywhere it is read."""
-    p = read(source)
+    p = _read(source)
     panel = edits.panel_name(p.fn)
     sites = [a for a in edits.collect(p.fn.body, cst.Attribute) if isinstance(a.value, cst.Name)
              and a.value.value == panel and FIELD_SWAPS.get(a.attr.value)]
@@ -213,7 +214,7 @@ def swap_field(source: str, rng: np.random.Generator) -> Edit | None:
 
 def wrap(source: str, rng: np.random.Generator) -> Edit | None:
     """Wrap the return value, an assigned value or a data argument of a call in a WRAPPERS operator."""
-    p = read(source)
+    p = _read(source)
     sites = []
     for node, expr, outer in _wrap_sites(p):
         options = [w for w in WRAPPERS if p.refs([w.op]) and not _redundant(w.op, expr, outer, p)]
@@ -261,7 +262,7 @@ def _redundant(op: str, expr: cst.BaseExpression, outer: str | None, p: _Parsed)
 
 def negate(source: str, rng: np.random.Generator) -> Edit | None:
     """Negate the return value, or flip `+` <-> `-` between two data terms."""
-    p = read(source)
+    p = _read(source)
     sites = [n for n in edits.collect(p.fn.body, (cst.Return, cst.BinaryOperation))
              if (isinstance(n, cst.Return) and n.value is not None and edits.is_data(n.value, p.data))
              or (isinstance(n, cst.BinaryOperation) and type(n.operator) in _FLIP
@@ -283,7 +284,7 @@ def negate(source: str, rng: np.random.Generator) -> Edit | None:
 
 def condition(source: str, rng: np.random.Generator) -> Edit | None:
     """Multiply the return value by a CONDITIONERS term with a new window parameter."""
-    p = read(source)
+    p = _read(source)
     sites = [r for r in edits.collect(p.fn.body, cst.Return)
              if r.value is not None and edits.is_data(r.value, p.data)]
     options = [c for c in CONDITIONERS if p.refs(c.ops)]
@@ -295,8 +296,8 @@ def condition(source: str, rng: np.random.Generator) -> Edit | None:
     param = edits.numbered_name("w_cond", p.taken)
     factor = cst.parse_expression(term.template.format(d=edits.panel_name(p.fn), w=param))
     factor = edits.rename(factor, {op: ref for op, ref in refs.items() if op != ref})
-    product = cst.BinaryOperation(edits.operand(site.value, 6), cst.Multiply(), factor)
-    long = not edits.fits_return(p.module, p.fn, product) and site is edits.sole_return(p.fn)
+    product = edits.times(site.value, factor)
+    long = site is edits.sole_return(p.fn) and not edits.fits_return(p.module, p.fn, product)
     local = edits.fresh_name(term.local, p.taken) if long else ""
     module = p.module.deep_replace(site.value, product.with_changes(right=cst.Name(local)) if long else product)
     if long:  # name the term on its own line rather than write a return line over edits.MAX_LINE
@@ -325,7 +326,7 @@ def cross_over(source: str, partners: Sequence[str], rng: np.random.Generator) -
 
 def _merge(source: str, other: str, combiner: str) -> Edit | None:
     """Return the parent with the partner inlined and the two return values combined, or None."""
-    p, q = read(source), read(other)
+    p, q = _read(source), _read(other)
     ours, theirs, refs = edits.sole_return(p.fn), edits.sole_return(q.fn), p.refs(["rank"])
     borrowed = _borrowed_imports(p, q)
     if ours is None or theirs is None or refs is None or borrowed is None \
@@ -434,8 +435,8 @@ def chain_partners(context: Context, parent_id: str) -> tuple[str, ...]:
     return tuple(partners)
 
 
-def check_edit(code: str, parent_id: str) -> str | None:
-    """Return why a mutated program is not acceptable (policy, parse, unchanged), or None when it is."""
+def check_edit(code: str, parent_id: str, max_params: int) -> str | None:
+    """Return why a mutated program is not acceptable (policy, parse, unchanged, too big), or None when it is."""
     violations = check_policy(code)
     if violations:
         return f"policy: {violations[0]}"
@@ -443,6 +444,8 @@ def check_edit(code: str, parent_id: str) -> str | None:
         program = parse_program(code)
     except ProgramError as exc:
         return f"program: {exc}"
+    if len(program.params) > max_params:
+        return f"{len(program.params)} parameters, over max_params={max_params}"
     return "unchanged program" if program.program_id == parent_id else None
 
 
@@ -465,28 +468,34 @@ class MutationProposer:
     """The offline proposer: random CST mutations of the parent, checked like any proposal.
 
     max_attempts: mutations tried (each a fresh draw of kind and site) before giving up with ProposalFailure.
+    max_params: the most parameters a proposal may have, or the parent's count if higher (each parameter is a
+    tuning dimension, and crossover adds the partner's).
     weights: (kind, weight) pairs, the relative chance of each kind in KIND_NAMES; crossover is drawn only
     when the chain holds a partner (a program that ran, parses and differs from the parent).
     Deterministic: the same context and generator state give the same proposal.
     """
 
     max_attempts: int = 20
+    max_params: int = 10
     weights: tuple[tuple[str, float], ...] = DEFAULT_WEIGHTS
 
     def __post_init__(self) -> None:
         unknown = [kind for kind, _ in self.weights if kind not in KIND_NAMES]
         if unknown:
             raise ValueError(f"unknown mutation kind {unknown[0]!r} in weights; kinds: {', '.join(KIND_NAMES)}")
-        if self.max_attempts < 1 or any(w < 0 for _, w in self.weights) or not any(w > 0 for _, w in self.weights):
-            raise ValueError("max_attempts must be >= 1 and weights non-negative with at least one positive")
+        if self.max_attempts < 1 or self.max_params < 1:
+            raise ValueError(f"max_attempts and max_params must be >= 1, got {self.max_attempts}, {self.max_params}")
+        if any(w < 0 for _, w in self.weights) or not any(w > 0 for _, w in self.weights):
+            raise ValueError(f"weights must be non-negative with at least one positive, got {self.weights}")
 
     def propose(self, context: Context, rng: np.random.Generator) -> Proposal | ProposalFailure:
         """Return a mutated copy of context.parent, or why none passed the checks in max_attempts tries."""
         parent = context.parent.code
         try:
-            parent_id = parse_program(parent).program_id
+            parsed = parse_program(parent)
         except ProgramError as exc:
             return ProposalFailure(f"the parent program cannot be mutated: {exc}")
+        parent_id, max_params = parsed.program_id, max(self.max_params, len(parsed.params))
         partners = chain_partners(context, parent_id)
         drawable = [(k, w) for k, w in self.weights if w > 0 and (partners or k != "crossover")]
         if not drawable:
@@ -497,7 +506,7 @@ class MutationProposer:
         for _ in range(self.max_attempts):
             kind = kinds[int(rng.choice(len(kinds), p=chances))]
             edit = apply_kind(kind, parent, partners, rng)
-            reason = "nothing to change" if edit is None else check_edit(edit.code, parent_id)
+            reason = "nothing to change" if edit is None else check_edit(edit.code, parent_id, max_params)
             if reason is None and edit is not None:
                 return Proposal(edit.code, edit.idea, kind, edit.hypothesis)
             tried[kind] = reason or ""
