@@ -9,19 +9,18 @@ imported from factorengine.ops. The module docstring and untouched statements ar
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 from types import MappingProxyType
-from typing import Callable, Mapping, Sequence, TypeVar
+from typing import Callable, Mapping, Sequence
 
 import libcst as cst
 import numpy as np
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from factorengine.policy import check_policy
-from factorengine.program import ProgramError, parse_program, program_id
+from factorengine.program import ProgramError, parse_program
 from factorengine.proposers import edits
 from factorengine.proposers.base import Context, Proposal, ProposalFailure
-from factorengine.proposers.edits import Binding
+from factorengine.proposers.crossover import chain_partners, cross_over
+from factorengine.proposers.parsed import Edit, Parsed, pick, read
 
 
 @dataclass(frozen=True)
@@ -99,7 +98,6 @@ CONDITIONERS = (
                 ("rank", "safe_div", "ts_mean"), Window(10, 2, 60),
                 "the signal is stronger on stocks with wide daily ranges", "range_rank"),
 )
-COMBINERS = ("+", "-", "*")
 # op(f(x)) equals op(x) (or ranks and signs exactly as it) for f in _INVARIANT_TO[op]: wrapping an argument
 # of op in f is a no-op, and wrapping f(x) in op only swaps f for op (swap_operator's job)
 _INVARIANT_TO: Mapping[str, tuple[str, ...]] = MappingProxyType({
@@ -112,63 +110,11 @@ _POSITIVE_DOMAIN = ("log", "sqrt")  # their argument must stay > 0: no wrap that
 _SIGNED_WRAPS = ("sign", "ts_zscore", "zscore")
 _FAMILY_OF = MappingProxyType({op: family for family in OPERATOR_FAMILIES for op in family.ops})
 _FLIP = MappingProxyType({cst.Add: cst.Subtract, cst.Subtract: cst.Add})
-_T = TypeVar("_T")
-
-
-@dataclass(frozen=True)
-class Edit:
-    """One applied mutation: the whole new module, a line on what changed and the idea behind it."""
-
-    code: str
-    idea: str
-    hypothesis: str = ""
-
-
-@dataclass(frozen=True)
-class _Parsed:
-    """A program read for editing: its CST, factor, bindings, names in use, data names and line numbers."""
-
-    module: cst.Module
-    fn: cst.FunctionDef
-    bindings: Mapping[str, Binding]
-    taken: frozenset[str]
-    data: frozenset[str]
-
-    @cached_property
-    def positions(self) -> Mapping[cst.CSTNode, CodeRange]:
-        """Return the source range of every node (resolved on first use: only chosen sites need it)."""
-        return MetadataWrapper(self.module, unsafe_skip_copy=True).resolve(PositionProvider)
-
-    def line(self, node: cst.CSTNode) -> int:
-        """Return the 1-based line a node starts on."""
-        return self.positions[node].start.line
-
-    def refs(self, ops: Sequence[str]) -> dict[str, str] | None:
-        """Return op -> the name to call it by, or None when one of them cannot be imported."""
-        refs = {op: edits.op_reference(op, self.bindings, self.taken) for op in ops}
-        return None if None in refs.values() else refs  # type: ignore[return-value]
-
-    def finish(self, module: cst.Module, refs: Mapping[str, str]) -> str:
-        """Import the ops a rewrite calls by their own names and return the module's code."""
-        needed = [op for op, ref in refs.items() if ref == op and self.bindings.get(op) != ("ops", op)]
-        return edits.add_ops_imports(module, needed).code
-
-
-def _read(source: str) -> _Parsed:
-    """Parse a program (already checked by parse_program) for editing."""
-    module = cst.parse_module(source)
-    fn = edits.factor_def(module)
-    return _Parsed(module, fn, edits.module_bindings(module), edits.all_names(module), edits.data_names(fn))
-
-
-def _pick(rng: np.random.Generator, items: Sequence[_T]) -> _T:
-    """Return one item, drawn uniformly."""
-    return items[int(rng.integers(len(items)))]
 
 
 def swap_operator(source: str, rng: np.random.Generator) -> Edit | None:
     """Replace one ops call by another of its family (OPERATOR_FAMILIES), e.g. ts_mean -> ts_ema."""
-    p = _read(source)
+    p = read(source)
     sites = []
     for node in edits.collect(p.fn.body, cst.Call):
         op = edits.call_op(node, p.bindings)
@@ -178,8 +124,8 @@ def swap_operator(source: str, rng: np.random.Generator) -> Edit | None:
             sites.append((node, op, options))
     if not sites:
         return None
-    node, op, options = _pick(rng, sites)
-    alt = _pick(rng, options)
+    node, op, options = pick(rng, sites)
+    alt = pick(rng, options)
     refs = p.refs([alt]) if isinstance(node.func, cst.Name) else {}
     func = cst.Name(refs[alt]) if refs else node.func.with_changes(attr=cst.Name(alt))
     module = p.module.deep_replace(node.func, func)
@@ -191,15 +137,15 @@ def swap_operator(source: str, rng: np.random.Generator) -> Edit | None:
 
 def swap_field(source: str, rng: np.random.Generator) -> Edit | None:
     """Replace a panel field by a related one (FIELD_SWAPS), at one place or everywhere it is read."""
-    p = _read(source)
+    p = read(source)
     panel = edits.panel_name(p.fn)
     sites = [a for a in edits.collect(p.fn.body, cst.Attribute) if isinstance(a.value, cst.Name)
              and a.value.value == panel and FIELD_SWAPS.get(a.attr.value)]
     if not sites:
         return None
-    site = _pick(rng, sites)
+    site = pick(rng, sites)
     field = site.attr.value
-    alt = _pick(rng, FIELD_SWAPS[field])
+    alt = pick(rng, FIELD_SWAPS[field])
     same = [a for a in sites if a.attr.value == field]
     everywhere = len(same) > 1 and bool(rng.integers(2))
     targets = same if everywhere else [site]
@@ -214,7 +160,7 @@ def swap_field(source: str, rng: np.random.Generator) -> Edit | None:
 
 def wrap(source: str, rng: np.random.Generator) -> Edit | None:
     """Wrap the return value, an assigned value or a data argument of a call in a WRAPPERS operator."""
-    p = _read(source)
+    p = read(source)
     sites = []
     for node, expr, outer in _wrap_sites(p):
         options = [w for w in WRAPPERS if p.refs([w.op]) and not _redundant(w.op, expr, outer, p)]
@@ -222,8 +168,8 @@ def wrap(source: str, rng: np.random.Generator) -> Edit | None:
             sites.append((node, expr, options))
     if not sites:
         return None
-    node, expr, options = _pick(rng, sites)
-    wrapper = _pick(rng, options)
+    node, expr, options = pick(rng, sites)
+    wrapper = pick(rng, options)
     refs = p.refs([wrapper.op]) or {}
     args: list[cst.BaseExpression] = [expr]
     if wrapper.literal:
@@ -240,7 +186,7 @@ def wrap(source: str, rng: np.random.Generator) -> Edit | None:
     return Edit(p.finish(module, refs), f"wrap {what} in {wrapper.op}({shape})", wrapper.why)
 
 
-def _wrap_sites(p: _Parsed) -> list[tuple[cst.CSTNode, cst.BaseExpression, str | None]]:
+def _wrap_sites(p: Parsed) -> list[tuple[cst.CSTNode, cst.BaseExpression, str | None]]:
     """Return (holder, expression, ops function it is an argument of) for return values, assigned values, args."""
     sites = []
     for node in edits.collect(p.fn.body, (cst.Return, cst.Assign, cst.Call)):
@@ -252,7 +198,7 @@ def _wrap_sites(p: _Parsed) -> list[tuple[cst.CSTNode, cst.BaseExpression, str |
     return sites
 
 
-def _redundant(op: str, expr: cst.BaseExpression, outer: str | None, p: _Parsed) -> bool:
+def _redundant(op: str, expr: cst.BaseExpression, outer: str | None, p: Parsed) -> bool:
     """Return True when wrapping expr in op is a no-op, a swap in disguise, or a constant (sign of a positive)."""
     inner = edits.call_op(expr, p.bindings) if isinstance(expr, cst.Call) else None
     return inner == op or op in _INVARIANT_TO.get(outer or "", ()) or inner in _INVARIANT_TO.get(op, ()) \
@@ -262,14 +208,14 @@ def _redundant(op: str, expr: cst.BaseExpression, outer: str | None, p: _Parsed)
 
 def negate(source: str, rng: np.random.Generator) -> Edit | None:
     """Negate the return value, or flip `+` <-> `-` between two data terms."""
-    p = _read(source)
+    p = read(source)
     sites = [n for n in edits.collect(p.fn.body, (cst.Return, cst.BinaryOperation))
              if (isinstance(n, cst.Return) and n.value is not None and edits.is_data(n.value, p.data))
              or (isinstance(n, cst.BinaryOperation) and type(n.operator) in _FLIP
                  and edits.is_data(n.left, p.data) and edits.is_data(n.right, p.data))]
     if not sites:
         return None
-    site = _pick(rng, sites)
+    site = pick(rng, sites)
     if isinstance(site, cst.Return):
         module = p.module.deep_replace(site.value, edits.negated(site.value))
         return Edit(module.code, f"negate the return value (line {p.line(site)})",
@@ -284,14 +230,14 @@ def negate(source: str, rng: np.random.Generator) -> Edit | None:
 
 def condition(source: str, rng: np.random.Generator) -> Edit | None:
     """Multiply the return value by a CONDITIONERS term with a new window parameter."""
-    p = _read(source)
+    p = read(source)
     sites = [r for r in edits.collect(p.fn.body, cst.Return)
              if r.value is not None and edits.is_data(r.value, p.data)]
     options = [c for c in CONDITIONERS if p.refs(c.ops)]
     if not sites or not options:
         return None
-    site = _pick(rng, sites)
-    term = _pick(rng, options)
+    site = pick(rng, sites)
+    term = pick(rng, options)
     refs = p.refs(term.ops) or {}
     param = edits.numbered_name("w_cond", p.taken)
     factor = cst.parse_expression(term.template.format(d=edits.panel_name(p.fn), w=param))
@@ -305,134 +251,6 @@ def condition(source: str, rng: np.random.Generator) -> Edit | None:
     module = edits.add_parameter(module, param, term.window.default, (term.window.low, term.window.high))
     return Edit(p.finish(module, refs), f"condition on {term.name}: multiply the return value "
                 f"(line {p.line(site)}) by {edits.render(factor, 70)}", term.why)
-
-
-def cross_over(source: str, partners: Sequence[str], rng: np.random.Generator) -> Edit | None:
-    """Combine the return value with a partner's as `rank(a) <op> rank(b)`, moving its body and parameters over.
-
-    The partner's locals and parameters are renamed where they clash; a partner that cannot be moved (several
-    returns, module-level helpers, clashing imports) is skipped for the next one in the list.
-    """
-    if not partners:
-        return None
-    combiner = _pick(rng, COMBINERS)
-    start = int(rng.integers(len(partners)))
-    for k in range(len(partners)):
-        edit = _merge(source, partners[(start + k) % len(partners)], combiner)
-        if edit is not None:
-            return edit
-    return None
-
-
-def _merge(source: str, other: str, combiner: str) -> Edit | None:
-    """Return the parent with the partner inlined and the two return values combined, or None."""
-    p, q = _read(source), _read(other)
-    ours, theirs, refs = edits.sole_return(p.fn), edits.sole_return(q.fn), p.refs(["rank"])
-    borrowed = _borrowed_imports(p, q)
-    if ours is None or theirs is None or refs is None or borrowed is None \
-            or len(p.fn.body.body[-1].body) != 1 or len(q.fn.body.body[-1].body) != 1 \
-            or not edits.is_data(ours.value, p.data) or not edits.is_data(theirs.value, q.data):
-        return None
-    mapping = _renaming(p, q)
-    moved = [edits.rename(s, mapping) for s in _statements(q.fn)]
-    taken = p.taken | q.taken | frozenset(mapping.values())
-    locals_, combined = _combine(p, ours.value, edits.rename(theirs.value, mapping), combiner, taken)
-    last = p.fn.body.body[-1]
-    body = [*p.fn.body.body[:-1], *moved, *locals_, last.with_changes(body=[ours.with_changes(value=combined)])]
-    module = p.module.deep_replace(p.fn, p.fn.with_changes(body=p.fn.body.with_changes(body=body)))
-    for param in parse_program(other).params:
-        bounds = (param.low, param.high) if param.declared else None
-        module = edits.add_parameter(module, mapping[param.name], param.default, bounds)
-    ops_needed, lines = borrowed
-    for line in lines:
-        module = edits.add_import_line(module, line)
-    summary = " ".join((q.module.get_docstring() or "").split())
-    title = f' ("{summary[:45]}...")' if len(summary) > 48 else f' ("{summary}")' if summary else ""
-    idea = f"cross over with program {program_id(other)}{title}: rank(parent) {combiner} rank(partner)"
-    return Edit(p.finish(module, {**refs, **{op: op for op in ops_needed}}), idea,
-                "the partner's signal carries information the parent's lacks")
-
-
-def _renaming(p: _Parsed, q: _Parsed) -> dict[str, str]:
-    """Return the partner's panel, parameter and local names -> names free in the merged program."""
-    mapping = {edits.panel_name(q.fn): edits.panel_name(p.fn)}
-    taken = set(p.taken | q.taken)
-    for name in edits.bound_names(q.fn):
-        if name not in mapping:
-            mapping[name] = name if name not in p.taken else edits.fresh_name(name, frozenset(taken))
-            taken.add(mapping[name])
-    return mapping
-
-
-def _borrowed_imports(p: _Parsed, q: _Parsed) -> tuple[list[str], list[str]] | None:
-    """Return (ops names, import lines) the partner's body needs from the parent module, or None on a clash."""
-    inside = set(edits.bound_names(q.fn)) | {edits.panel_name(q.fn)}
-    ops_needed: list[str] = []
-    lines: list[str] = []
-    for name in dict.fromkeys(edits.referenced_names(q.fn.body)):
-        theirs, ours = q.bindings.get(name), p.bindings.get(name)
-        if name in inside or (theirs is not None and theirs == ours):
-            continue
-        if theirs is None:  # a builtin: the parent must not bind the name to something else
-            if ours is not None:
-                return None
-        elif theirs[0] == "module" or name in p.taken or (theirs[0] == "ops" and theirs[1] != name):
-            return None
-        elif theirs[0] == "ops":
-            ops_needed.append(name)
-        else:
-            lines.append(f"import {edits.OPS_MODULE} as {name}" if theirs[0] == "ops_module" else theirs[1])
-    return ops_needed, lines
-
-
-def _statements(fn: cst.FunctionDef) -> list[cst.BaseStatement]:
-    """Return factor's body statements without its docstring and its final return line."""
-    body = list(fn.body.body[:-1])
-    first = body[0] if body else None
-    if isinstance(first, cst.SimpleStatementLine) and isinstance(first.body[0], cst.Expr) \
-            and isinstance(first.body[0].value, (cst.SimpleString, cst.ConcatenatedString)):
-        body = body[1:]
-    return body
-
-
-def _combine(p: _Parsed, a: cst.BaseExpression, b: cst.BaseExpression, combiner: str,
-             taken: frozenset[str]) -> tuple[list[cst.SimpleStatementLine], cst.BaseExpression]:
-    """Return (new local assignments, `rank(a) <op> rank(b)`); long sides move to locals `left`/`right`."""
-    rank = (p.refs(["rank"]) or {})["rank"]
-    combined = cst.parse_expression(f"{rank}(a) {combiner} {rank}(b)")
-    inline = edits.replace_nodes(combined, {id(combined.left.args[0].value): edits.bare(a),
-                                            id(combined.right.args[0].value): edits.bare(b)})
-    if edits.fits_return(p.module, p.fn, inline):
-        return [], inline
-    assigns, sides = [], []
-    for expr, base in ((a, "left"), (b, "right")):
-        if isinstance(expr, cst.Name):
-            sides.append(expr)
-            continue
-        name = edits.fresh_name(base, taken)
-        taken |= {name}
-        assigns.append(edits.assignment(name, expr))
-        sides.append(cst.Name(name))
-    return assigns, edits.replace_nodes(combined, {id(combined.left.args[0].value): sides[0],
-                                                   id(combined.right.args[0].value): sides[1]})
-
-
-def chain_partners(context: Context, parent_id: str) -> tuple[str, ...]:
-    """Return the programs of the chain a parent may cross over with: ran without failure, parse, differ, unique."""
-    seen = {parent_id}
-    partners = []
-    for path in context.chain:
-        for step in path:
-            if step.failure is not None:
-                continue
-            try:
-                pid = parse_program(step.code).program_id
-            except ProgramError:
-                continue
-            if pid not in seen:
-                seen.add(pid)
-                partners.append(step.code)
-    return tuple(partners)
 
 
 def check_edit(code: str, parent_id: str, max_params: int) -> str | None:

@@ -18,8 +18,9 @@ from factorengine.policy import check_policy
 from factorengine.program import load_factor, parse_program, program_id
 from factorengine.proposers import Context, MutationProposer, Proposal, ProposalFailure, Step
 from factorengine.proposers import mutate
+from factorengine.proposers.crossover import chain_partners, cross_over
 from factorengine.proposers.mutate import (
-    KIND_NAMES, OPERATOR_FAMILIES, chain_partners, condition, cross_over, negate, swap_field, swap_operator, wrap,
+    KIND_NAMES, OPERATOR_FAMILIES, condition, negate, swap_field, swap_operator, wrap,
 )
 
 SEEDS = {path.stem: path.read_text() for path in sorted((Path(__file__).resolve().parents[3] / "seeds").glob("*.py"))}
