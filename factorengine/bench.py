@@ -95,8 +95,9 @@ def sandbox_suite(bench: BenchInput) -> tuple[list[Timing], list[Ratio]]:
     timings.append(baseline)
     for probe in (False, True):
         with Evaluator(dataset, EvalSettings(probe=probe)) as evaluator:
+            jobs = [(name, p, p.defaults) for name, p in bench.programs.items()]
             sandboxed = measure(f"{len(factors)} seeds sandboxed{' + lookahead probe' if probe else ''}",
-                                lambda: [evaluator.evaluate(p, [p.defaults]) for p in bench.programs.values()], bench.repeat)
+                                lambda: evaluator.evaluate_many(jobs), bench.repeat)
         timings.append(sandboxed)
         ratios.append(Ratio(f"sandboxed{' + probe' if probe else ''} vs in-process evaluation throughput",
                             baseline, sandboxed))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
@@ -28,6 +29,20 @@ class Evaluation:
     failure: str | None  # "policy", "lookahead", or a sandbox failure kind ("timeout", "raised", ...)
     error: str | None
     seconds: float
+
+
+@dataclass(frozen=True)
+class _Success:
+    """A run that passed every check and waits to be scored."""
+
+    name: str
+    program_id: str
+    params: dict
+    outcome: Ok
+    start: float
+
+
+_Ran = Evaluation | _Success
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -63,6 +78,18 @@ class Evaluator:
     def evaluate(self, program: Program, params_list: Sequence[Params], *, name: str = "<program>",
                  include_test: bool = False) -> list[Evaluation]:
         """Run `program` once per parameter set and score each run that passes every check."""
+        return self._score(self._run(program, params_list, name), include_test)
+
+    def evaluate_many(self, jobs: Sequence[tuple[str, Program, Params]], *,
+                      include_test: bool = False) -> list[Evaluation]:
+        """Evaluate (name, program, params) jobs in order, scoring one in a second thread while the next runs."""
+        with ThreadPoolExecutor(max_workers=1) as scorer:
+            futures = [scorer.submit(self._score, self._run(program, [params], name), include_test)
+                       for name, program, params in jobs]
+            return [evaluation for future in futures for evaluation in future.result()]
+
+    def _run(self, program: Program, params_list: Sequence[Params], name: str) -> list[_Ran]:
+        """Check and run `program` per parameter set: a failed Evaluation, or the successful run to score."""
         start = time.perf_counter()
         violations = check_policy(program.source)
         if violations:
@@ -71,17 +98,23 @@ class Evaluator:
         outcomes = self._sandbox.run(program.source, _ENTRY, params_list, self.settings.timeout_s)
         first = next(((p, o) for p, o in zip(params_list, outcomes) if isinstance(o, Ok)), None)
         refusal = self._probe(program, *first) if self.settings.probe and first else None
-        results = []
+        ran: list[_Ran] = []
         for params, outcome in zip(params_list, outcomes):
             if not isinstance(outcome, Ok):
-                results.append(self._failed(program, name, params, outcome.kind, outcome.reason, start))
+                ran.append(self._failed(program, name, params, outcome.kind, outcome.reason, start))
             elif refusal is not None:
-                results.append(self._failed(program, name, params, *refusal, start))
+                ran.append(self._failed(program, name, params, *refusal, start))
             else:
-                fitness = score(outcome.values, self.dataset.label, self.dataset.splits, include_test=include_test)
-                results.append(Evaluation(name, program.program_id, dict(params), fitness, None, None,
-                                          time.perf_counter() - start))
-        return results
+                ran.append(_Success(name, program.program_id, dict(params), outcome, start))
+        return ran
+
+    def _score(self, ran: list[_Ran], include_test: bool) -> list[Evaluation]:
+        """Score the successful runs (pure numpy on read-only arrays: safe in a second thread)."""
+        return [run if isinstance(run, Evaluation) else
+                Evaluation(run.name, run.program_id, run.params,
+                           score(run.outcome.values, self.dataset.label, self.dataset.splits, include_test=include_test),
+                           None, None, time.perf_counter() - run.start)
+                for run in ran]
 
     def check_lookahead(self, program: Program, params: Params) -> tuple[str, str] | None:
         """Run `program` on the full and on cut panels, skipping the static policy (a probe on its own).

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from factorengine.data import DataError, make_dataset, open_panel
 from factorengine.evaluate import Evaluation, Evaluator, resolve_params
-from factorengine.program import ProgramError, parse_program
+from factorengine.program import Program, ProgramError, parse_program
 
 logger = logging.getLogger(__name__)
 
@@ -45,8 +45,14 @@ def run(args: argparse.Namespace) -> int:
     except (DataError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    parsed = {path: _parse_file(path, overrides) for path in files}
+    jobs = [(str(path), *job) for path, job in parsed.items() if not isinstance(job, Evaluation)]
     with Evaluator(dataset) as evaluator:
-        results = [_evaluate_file(path, evaluator, overrides, args.include_test) for path in files]
+        evaluated = iter(evaluator.evaluate_many(jobs, include_test=args.include_test))
+    results = [job if isinstance(job, Evaluation) else next(evaluated) for job in parsed.values()]
+    for result in results:
+        if result.error:
+            logger.error("%s: %s", result.name, result.error)
     source = dataset.panel.source + (" [SYNTHETIC]" if dataset.panel.is_synthetic else "")
     if args.json:
         payload = [_as_json(r, source) for r in results]
@@ -78,16 +84,13 @@ def _split_param(text: str) -> tuple[str, str]:
     return name.strip(), value.strip()
 
 
-def _evaluate_file(path: Path, evaluator: Evaluator, overrides: dict[str, str], include_test: bool) -> Evaluation:
+def _parse_file(path: Path, overrides: dict[str, str]) -> tuple[Program, dict] | Evaluation:
+    """The program and its parameters, or the Evaluation saying why the file cannot be run."""
     try:
         program = parse_program(path.read_text(), str(path))
-        params = resolve_params(program, overrides)
+        return program, resolve_params(program, overrides)
     except (ProgramError, OSError, UnicodeDecodeError) as exc:
         return Evaluation(str(path), "", {}, None, "program", str(exc), 0.0)
-    [result] = evaluator.evaluate(program, [params], name=str(path), include_test=include_test)
-    if result.error:
-        logger.error("%s: %s", path, result.error)
-    return result
 
 
 def _segments(include_test: bool) -> tuple[str, ...]:

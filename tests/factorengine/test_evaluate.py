@@ -133,3 +133,14 @@ def test_hostile_suite_leaves_no_processes_and_no_shared_memory(synthetic_datase
     assert children_of(os.getpid()) == before_children
     assert memfds() == before_memfds
     assert not [name for name in os.listdir("/dev/shm") if "sandbox" in name]
+
+
+def test_evaluate_many_gives_the_same_results_in_order_as_evaluate(evaluator):
+    program = parse_program(MOMENTUM)
+    broken = parse_program("import os\n\n\ndef factor(d):\n    return d.close\n")
+    jobs = [("a", program, {"window": 5, "scale": 1.0}), ("b", broken, {}), ("c", program, {"window": 9, "scale": 1.0})]
+    many = evaluator.evaluate_many(jobs)
+    one_by_one = [evaluator.evaluate(p, [params], name=name)[0] for name, p, params in jobs]
+    assert [r.name for r in many] == ["a", "b", "c"]
+    assert [r.fitness for r in many] == [r.fitness for r in one_by_one]
+    assert many[1].failure == "policy"
