@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Callable, Mapping
 
 from factorengine.data import Dataset, load_panel
-from factorengine.evaluate import EvalSettings, Evaluator
+from factorengine.config import EvaluationConfig
+from factorengine.evaluate import Evaluator
 from factorengine.fitness import score
 from factorengine.program import Program, load_factor
 
@@ -94,7 +95,7 @@ def sandbox_suite(bench: BenchInput) -> tuple[list[Timing], list[Ratio]]:
     baseline = measure(f"{len(factors)} seeds in-process", in_process, bench.repeat)
     timings.append(baseline)
     for probe in (False, True):
-        with Evaluator(dataset, EvalSettings(probe=probe)) as evaluator:
+        with Evaluator(dataset, EvaluationConfig(probe=probe)) as evaluator:
             jobs = [(name, p, p.defaults) for name, p in bench.programs.items()]
             sandboxed = measure(f"{len(factors)} seeds sandboxed{' + lookahead probe' if probe else ''}",
                                 lambda: evaluator.evaluate_many(jobs), bench.repeat)
@@ -113,7 +114,7 @@ def _batch(bench: BenchInput, size: int = 8) -> tuple[list[Timing], Ratio]:
     baseline = measure(f"{name} x {size} parameter sets in-process",
                        lambda: [score(factor(dataset.panel, **p), dataset.label, dataset.splits) for p in batch],
                        bench.repeat)
-    with Evaluator(dataset, EvalSettings(n_workers=2, probe=False)) as evaluator:
+    with Evaluator(dataset, EvaluationConfig(n_workers=2, probe=False)) as evaluator:
         sandboxed = measure(f"{name} x {size} parameter sets sandboxed, 2 workers",
                             lambda: evaluator.evaluate(program, batch), bench.repeat)
     return [baseline, sandboxed], Ratio("tuning batch: sandboxed on 2 workers vs in-process", baseline, sandboxed)

@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
-
+from factorengine.config import EvaluationConfig
 from factorengine.data.dataset import Dataset
 from factorengine.fitness import Fitness, score
 from factorengine.policy import ALLOWED_IMPORTS, check_policy
@@ -45,23 +45,13 @@ class _Success:
 _Ran = Evaluation | _Success
 
 
-@dataclass(frozen=True, kw_only=True)
-class EvalSettings:
-    """How programs run: wall-clock and CPU limits per run, memory, parallel children, the probe."""
-
-    timeout_s: float = 120.0
-    memory_mb: int = 4096
-    n_workers: int = 2
-    probe: bool = True
-
-
 class Evaluator:
     """Scores factor programs on one dataset; a program's code runs only inside the evaluator's sandbox.
 
     The sandbox holds the panel's fields, never the label: programs return values, the parent scores them.
     """
 
-    def __init__(self, dataset: Dataset, settings: EvalSettings = EvalSettings()) -> None:
+    def __init__(self, dataset: Dataset, settings: EvaluationConfig = EvaluationConfig()) -> None:
         self.dataset = dataset
         self.settings = settings
         policy = Policy(preload=("numpy", "math", "factorengine.ops"), allowed_imports=ALLOWED_IMPORTS,

@@ -13,7 +13,7 @@ from factorengine.config import ConfigError, RunConfig, as_dict, config_from_dic
 from factorengine.data import DataError, Dataset, load_panel, make_dataset, open_panel, synthetic_panel
 from factorengine.data.dataset import DATA_ENV
 from factorengine.engine import Island, Seed, StepResult
-from factorengine.evaluate import EvalSettings, Evaluator
+from factorengine.evaluate import Evaluator
 from factorengine.proposers.mutate import MutationProposer
 from factorengine.store import Store, StoreError
 
@@ -85,12 +85,10 @@ def _read_seeds(directory: Path) -> list[Seed]:
 
 
 def _search(store: Store, config: RunConfig, dataset: Dataset, seeds: list[Seed], run_dir: Path) -> int:
-    settings = EvalSettings(timeout_s=config.evaluation.timeout_s, memory_mb=config.evaluation.memory_mb,
-                            n_workers=config.evaluation.n_workers, probe=config.evaluation.probe)
     minutes = config.search.max_minutes
     deadline = time.monotonic() + 60 * minutes if minutes else None
     try:
-        with Evaluator(dataset, settings) as evaluator:
+        with Evaluator(dataset, config.evaluation) as evaluator:
             island = Island(config=config, store=store, evaluator=evaluator, proposer=MutationProposer(),
                             seeds=seeds)
             progress = _Progress(island.total_iterations)

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from factorengine.evaluate import EvalSettings, Evaluator, resolve_params
+from factorengine.config import EvaluationConfig
+from factorengine.evaluate import Evaluator, resolve_params
 from factorengine.program import ProgramError, parse_program
 
 LEAKY = sorted((Path(__file__).parent / "leaky").glob("*.py"))
@@ -23,7 +24,7 @@ def factor(d, window=5, scale=1.0):
 
 @pytest.fixture(scope="module")
 def evaluator(synthetic_dataset):
-    with Evaluator(synthetic_dataset, EvalSettings(timeout_s=3.0, memory_mb=1024)) as evaluator:
+    with Evaluator(synthetic_dataset, EvaluationConfig(timeout_s=3.0, memory_mb=1024)) as evaluator:
         yield evaluator
 
 
@@ -126,7 +127,7 @@ def test_hostile_suite_leaves_no_processes_and_no_shared_memory(synthetic_datase
     from tests.sandbox.test_limits import children_of, memfds
 
     before_children, before_memfds = children_of(os.getpid()), memfds()
-    with Evaluator(synthetic_dataset, EvalSettings(timeout_s=1.0, memory_mb=512)) as evaluator:
+    with Evaluator(synthetic_dataset, EvaluationConfig(timeout_s=1.0, memory_mb=512)) as evaluator:
         for path in HOSTILE:
             program = parse_program(path.read_text(), str(path))
             evaluator.check_lookahead(program, {})  # straight into the sandbox, no static policy
