@@ -76,17 +76,17 @@ class Island:
 
     def run(self, *, deadline: float | None = None) -> Iterator[StepResult]:
         """Run the remaining iterations, yielding each; stops early on patience or the deadline."""
-        best, since_best = self._best_valid(), 0
+        best, since_best = self._best_valid()
+        patience = self.config.search.patience
         for iteration in range(self.store.progress(self.island) + 1, self.total_iterations):
+            if (patience and since_best >= patience) or (deadline is not None and time.monotonic() > deadline):
+                return
             result = self.step(iteration)
             yield result
             if result.valid_fs > best:
                 best, since_best = result.valid_fs, 0
             elif iteration >= len(self.seeds):
                 since_best += 1
-            patience = self.config.search.patience
-            if (patience and since_best >= patience) or (deadline is not None and time.monotonic() > deadline):
-                return
 
     def step(self, iteration: int) -> StepResult:
         """Run and commit one iteration."""
@@ -97,15 +97,19 @@ class Island:
             parent, proposal = ROOT, Proposal(code=seed.code, idea=f"seed {seed.name}", kind="seed")
         else:
             parent = self.tree.select(rng)
-            proposal = self.proposer.propose(self._context(parent, rng), rng)
+            context = self._context(parent, rng)
+            proposal = (ProposalFailure("no program ran successfully yet, so there is nothing to edit")
+                        if context is None else self.proposer.propose(context, rng))
         if isinstance(proposal, ProposalFailure):
             return self._commit_event(iteration, "proposal_failed", proposal.reason, start)
         return self._evaluate_and_commit(iteration, parent, proposal, start)
 
-    def _context(self, parent: int, rng: np.random.Generator) -> Context:
+    def _context(self, parent: int, rng: np.random.Generator) -> Context | None:
         """The proposer's view: the parent program (a random live seed when the root expands) and best paths."""
         if parent == ROOT:
             live = [n for n in self.tree.children(ROOT) if not self.tree.record(n).failed]
+            if not live:
+                return None
             parent = int(live[rng.integers(len(live))])
         paths = self.tree.best_paths(parent, k=self.config.search.context_paths)
         chain = tuple(tuple(self._step_of(n) for n in path) for path in paths)
@@ -175,9 +179,14 @@ class Island:
         logger.debug("iteration %d: %s (%s)", iteration, kind, detail[:120])
         return StepResult(iteration, None, kind, math.nan, math.nan, time.monotonic() - start)
 
-    def _best_valid(self) -> float:
-        scores = [v.valid_fs for v in self._nodes.values() if not math.isnan(v.valid_fs)]
-        return max(scores, default=-math.inf)
+    def _best_valid(self) -> tuple[float, int]:
+        """The best valid FS so far and the search iterations since it was first reached (for patience)."""
+        scored = [v for v in self._nodes.values() if not math.isnan(v.valid_fs)]
+        if not scored:
+            return -math.inf, 0
+        best = max(scored, key=lambda v: (v.valid_fs, -v.row.iteration))
+        last_seed = len(self.seeds) - 1
+        return best.valid_fs, max(0, self.store.progress(self.island) - max(best.row.iteration, last_seed))
 
 
 def _record(view: NodeView) -> NodeRecord:

@@ -141,3 +141,16 @@ def test_search_recovers_a_planted_signal_the_seeds_miss(tmp_path, seeds_dir):
             if not node.failed:
                 rank_ic[node.kind == "seed"].append(store.evaluation(node.node_id).metrics["valid"]["rank_ic"])
     assert max(rank_ic[True]) < 0.7 * planted <= max(rank_ic[False])
+
+
+def test_patience_stops_a_run_and_survives_a_resume(tmp_path, seeds_dir):
+    config = tmp_path / "run.toml"
+    config.write_text("[search]\npatience = 3\n")
+    straight = _evolve(tmp_path / "straight", seeds_dir, 40) + ["--config", str(config)]
+    assert main(straight) == 0
+    with Store.open(tmp_path / "straight" / "run.db", read_only=True) as store:
+        stopped = store.progress(0)
+    assert stopped < len(SEEDS) + 40 - 1
+    assert main(["resume", str(tmp_path / "straight")]) == 0
+    with Store.open(tmp_path / "straight" / "run.db", read_only=True) as store:
+        assert store.progress(0) == stopped
