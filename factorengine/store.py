@@ -33,6 +33,7 @@ __all__ = ["SCHEMA_VERSION", "EvaluationRow", "EventRow", "ExperienceRow", "Node
 
 log = logging.getLogger(__name__)
 
+RUN_DATABASE = "run.db"  # the store's file name inside a run directory
 SCHEMA_VERSION = 1
 APPLICATION_ID = 0x46456E67  # "FEng": tells a run database from any other SQLite file
 BUSY_TIMEOUT_S = 60.0

@@ -15,10 +15,9 @@ from factorengine.data.dataset import DATA_ENV
 from factorengine.engine import Island, Seed, StepResult
 from factorengine.evaluate import Evaluator
 from factorengine.proposers.mutate import MutationProposer
-from factorengine.store import Store, StoreError
+from factorengine.store import RUN_DATABASE, Store, StoreError
 
 logger = logging.getLogger(__name__)
-DATABASE = "run.db"
 
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:
@@ -44,13 +43,13 @@ def run_evolve(args: argparse.Namespace) -> int:
     try:
         config = override(load_config(args.config), "search", iterations=args.iterations,
                           proposer=args.proposer, seed=args.seed, seeds_dir=args.seeds)
-        panel = open_panel(args.data or config.data.path or None)
+        panel = open_panel(args.data or config.data.path or None, config.data.synthetic_seed)
         if not panel.is_synthetic:
             config = override(config, "data", path=str(Path(panel.source).resolve()))
         seeds = _read_seeds(Path(config.search.seeds_dir))
         run_dir = args.run_dir or Path("runs") / time.strftime("run-%Y%m%d-%H%M%S")
         run_dir.mkdir(parents=True, exist_ok=True)
-        store = Store.create(run_dir / DATABASE, config=as_dict(config), fingerprint=panel.fingerprint(),
+        store = Store.create(run_dir / RUN_DATABASE, config=as_dict(config), fingerprint=panel.fingerprint(),
                              seed=config.search.seed)
     except (ConfigError, DataError, StoreError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -64,7 +63,7 @@ def run_evolve(args: argparse.Namespace) -> int:
 def run_resume(args: argparse.Namespace) -> int:
     """Reopen a run, check its data and continue from its last committed iteration."""
     try:
-        store = Store.open(args.run_dir / DATABASE)
+        store = Store.open(args.run_dir / RUN_DATABASE)
         info = store.run_info()
         config = override(config_from_dict(info.config, str(args.run_dir)), "search", iterations=args.iterations)
         panel = load_panel(config.data.path) if config.data.path else synthetic_panel(seed=config.data.synthetic_seed)

@@ -6,9 +6,7 @@ import math
 import sys
 from pathlib import Path
 
-from factorengine.store import Store, StoreError
-
-DATABASE = "run.db"
+from factorengine.store import RUN_DATABASE, Store, StoreError
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -22,7 +20,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Print the summary and the top programs by valid FS."""
     try:
-        store = Store.open(args.run_dir / DATABASE, read_only=True)
+        store = Store.open(args.run_dir / RUN_DATABASE, read_only=True)
     except StoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -40,10 +40,10 @@ def forward_returns(close: np.ndarray, horizon: int = 1) -> np.ndarray:
     return label
 
 
-def open_panel(path: str | None) -> Panel:
+def open_panel(path: str | None, synthetic_seed: int = 0) -> Panel:
     """Load `path`, else the file in $FACTORENGINE_DATA, else the built-in synthetic market (said loudly)."""
     path = path or os.environ.get(DATA_ENV)
     if path:
         return load_panel(path)
     logger.warning("no --data and no %s: using the built-in SYNTHETIC market (not real data)", DATA_ENV)
-    return synthetic_panel()
+    return synthetic_panel(seed=synthetic_seed)

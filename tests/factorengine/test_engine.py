@@ -154,3 +154,12 @@ def test_patience_stops_a_run_and_survives_a_resume(tmp_path, seeds_dir):
     assert main(["resume", str(tmp_path / "straight")]) == 0
     with Store.open(tmp_path / "straight" / "run.db", read_only=True) as store:
         assert store.progress(0) == stopped
+
+
+def test_resume_reopens_the_synthetic_market_of_the_run(tmp_path, seeds_dir):
+    config = tmp_path / "run.toml"
+    config.write_text("[data]\nsynthetic_seed = 3\n")
+    assert main(_evolve(tmp_path / "run", seeds_dir, 2) + ["--config", str(config)]) == 0
+    assert main(["resume", str(tmp_path / "run"), "--iterations", "3"]) == 0
+    with Store.open(tmp_path / "run" / "run.db", read_only=True) as store:
+        assert store.progress(0) == len(SEEDS) + 3 - 1
