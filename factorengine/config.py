@@ -61,12 +61,30 @@ class EvaluationConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
+class TuningConfig:
+    """Optuna TPE over each new program's numeric parameters (the micro half of the search)."""
+
+    n_trials: int = _field(32, "trials per new program, its current defaults first (0 = no tuning)")
+    n_parallel: int = _field(2, "trials asked and run at once (constant liar)")
+    patience: int = _field(12, "stop a study after this many trials without a better train FS (0 = never)")
+    lift_knobs: bool = _field(True, "turn hidden numeric literals (windows, thresholds) into parameters first")
+
+    def __post_init__(self) -> None:
+        for name in ("n_trials", "patience"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"[tuning] {name} = {getattr(self, name)}: must be 0 or more")
+        if self.n_parallel < 1:
+            raise ConfigError(f"[tuning] n_parallel = {self.n_parallel}: must be 1 or more")
+
+
+@dataclass(frozen=True, kw_only=True)
 class RunConfig:
     """Everything a run needs; every field has a default."""
 
     data: DataConfig = field(default_factory=DataConfig)
     search: SearchConfig = field(default_factory=SearchConfig)
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
+    tuning: TuningConfig = field(default_factory=TuningConfig)
 
 
 DEFAULTS_FILE = Path(__file__).with_name("defaults.toml")

@@ -12,10 +12,13 @@ import numpy as np
 
 from factorengine.config import RunConfig
 from factorengine.evaluate import Evaluation, Evaluator
-from factorengine.program import ProgramError, parse_program
+from factorengine.data import SEGMENTS
+from factorengine.lift import LiftedKnob, lift_knobs
+from factorengine.program import ProgramError, parse_program, shape_id
 from factorengine.proposers.base import Context, Proposal, ProposalFailure, Proposer, Step
-from factorengine.store import EvaluationRow, ExperienceRow, NodeRow, Store
+from factorengine.store import EvaluationRow, ExperienceRow, NodeRow, Store, TrialRow, TuningRow
 from factorengine.tree import ROOT, NodeRecord, Tree, normalize_reward
+from factorengine.tune import Tuned, Tuner
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +52,7 @@ class StepResult:
     train_fs: float
     valid_fs: float
     seconds: float
+    trials: int = 0  # tuning trials run for the node
 
 
 class Island:
@@ -64,7 +68,10 @@ class Island:
         self.config, self.store, self.evaluator, self.proposer = config, store, evaluator, proposer
         self.seeds, self.island = tuple(seeds), island
         search = config.search
+        self._tuning = config.tuning.n_trials > 0
+        self._tuner = Tuner(evaluator, config.tuning)
         self._nodes = {row.node_id: self._view(row) for row in store.nodes(island=island)}
+        self._keys = {self._key(view.code, view.row.program_id) for view in self._nodes.values()}
         self.tree = Tree.from_records((_record(view) for view in self._nodes.values()),
                                       c=search.exploration, widening_k=search.widening_k,
                                       widening_alpha=search.widening_alpha)
@@ -102,7 +109,7 @@ class Island:
                         if context is None else self.proposer.propose(context, rng))
         if isinstance(proposal, ProposalFailure):
             return self._commit_event(iteration, "proposal_failed", proposal.reason, start)
-        return self._evaluate_and_commit(iteration, parent, proposal, start)
+        return self._evaluate_and_commit(iteration, parent, proposal, start, rng)
 
     def _context(self, parent: int, rng: np.random.Generator) -> Context | None:
         """The proposer's view: the parent program (a random live seed when the root expands) and best paths."""
@@ -127,16 +134,30 @@ class Island:
         return Step(code=view.code, idea=view.row.idea, train_fs=_nan_to_none(view.train_fs),
                     valid_fs=_nan_to_none(view.valid_fs), failure=view.failure_reason)
 
-    def _evaluate_and_commit(self, iteration: int, parent: int, proposal: Proposal, start: float) -> StepResult:
+    def _evaluate_and_commit(self, iteration: int, parent: int, proposal: Proposal, start: float,
+                             rng: np.random.Generator) -> StepResult:
+        tuned: Tuned | None = None
+        lifted: tuple[LiftedKnob, ...] = ()
         try:
-            program = parse_program(proposal.code)
+            program = proposed = parse_program(proposal.code)
         except ProgramError as exc:
             evaluation = Evaluation("<proposal>", hashlib.sha256(proposal.code.encode()).hexdigest()[:16],
                                     {}, None, "program", str(exc), 0.0)
+            code = proposal.code
         else:
-            if self._is_duplicate(program.program_id, program.defaults):
-                return self._commit_event(iteration, "duplicate", program.program_id, start)
-            [evaluation] = self.evaluator.evaluate(program, [program.defaults], include_test=True)
+            if self._tuning and self.config.tuning.lift_knobs:
+                program, lifted = lift_knobs(program)
+            key = self._key(program.source, program.program_id)
+            if key in self._keys:
+                return self._commit_event(iteration, "duplicate", key, start)
+            if self._tuning:
+                tuned = self._tuner.tune(program, seed=int(rng.integers(2 ** 32)))
+                program = tuned.program
+            if tuned is not None and tuned.best is None:
+                evaluation = tuned.trials[0].evaluation
+            else:
+                [evaluation] = self.evaluator.evaluate(program, [program.defaults], segments=SEGMENTS)
+            code = program.source
         node_id = max(self._nodes, default=ROOT) + 1
         failed = evaluation.fitness is None
         train_fs = math.nan if failed else evaluation.fitness.train.fs
@@ -147,30 +168,45 @@ class Island:
                       params=dict(evaluation.params), idea=proposal.idea, kind=proposal.kind, reward=reward,
                       failed=failed)
         with self.store.transaction():
-            self.store.add_program(evaluation.program_id, proposal.code)
+            self.store.add_program(evaluation.program_id, code)
             self.store.add_node(row)
             self.store.add_evaluation(_evaluation_row(node_id, evaluation))
+            if tuned is not None:
+                self.store.add_tuning(*_tuning_rows(node_id, proposed.program_id, lifted, tuned))
             self.store.add_experience(ExperienceRow(node_id, proposal.idea, proposal.hypothesis,
-                                                    self._outcome(parent, evaluation)))
+                                                    self._outcome(parent, evaluation, tuned)))
             self.store.set_progress(self.island, iteration)
-        view = NodeView(row, proposal.code, train_fs, valid_fs, evaluation.error)
+        view = NodeView(row, code, train_fs, valid_fs, evaluation.error)
         self._nodes[node_id] = view
+        self._keys.add(self._key(code, evaluation.program_id))
         self.tree.add(_record(view))
         logger.debug("iteration %d: node %d %s", iteration, node_id,
-                    evaluation.failure or f"train FS {train_fs:.4f} valid FS {valid_fs:.4f}")
-        return StepResult(iteration, node_id, evaluation.failure, train_fs, valid_fs, time.monotonic() - start)
+                     evaluation.failure or f"train FS {train_fs:.4f} valid FS {valid_fs:.4f}")
+        return StepResult(iteration, node_id, evaluation.failure, train_fs, valid_fs, time.monotonic() - start,
+                          0 if tuned is None else len(tuned.trials))
 
-    def _outcome(self, parent: int, evaluation: Evaluation) -> str:
+    def _outcome(self, parent: int, evaluation: Evaluation, tuned: Tuned | None) -> str:
         if evaluation.fitness is None:
             return f"failed ({evaluation.failure}): {evaluation.error}"
         train, valid = evaluation.fitness.train.fs, evaluation.fitness.valid.fs
         if parent == ROOT:
-            return f"train FS {train:.4f}, valid FS {valid:.4f}"
-        before = self._nodes[parent]
-        return (f"train FS {before.train_fs:.4f} -> {train:.4f}, valid FS {before.valid_fs:.4f} -> {valid:.4f}")
+            text = f"train FS {train:.4f}, valid FS {valid:.4f}"
+        else:
+            before = self._nodes[parent]
+            text = f"train FS {before.train_fs:.4f} -> {train:.4f}, valid FS {before.valid_fs:.4f} -> {valid:.4f}"
+        if tuned is not None:
+            text += (f"; tuning ({len(tuned.trials)} trials) took train FS from {tuned.trials[0].train_fs:.4f} "
+                     f"at the proposed defaults to {train:.4f}")
+        return text
 
-    def _is_duplicate(self, program_id: str, params: dict) -> bool:
-        return any(v.row.program_id == program_id and v.row.params == params for v in self._nodes.values())
+    def _key(self, code: str, program_id: str) -> str:
+        """What makes a program a duplicate: its code, or, when tuning moves the defaults, its shape."""
+        if not self._tuning:
+            return program_id
+        try:
+            return shape_id(code)
+        except ProgramError:
+            return program_id
 
     def _commit_event(self, iteration: int, kind: str, detail: str, start: float) -> StepResult:
         with self.store.transaction():
@@ -203,6 +239,18 @@ def _evaluation_row(node_id: int, evaluation: Evaluation) -> EvaluationRow:
     metrics = {"train": asdict(fitness.train), "valid": asdict(fitness.valid)}
     return EvaluationRow(node_id, "ok", None, metrics, asdict(fitness.test) if fitness.test else None,
                          fitness.orientation, evaluation.seconds)
+
+
+def _tuning_rows(node_id: int, proposed_id: str, lifted: tuple[LiftedKnob, ...],
+                 tuned: Tuned) -> tuple[TuningRow, list[TrialRow]]:
+    best = tuned.best
+    tuning = TuningRow(node_id, proposed_id, tuple(asdict(knob) for knob in lifted), len(tuned.trials),
+                       None if best is None else best.number, tuned.trials[0].train_fs,
+                       math.nan if best is None else best.train_fs, tuned.neighbour_drop, tuned.stop, tuned.seconds)
+    trials = [TrialRow(node_id, t.number, t.params, t.train_fs, t.evaluation.failure or "ok", t.evaluation.error,
+                       t.repeat_of, 0.0 if t.repeat_of is not None else t.evaluation.seconds)
+              for t in tuned.trials]
+    return tuning, trials
 
 
 def _nan_to_none(value: float) -> float | None:

@@ -8,7 +8,7 @@ from typing import Mapping, Sequence
 
 from factorengine.config import EvaluationConfig
 from factorengine.data.dataset import Dataset
-from factorengine.fitness import Fitness, score
+from factorengine.fitness import TRAIN_VALID, Fitness, score
 from factorengine.policy import ALLOWED_IMPORTS, check_policy
 from factorengine.probe import Lookahead, cut_rows, probe_lookahead
 from factorengine.program import Program, ProgramError
@@ -66,19 +66,27 @@ class Evaluator:
         return self._sandbox
 
     def evaluate(self, program: Program, params_list: Sequence[Params], *, name: str = "<program>",
-                 include_test: bool = False) -> list[Evaluation]:
-        """Run `program` once per parameter set and score each run that passes every check."""
-        return self._score(self._run(program, params_list, name), include_test)
+                 segments: Sequence[str] = TRAIN_VALID, probe: bool = True) -> list[Evaluation]:
+        """Run `program` once per parameter set and score each run that passes every check on `segments`.
+
+        The runs go to the sandbox's workers at once and are scored in as many threads. `probe=False` skips
+        the lookahead probe (for more parameter sets of a program already probed).
+        """
+        ran = self._run(program, params_list, name, probe)
+        if len(ran) <= 1:
+            return [self._score(run, segments) for run in ran]
+        with ThreadPoolExecutor(max_workers=self.settings.n_workers) as scorers:
+            return list(scorers.map(lambda run: self._score(run, segments), ran))
 
     def evaluate_many(self, jobs: Sequence[tuple[str, Program, Params]], *,
-                      include_test: bool = False) -> list[Evaluation]:
+                      segments: Sequence[str] = TRAIN_VALID) -> list[Evaluation]:
         """Evaluate (name, program, params) jobs in order, scoring one in a second thread while the next runs."""
         with ThreadPoolExecutor(max_workers=1) as scorer:
-            futures = [scorer.submit(self._score, self._run(program, [params], name), include_test)
-                       for name, program, params in jobs]
-            return [evaluation for future in futures for evaluation in future.result()]
+            futures = [scorer.submit(self._score, run, segments)
+                       for name, program, params in jobs for run in self._run(program, [params], name, True)]
+            return [future.result() for future in futures]
 
-    def _run(self, program: Program, params_list: Sequence[Params], name: str) -> list[_Ran]:
+    def _run(self, program: Program, params_list: Sequence[Params], name: str, probe: bool) -> list[_Ran]:
         """Check and run `program` per parameter set: a failed Evaluation, or the successful run to score."""
         start = time.perf_counter()
         violations = check_policy(program.source)
@@ -87,7 +95,7 @@ class Evaluator:
             return [self._failed(program, name, p, "policy", reason, start) for p in params_list]
         outcomes = self._sandbox.run(program.source, _ENTRY, params_list, self.settings.timeout_s)
         first = next(((p, o) for p, o in zip(params_list, outcomes) if isinstance(o, Ok)), None)
-        refusal = self._probe(program, *first) if self.settings.probe and first else None
+        refusal = self._probe(program, *first) if probe and self.settings.probe and first else None
         ran: list[_Ran] = []
         for params, outcome in zip(params_list, outcomes):
             if not isinstance(outcome, Ok):
@@ -98,13 +106,12 @@ class Evaluator:
                 ran.append(_Success(name, program.program_id, dict(params), outcome, start))
         return ran
 
-    def _score(self, ran: list[_Ran], include_test: bool) -> list[Evaluation]:
-        """Score the successful runs (pure numpy on read-only arrays: safe in a second thread)."""
-        return [run if isinstance(run, Evaluation) else
-                Evaluation(run.name, run.program_id, run.params,
-                           score(run.outcome.values, self.dataset.label, self.dataset.splits, include_test=include_test),
-                           None, None, time.perf_counter() - run.start)
-                for run in ran]
+    def _score(self, run: _Ran, segments: Sequence[str]) -> Evaluation:
+        """Score a successful run (pure numpy on read-only arrays: safe in other threads)."""
+        if isinstance(run, Evaluation):
+            return run
+        fitness = score(run.outcome.values, self.dataset.label, self.dataset.splits, segments=segments)
+        return Evaluation(run.name, run.program_id, run.params, fitness, None, None, time.perf_counter() - run.start)
 
     def check_lookahead(self, program: Program, params: Params) -> tuple[str, str] | None:
         """Run `program` on the full and on cut panels, skipping the static policy (a probe on its own).

@@ -6,6 +6,7 @@ ICIR is the mean over the standard deviation (ddof=1) of the daily series, not a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 
@@ -13,6 +14,7 @@ from factorengine.data.split import SEGMENTS, Splits
 from factorengine.ops import rank
 
 MIN_STOCKS = 30
+TRAIN_VALID = ("train", "valid")  # what the search may see; test is scored only when asked
 
 
 @dataclass(frozen=True)
@@ -31,11 +33,14 @@ class SegmentMetrics:
 
 @dataclass(frozen=True)
 class Fitness:
-    """Metrics per segment of a factor oriented by `orientation` (+1 or -1, the sign of train RankIC)."""
+    """Metrics per scored segment of a factor oriented by `orientation` (+1 or -1, the sign of train RankIC).
+
+    Train is always scored; valid is None only for a tuning trial (scored on train alone), test unless asked.
+    """
 
     orientation: int
     train: SegmentMetrics
-    valid: SegmentMetrics
+    valid: SegmentMetrics | None = None
     test: SegmentMetrics | None = None
 
 
@@ -98,14 +103,22 @@ def daily_correlation(x: np.ndarray, y: np.ndarray, min_stocks: int = MIN_STOCKS
     return corr
 
 
-def score(values: np.ndarray, label: Label, splits: Splits, *, min_stocks: int = MIN_STOCKS,
-          include_test: bool = False) -> Fitness:
-    """Score a factor [T, N] against `label` on each segment, oriented by its train RankIC."""
-    series = daily_series(values, label, min_stocks)
+def score(values: np.ndarray, label: Label, splits: Splits, *, segments: Sequence[str] = TRAIN_VALID,
+          min_stocks: int = MIN_STOCKS) -> Fitness:
+    """Score a factor [T, N] against `label` on train and `segments`, oriented by its train RankIC.
+
+    Days after the last asked segment are not scored at all (a train-only score reads 60 % of the panel).
+    """
+    unknown = sorted(set(segments) - set(SEGMENTS))
+    if unknown:
+        raise ValueError(f"unknown segments {unknown}; choose from {SEGMENTS}")
+    end = max(splits.days(segment).stop for segment in ("train", *segments))
+    series = daily_series(values[:end], Label(label.values[:end], label.ranks[:end], label.known[:end]),
+                          min_stocks)
     train_rank_ic = np.nanmean(series.rank_ic[splits.days("train")]) if _n(series, splits, "train") else 0.0
     orientation = -1 if train_rank_ic < 0 else 1
     metrics = {segment: segment_metrics(series, splits.days(segment), orientation)
-               for segment in SEGMENTS if segment != "test" or include_test}
+               for segment in SEGMENTS if segment == "train" or segment in segments}
     return Fitness(orientation=orientation, **metrics)
 
 

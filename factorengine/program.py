@@ -18,6 +18,7 @@ Never knobs: 0, 1, -1, +-0.5, |x| < 1e-6 (epsilons), 2 as exponent or divisor (`
 
 program_id hashes `ast.unparse` of the module with docstrings removed: comments, layout
 and docstrings drop out; code and defaults stay in. Stable for a given Python minor version.
+shape_id is the same hash with factor's defaults left out: a tuned program keeps its shape.
 """
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ import libcst.matchers as m
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 __all__ = ["HiddenKnob", "KnobSite", "Param", "Program", "ProgramError", "find_knob_sites",
-           "load_factor", "parse_program", "program_id", "set_defaults"]
+           "load_factor", "parse_program", "program_id", "set_defaults", "shape_id"]
 
 Number = int | float
 _TRIVIAL = (0, 1, -1, 0.5, -0.5)
@@ -149,10 +150,28 @@ def set_defaults(source: str, values: Mapping[str, Number], filename: str = "<pr
 
 def program_id(source: str) -> str:
     """Return the content id of a program: 16 hex chars of sha256 over its normalized code."""
+    return _digest(_parse_ast(source))
+
+
+def shape_id(source: str) -> str:
+    """Return the content id of a program with factor's defaults left out (tuning moves only those)."""
+    tree = _parse_ast(source)
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name == "factor":
+            node.args.defaults = [ast.Constant(None) for _ in node.args.defaults]
+            node.args.kw_defaults = [ast.Constant(None) for _ in node.args.kw_defaults]
+    return _digest(tree)
+
+
+def _parse_ast(source: str) -> ast.Module:
     try:
-        tree = ast.parse(source)
+        return ast.parse(source)
     except SyntaxError as exc:
         raise _syntax_error(exc, "<program>") from None
+
+
+def _digest(tree: ast.Module) -> str:
+    """Hash the module's code with docstrings removed."""
     for node in list(ast.walk(tree)):
         if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             body = node.body

@@ -25,19 +25,20 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping, Sequence
 from urllib.parse import quote
 
 __all__ = ["SCHEMA_VERSION", "EvaluationRow", "EventRow", "ExperienceRow", "NodeRow", "RunInfo", "Store",
-           "StoreError"]
+           "StoreError", "TrialRow", "TuningRow"]
 
 log = logging.getLogger(__name__)
 
 RUN_DATABASE = "run.db"  # the store's file name inside a run directory
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 APPLICATION_ID = 0x46456E67  # "FEng": tells a run database from any other SQLite file
 BUSY_TIMEOUT_S = 60.0
-_TABLES = frozenset({"run", "programs", "nodes", "evaluations", "experience", "events", "islands"})
+_TABLES = frozenset({"run", "programs", "nodes", "evaluations", "experience", "events", "islands", "tunings",
+                     "trials"})
 _SEGMENTS = ("train", "valid")  # the segments `metrics` may hold; "test" has its own column
 _ORDER_BY = {"train": "e.train_fs", "valid": "e.valid_fs"}
 
@@ -103,6 +104,36 @@ class ExperienceRow:
 
 
 @dataclass(frozen=True)
+class TuningRow:
+    """How a node's parameters were tuned: the program as proposed, the knobs lifted, the study's outcome."""
+
+    node_id: int
+    proposed_id: str  # program id before lifting and tuning
+    lifted: tuple[Mapping[str, Any], ...]  # each {"name", "value", "line", "context", "reason"}
+    n_trials: int
+    best_trial: int | None  # None when no trial scored
+    default_fs: float  # train FS of trial 0 (the proposed defaults); NaN when it failed
+    best_fs: float
+    neighbour_drop: float  # relative fall of train FS around the best trial; NaN when unknown
+    stop: str  # "budget", "patience" or "refused"
+    seconds: float
+
+
+@dataclass(frozen=True)
+class TrialRow:
+    """One tuning trial of a node: parameters, train FS (NaN when failed) and status."""
+
+    node_id: int
+    number: int
+    params: Params
+    train_fs: float
+    status: str  # "ok" or the failure kind
+    failure_reason: str | None
+    repeat_of: int | None  # the earlier trial with the same parameters (not run again)
+    seconds: float
+
+
+@dataclass(frozen=True)
 class EventRow:
     """One machine-readable event; `seq` orders events, `time` is seconds since the epoch."""
 
@@ -143,8 +174,24 @@ def _create_v1(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+_SCHEMA_V2 = (
+    """CREATE TABLE tunings (node_id INTEGER PRIMARY KEY REFERENCES nodes (node_id), proposed_id TEXT NOT NULL,
+        lifted TEXT NOT NULL, n_trials INTEGER NOT NULL, best_trial INTEGER, default_fs REAL, best_fs REAL,
+        neighbour_drop REAL, stop TEXT NOT NULL, seconds REAL NOT NULL)""",
+    """CREATE TABLE trials (node_id INTEGER NOT NULL REFERENCES nodes (node_id), number INTEGER NOT NULL,
+        params TEXT NOT NULL, train_fs REAL, status TEXT NOT NULL, failure_reason TEXT, repeat_of INTEGER,
+        seconds REAL NOT NULL, PRIMARY KEY (node_id, number))""",
+)
+
+
+def _add_tuning_v2(conn: sqlite3.Connection) -> None:
+    for statement in _SCHEMA_V2:
+        conn.execute(statement)
+
+
 # MIGRATIONS[v] turns a version-v database into version v + 1; it runs inside the caller's transaction.
-MIGRATIONS: Mapping[int, Callable[[sqlite3.Connection], None]] = MappingProxyType({0: _create_v1})
+MIGRATIONS: Mapping[int, Callable[[sqlite3.Connection], None]] = MappingProxyType({0: _create_v1,
+                                                                                   1: _add_tuning_v2})
 
 
 class Store:
@@ -263,6 +310,17 @@ class Store:
         self._write("INSERT INTO experience VALUES (?, ?, ?, ?)", (row.node_id, row.change, row.why, row.outcome),
                     f"the experience of node {row.node_id}")
 
+    def add_tuning(self, row: TuningRow, trials: Sequence[TrialRow]) -> None:
+        """Store how a node was tuned and its trial ledger."""
+        self._write("INSERT INTO tunings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (row.node_id, row.proposed_id, _dumps(row.lifted), row.n_trials, row.best_trial,
+                     *map(_null_nan, (row.default_fs, row.best_fs, row.neighbour_drop)), row.stop, row.seconds),
+                    f"the tuning of node {row.node_id}")
+        for t in trials:
+            self._write("INSERT INTO trials VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        (t.node_id, t.number, _dumps(t.params), _null_nan(t.train_fs), t.status, t.failure_reason,
+                         t.repeat_of, t.seconds), f"trial {t.number} of node {t.node_id}")
+
     def add_event(self, kind: str, payload: Mapping[str, Any] | None = None, *, island: int | None = None,
                   iteration: int | None = None) -> int:
         """Append an event stamped by the store's clock; return its sequence number."""
@@ -316,6 +374,25 @@ class Store:
         row = self._row("SELECT * FROM experience WHERE node_id = ?", node_id)
         return None if row is None else ExperienceRow(*row)
 
+    def tuning(self, node_id: int) -> TuningRow | None:
+        """Return how a node was tuned, or None (tuning off, or a node that was never tuned)."""
+        row = self._row("SELECT * FROM tunings WHERE node_id = ?", node_id)
+        if row is None:
+            return None
+        return TuningRow(row[0], row[1], tuple(json.loads(row[2])), row[3], row[4], *map(_nan_null, row[5:8]),
+                         row[8], row[9])
+
+    def tunings(self) -> list[TuningRow]:
+        """Return every node's tuning record in node_id order."""
+        ids = [row[0] for row in self._conn.execute("SELECT node_id FROM tunings ORDER BY node_id")]
+        return [self.tuning(node_id) for node_id in ids]
+
+    def trials(self, node_id: int | None = None) -> list[TrialRow]:
+        """Return the trial ledger (or one node's trials) in (node_id, number) order."""
+        where, args = ("", ()) if node_id is None else ("WHERE node_id = ?", (node_id,))
+        rows = self._conn.execute(f"SELECT * FROM trials {where} ORDER BY node_id, number", args)
+        return [TrialRow(r[0], r[1], json.loads(r[2]), _nan_null(r[3]), *r[4:]) for r in rows]
+
     def progress(self, island: int) -> int:
         """Return the last iteration `island` committed, -1 if none."""
         row = self._row("SELECT last_completed_iteration FROM islands WHERE island = ?", island)
@@ -360,6 +437,14 @@ class Store:
 def _node(row: tuple) -> NodeRow:
     reward = math.nan if row[9] is None else row[9]
     return NodeRow(*row[:6], json.loads(row[6]), row[7], row[8], reward, bool(row[10]), row[11])
+
+
+def _null_nan(value: float) -> float | None:
+    return None if value is None or math.isnan(value) else value
+
+
+def _nan_null(value: float | None) -> float:
+    return math.nan if value is None else value
 
 
 def _dumps(value: Any) -> str:

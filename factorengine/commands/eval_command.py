@@ -10,8 +10,9 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from factorengine.data import DataError, make_dataset, open_panel
+from factorengine.data import SEGMENTS, DataError, make_dataset, open_panel
 from factorengine.evaluate import Evaluation, Evaluator, resolve_params
+from factorengine.fitness import TRAIN_VALID
 from factorengine.program import Program, ProgramError, parse_program
 
 logger = logging.getLogger(__name__)
@@ -47,8 +48,9 @@ def run(args: argparse.Namespace) -> int:
         return 2
     parsed = {path: _parse_file(path, overrides) for path in files}
     jobs = [(str(path), *job) for path, job in parsed.items() if not isinstance(job, Evaluation)]
+    segments = SEGMENTS if args.include_test else TRAIN_VALID
     with Evaluator(dataset) as evaluator:
-        evaluated = iter(evaluator.evaluate_many(jobs, include_test=args.include_test))
+        evaluated = iter(evaluator.evaluate_many(jobs, segments=segments))
     results = [job if isinstance(job, Evaluation) else next(evaluated) for job in parsed.values()]
     for result in results:
         if result.error:
@@ -59,9 +61,9 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(payload[0] if len(payload) == 1 else payload, indent=2))
     else:
         print(f"data: {source}")
-        print(_table(results, args.include_test))
+        print(_table(results, segments))
     if args.markdown:
-        _write_markdown(args.markdown, results, source, args.include_test)
+        _write_markdown(args.markdown, results, source, segments)
     return 1 if any(r.error for r in results) else 0
 
 
@@ -93,10 +95,6 @@ def _parse_file(path: Path, overrides: dict[str, str]) -> tuple[Program, dict] |
         return Evaluation(str(path), "", {}, None, "program", str(exc), 0.0)
 
 
-def _segments(include_test: bool) -> tuple[str, ...]:
-    return ("train", "valid", "test") if include_test else ("train", "valid")
-
-
 def _as_json(result: Evaluation, source: str) -> dict:
     out = {"program": result.name, "program_id": result.program_id, "data": source,
            "params": dict(result.params), "failure": result.failure, "error": result.error,
@@ -111,30 +109,30 @@ def _as_json(result: Evaluation, source: str) -> dict:
     return out
 
 
-def _rows(results: list[Evaluation], include_test: bool,
+def _rows(results: list[Evaluation], segments: tuple[str, ...],
           columns: tuple[str, ...] = _COLUMNS) -> tuple[list[str], list[list[str]]]:
-    header = ["program", "sign"] + [f"{s}.{c}" for s in _segments(include_test) for c in columns]
+    header = ["program", "sign"] + [f"{s}.{c}" for s in segments for c in columns]
     rows = []
     for r in results:
         name = Path(r.name).stem
         if r.fitness is None:
             rows.append([name, "", f"error: {r.error.splitlines()[0]}"])
             continue
-        cells = [f"{getattr(getattr(r.fitness, s), c):.4f}" for s in _segments(include_test) for c in columns]
+        cells = [f"{getattr(getattr(r.fitness, s), c):.4f}" for s in segments for c in columns]
         rows.append([name, f"{r.fitness.orientation:+d}", *cells])
     return header, rows
 
 
-def _table(results: list[Evaluation], include_test: bool) -> str:
-    header, rows = _rows(results, include_test, _TABLE_COLUMNS)
+def _table(results: list[Evaluation], segments: tuple[str, ...]) -> str:
+    header, rows = _rows(results, segments, _TABLE_COLUMNS)
     widths = [max(len(h), *(len(row[i]) for row in rows if i < len(row))) for i, h in enumerate(header)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths))]
     lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in rows]
     return "\n".join(lines)
 
 
-def _write_markdown(path: Path, results: list[Evaluation], source: str, include_test: bool) -> None:
-    header, rows = _rows(results, include_test)
+def _write_markdown(path: Path, results: list[Evaluation], source: str, segments: tuple[str, ...]) -> None:
+    header, rows = _rows(results, segments)
     command = "factorengine " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     lines = ["# Factor evaluation\n", f"Data: `{source}`  ", f"Command: `{command}`\n",
              "Metrics are oriented by the sign of train RankIC (column `sign`). "

@@ -31,6 +31,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     evolve.add_argument("--proposer", choices=["mutate"], help="how programs are proposed")
     evolve.add_argument("--seed", type=int, help="random seed of the run")
     evolve.add_argument("--seeds", help="directory of seed programs")
+    evolve.add_argument("--trials", type=int, help="tuning trials per new program (0: no tuning)")
     evolve.set_defaults(run=run_evolve)
     resume = commands.add_parser("resume", help="continue a run after a stop or crash")
     resume.add_argument("run_dir", type=Path)
@@ -43,6 +44,7 @@ def run_evolve(args: argparse.Namespace) -> int:
     try:
         config = override(load_config(args.config), "search", iterations=args.iterations,
                           proposer=args.proposer, seed=args.seed, seeds_dir=args.seeds)
+        config = override(config, "tuning", n_trials=args.trials)
         panel = open_panel(args.data or config.data.path or None, config.data.synthetic_seed)
         if not panel.is_synthetic:
             config = override(config, "data", path=str(Path(panel.source).resolve()))
@@ -109,20 +111,22 @@ class _Progress:
     def __init__(self, total: int) -> None:
         self.total, self.start = total, time.monotonic()
         self.best_train = self.best_valid = -math.inf
-        self.evaluations, self.failures = 0, Counter()
+        self.evaluations, self.trials, self.failures = 0, 0, Counter()
 
     def show(self, result: StepResult) -> None:
         """Fold in one iteration and print the line."""
         if result.node_id is not None:
             self.evaluations += 1
+        self.trials += result.trials
         if result.failure:
             self.failures[result.failure] += 1
         if not math.isnan(result.train_fs):
             self.best_train = max(self.best_train, result.train_fs)
             self.best_valid = max(self.best_valid, result.valid_fs)
-        rate = self.evaluations / max(time.monotonic() - self.start, 1e-9)
+        elapsed = max(time.monotonic() - self.start, 1e-9)
         failed = ", ".join(f"{kind} {n}" for kind, n in sorted(self.failures.items())) or "none"
         line = (f"iter {result.iteration + 1}/{self.total}  best train FS {self.best_train:.4f}  "
-                f"valid FS {self.best_valid:.4f}  {rate:.2f} eval/s  failures: {failed}")
+                f"valid FS {self.best_valid:.4f}  {self.evaluations / elapsed * 60:.1f} programs/min  "
+                f"{self.trials / elapsed:.2f} trials/s  failures: {failed}")
         end = "\r" if sys.stderr.isatty() else "\n"
         print(line.ljust(100), end=end, file=sys.stderr, flush=True)

@@ -22,11 +22,13 @@ def test_config_overrides_only_the_keys_given(tmp_path):
 
 
 @pytest.mark.parametrize("document, message", [
-    ({"serach": {}}, "unknown section [serach]; sections are data, search, evaluation"),
+    ({"serach": {}}, "unknown section [serach]; sections are data, search, evaluation, tuning"),
     ({"search": {"iteratons": 3}}, "[search]: unknown key 'iteratons'; keys are iterations"),
     ({"search": {"iterations": 3.5}}, "[search]: iterations = 3.5 should be a int like 200"),
     ({"evaluation": {"probe": 1}}, "[evaluation]: probe = 1 should be a bool like True"),
     ({"search": {"proposer": "gpt"}}, "[search] proposer = 'gpt': choose one of mutate"),
+    ({"tuning": {"n_parallel": 0}}, "[tuning] n_parallel = 0: must be 1 or more"),
+    ({"tuning": {"n_trials": -1}}, "[tuning] n_trials = -1: must be 0 or more"),
 ])
 def test_config_refuses_unknown_keys_and_wrong_types_naming_them(document, message):
     with pytest.raises(ConfigError) as error:

@@ -50,8 +50,9 @@ def _round(value):
     return None if isinstance(value, float) and math.isnan(value) else value
 
 
-def _evolve(run_dir: Path, seeds_dir: Path, iterations: int) -> list[str]:
-    return ["evolve", "--run-dir", str(run_dir), "--seeds", str(seeds_dir), "--iterations", str(iterations)]
+def _evolve(run_dir: Path, seeds_dir: Path, iterations: int, trials: int = 4) -> list[str]:
+    return ["evolve", "--run-dir", str(run_dir), "--seeds", str(seeds_dir), "--iterations", str(iterations),
+            "--trials", str(trials)]
 
 
 def test_evolve_grows_a_tree_and_status_reads_it(tmp_path, seeds_dir, capsys):
@@ -163,3 +164,28 @@ def test_resume_reopens_the_synthetic_market_of_the_run(tmp_path, seeds_dir):
     assert main(["resume", str(tmp_path / "run"), "--iterations", "3"]) == 0
     with Store.open(tmp_path / "run" / "run.db", read_only=True) as store:
         assert store.progress(0) == len(SEEDS) + 3 - 1
+
+
+def test_every_program_is_stored_tuned_with_its_trial_ledger(tmp_path, seeds_dir, capsys):
+    from factorengine.program import parse_program
+
+    assert main(_evolve(tmp_path / "run", seeds_dir, 6, trials=6)) == 0
+    with Store.open(tmp_path / "run" / "run.db", read_only=True) as store:
+        nodes = [n for n in store.nodes() if not n.failed]
+        assert len(nodes) >= 6
+        for node in nodes:
+            tuning, trials = store.tuning(node.node_id), store.trials(node.node_id)
+            best = trials[tuning.best_trial]
+            assert tuning.n_trials == len(trials) <= 6 and trials[0].train_fs == tuning.default_fs
+            assert node.params == best.params == parse_program(store.program(node.program_id)).defaults
+            assert store.evaluation(node.node_id).metrics["train"]["fs"] == best.train_fs == tuning.best_fs
+    assert main(["status", str(tmp_path / "run")]) == 0
+    assert "tuning gain in train FS over the proposed defaults: median +" in capsys.readouterr().out
+
+
+def test_zero_trials_turns_tuning_off(tmp_path, seeds_dir, capsys):
+    assert main(_evolve(tmp_path / "run", seeds_dir, 2, trials=0)) == 0
+    with Store.open(tmp_path / "run" / "run.db", read_only=True) as store:
+        assert store.tunings() == [] and store.trials() == [] and len(store.nodes()) >= 4
+    assert main(["status", str(tmp_path / "run")]) == 0
+    assert "tuning: off" in capsys.readouterr().out

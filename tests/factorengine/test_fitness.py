@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from factorengine.data import split_days
+from factorengine.data import SEGMENTS, split_days
 from factorengine.fitness import daily_correlation, daily_series, make_label, score, segment_metrics
 
 
@@ -80,8 +80,16 @@ def test_score_orients_a_factor_by_its_train_rank_ic():
 def test_score_includes_test_only_on_request():
     signal, label = _signal_and_label(np.random.default_rng(6))
     splits = split_days(np.arange(120).astype("datetime64[D]"))
-    fitness = score(signal, make_label(label), splits, min_stocks=10, include_test=True)
+    fitness = score(signal, make_label(label), splits, min_stocks=10, segments=SEGMENTS)
     assert splits.test == (97, 120) and fitness.test.n_days == 23
+
+
+def test_a_train_only_score_equals_the_train_part_of_a_full_score():
+    signal, label = _signal_and_label(np.random.default_rng(9), strength=-0.2)
+    splits = split_days(np.arange(120).astype("datetime64[D]"))
+    full = score(signal, make_label(label), splits, min_stocks=10, segments=SEGMENTS)
+    train_only = score(signal, make_label(label), splits, min_stocks=10, segments=("train",))
+    assert train_only == type(full)(orientation=-1, train=full.train)
 
 
 def test_turnover_is_zero_for_a_constant_ranking_and_near_one_for_noise():

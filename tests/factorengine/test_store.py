@@ -13,8 +13,9 @@ import numpy as np
 import pytest
 
 from factorengine import store as store_module
-from factorengine.store import EvaluationRow, ExperienceRow, NodeRow, Store, StoreError
+from factorengine.store import EvaluationRow, ExperienceRow, NodeRow, Store, StoreError, TrialRow, TuningRow
 
+CURRENT = store_module.SCHEMA_VERSION
 CONFIG = {"search": {"c": 1.4142135623730951, "iterations": 40}, "data": {"path": "synthetic"}}
 CODE = '''"""Momentum."""
 from factorengine.ops import delay
@@ -93,7 +94,7 @@ def test_create_then_open_round_trips_every_row_type(tmp_path):
     with Store.open(path) as store:
         info = store.run_info()
         assert (info.config, info.fingerprint, info.seed, info.notes, info.schema_version) == (
-            CONFIG, "sha256:abc123", 7, "first run", 1)
+            CONFIG, "sha256:abc123", 7, "first run", CURRENT)
         assert info.created_at == 1_700_000_001.0
         assert store.program("p-momentum") == CODE and store.program("p-missing") is None
         assert store.nodes() == [replace(_node(1), created_at=1_700_000_002.0),
@@ -115,6 +116,22 @@ def test_node_created_at_given_by_the_caller_is_kept(tmp_path):
             store.add_program("p-momentum", CODE)
             assert store.add_node(replace(_node(9), created_at=12.5)) == 9
         assert store.nodes()[0].created_at == 12.5
+
+
+def test_tuning_and_trial_ledger_round_trip_with_nan_for_failures(run_path):
+    tuning = TuningRow(1, "p-proposed", ({"name": "window_1", "value": 20, "line": 6, "context": "ts_mean(x, 20)",
+                                          "reason": "window"},), 3, 2, 0.31, 0.35, 0.12, "budget", 1.5)
+    trials = [TrialRow(1, 0, {"window": 5, "window_1": 20}, 0.31, "ok", None, None, 0.2),
+              TrialRow(1, 1, {"window": 9, "window_1": 40}, math.nan, "timeout", "ran over 1 s", None, 1.0),
+              TrialRow(1, 2, {"window": 4, "window_1": 11}, 0.35, "ok", None, None, 0.2),
+              TrialRow(1, 3, {"window": 5, "window_1": 20}, 0.31, "ok", None, 0, 0.0)]
+    with Store.open(run_path) as store:
+        with store.transaction():
+            store.add_tuning(tuning, trials)
+        assert store.tuning(1) == tuning and store.tuning(2) is None and store.tunings() == [tuning]
+        read = store.trials(1)
+        assert math.isnan(read[1].train_fs) and read[1].status == "timeout"
+        assert [replace(t, train_fs=0.0) for t in read] == [replace(t, train_fs=0.0) for t in trials]
 
 
 def test_evaluation_hides_test_metrics_unless_asked(run_path):
@@ -298,9 +315,9 @@ def test_open_refuses_a_database_missing_tables(run_path):
 
 def test_open_refuses_a_database_from_a_newer_schema(run_path):
     with sqlite3.connect(run_path) as conn:
-        conn.execute("PRAGMA user_version = 2")
+        conn.execute(f"PRAGMA user_version = {CURRENT + 1}")
     conn.close()
-    with pytest.raises(StoreError, match="written by a newer FactorEngine .*schema version 2.*upgrade"):
+    with pytest.raises(StoreError, match=f"written by a newer FactorEngine .*schema version {CURRENT + 1}.*upgrade"):
         Store.open(run_path)
 
 
@@ -309,25 +326,38 @@ def _add_llm_calls(conn: sqlite3.Connection) -> None:
 
 
 def test_open_migrates_an_older_schema_step_by_step(run_path, monkeypatch):
-    monkeypatch.setattr(store_module, "SCHEMA_VERSION", 2)
-    monkeypatch.setattr(store_module, "MIGRATIONS", {**store_module.MIGRATIONS, 1: _add_llm_calls})
+    monkeypatch.setattr(store_module, "SCHEMA_VERSION", CURRENT + 1)
+    monkeypatch.setattr(store_module, "MIGRATIONS", {**store_module.MIGRATIONS, CURRENT: _add_llm_calls})
     with Store.open(run_path) as store:
-        assert store.run_info().schema_version == 2
+        assert store.run_info().schema_version == CURRENT + 1
         assert [node.node_id for node in store.nodes()] == [1]
     with sqlite3.connect(run_path) as conn:
         assert conn.execute("SELECT COUNT(*) FROM llm_calls").fetchone() == (0,)
     conn.close()
 
 
+def test_a_version_1_run_gains_the_tuning_tables_and_keeps_its_nodes(run_path):
+    with sqlite3.connect(run_path) as conn:  # the version-1 schema is today's without the tuning tables
+        conn.execute("DROP TABLE trials")
+        conn.execute("DROP TABLE tunings")
+        conn.execute("PRAGMA user_version = 1")
+    conn.close()
+    with Store.open(run_path) as store:
+        assert store.run_info().schema_version == 2
+        assert [node.node_id for node in store.nodes()] == [1]
+        assert store.tunings() == [] and store.trials() == []
+
+
 def test_open_refuses_an_older_schema_it_cannot_migrate_and_changes_nothing(run_path, monkeypatch):
-    monkeypatch.setattr(store_module, "SCHEMA_VERSION", 2)
-    with pytest.raises(StoreError, match="schema version 1.*uses 2.*no migration from schema version 1"):
+    monkeypatch.setattr(store_module, "SCHEMA_VERSION", CURRENT + 1)
+    with pytest.raises(StoreError, match=f"schema version {CURRENT}.*uses {CURRENT + 1}.*no migration from "
+                                         f"schema version {CURRENT}"):
         Store.open(run_path)
-    monkeypatch.setattr(store_module, "MIGRATIONS", {**store_module.MIGRATIONS, 1: _add_llm_calls})
+    monkeypatch.setattr(store_module, "MIGRATIONS", {**store_module.MIGRATIONS, CURRENT: _add_llm_calls})
     with pytest.raises(StoreError, match="opened read-only"):
         Store.open(run_path, read_only=True)
     with sqlite3.connect(run_path) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone() == (1,)
+        assert conn.execute("PRAGMA user_version").fetchone() == (CURRENT,)
     conn.close()
 
 
@@ -336,12 +366,12 @@ def test_failed_migration_leaves_the_file_at_its_old_version(run_path, monkeypat
         _add_llm_calls(conn)
         conn.execute("CREATE TABLE llm_calls (call_id INTEGER)")
 
-    monkeypatch.setattr(store_module, "SCHEMA_VERSION", 2)
-    monkeypatch.setattr(store_module, "MIGRATIONS", {**store_module.MIGRATIONS, 1: broken})
-    with pytest.raises(StoreError, match="migrating .* from schema version 1 failed .*left as it was"):
+    monkeypatch.setattr(store_module, "SCHEMA_VERSION", CURRENT + 1)
+    monkeypatch.setattr(store_module, "MIGRATIONS", {**store_module.MIGRATIONS, CURRENT: broken})
+    with pytest.raises(StoreError, match=f"migrating .* from schema version {CURRENT} failed .*left as it was"):
         Store.open(run_path)
     with sqlite3.connect(run_path) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone() == (1,)
+        assert conn.execute("PRAGMA user_version").fetchone() == (CURRENT,)
         assert conn.execute("SELECT name FROM sqlite_master WHERE name = 'llm_calls'").fetchone() is None
     conn.close()
 
