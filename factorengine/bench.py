@@ -4,6 +4,8 @@ from __future__ import annotations
 import os
 import platform
 import statistics
+import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from importlib import metadata
@@ -11,10 +13,14 @@ from pathlib import Path
 from typing import Callable, Mapping
 
 from factorengine.data import Dataset, load_panel
-from factorengine.config import EvaluationConfig
+from factorengine.archipelago import run_archipelago, sandbox_workers
+from factorengine.config import EvaluationConfig, IslandsConfig, RunConfig, SearchConfig, TuningConfig, as_dict
+from factorengine.engine import Seed
+from factorengine.store import RUN_DATABASE, Store
 from factorengine.evaluate import Evaluator
 from factorengine.fitness import score
 from factorengine.program import Program, load_factor
+from factorengine.tune import Tuner
 
 
 @dataclass(frozen=True)
@@ -132,7 +138,92 @@ def _overhead(dataset: Dataset, repeat: int, runs: int = 50) -> list[Timing]:
     return [per_run, plain]
 
 
-SUITES = {"data": data_suite, "sandbox": sandbox_suite}
+def tune_suite(bench: BenchInput, n_programs: int = 3, n_trials: int = 16) -> tuple[list[Timing], list[Ratio]]:
+    """Time TPE studies (fixed budget, no early stop) asking 1 vs 2 trials at once on 2 sandbox workers."""
+    programs = list(bench.programs.values())[:n_programs]
+    timings = []
+    with Evaluator(bench.dataset, EvaluationConfig(n_workers=2)) as evaluator:
+        for n_parallel in (1, 2):
+            tuner = Tuner(evaluator, TuningConfig(n_trials=n_trials, n_parallel=n_parallel, patience=0))
+            timings.append(measure(f"tune {len(programs)} seeds x {n_trials} trials, n_parallel={n_parallel}",
+                                   lambda: [tuner.tune(p, seed=0) for p in programs], min(bench.repeat, 3)))
+    return timings, [Ratio("tuning trials/s: n_parallel=2 vs 1 (2 sandbox workers)", *timings)]
+
+
+def islands_suite(bench: BenchInput, n_seeds: int = 8, iterations: int = 16,
+                  trials: int = 8) -> tuple[list[Timing], list[Ratio]]:
+    """Run one search budget (seeds + iterations, split among the islands) as 1 and as 2 islands.
+
+    Reports programs and trials per second and the peak memory of the whole process tree (PSS: pages shared
+    between processes, like the panel, count once in total).
+    """
+    seeds = [Seed(name, p.source) for name, p in list(bench.programs.items())[:n_seeds]]
+    timings = []
+    for n_islands, workers in ((1, 0), (1, 1), (2, 0)):
+        config = RunConfig(search=SearchConfig(iterations=iterations // n_islands),
+                           tuning=TuningConfig(n_trials=trials), evaluation=EvaluationConfig(n_workers=workers),
+                           islands=IslandsConfig(n_islands=n_islands))
+        with tempfile.TemporaryDirectory() as directory, PeakMemory() as memory:
+            run_dir = Path(directory)
+            Store.create(run_dir / RUN_DATABASE, config=as_dict(config), fingerprint="bench", seed=0).close()
+            start = time.perf_counter()
+            run_archipelago(run_dir, config, bench.dataset, seeds)
+            seconds = time.perf_counter() - start
+            with Store.open(run_dir / RUN_DATABASE, read_only=True) as store:
+                programs = sum(n.kind != "migrant" for n in store.nodes())
+                n_trials = len(store.trials())
+        timings.append(Timing(f"{n_islands} island(s) x {sandbox_workers(config)} sandbox worker(s): {programs} "
+                              f"programs ({programs / seconds:.2f}/s), {n_trials} trials ({n_trials / seconds:.2f}/s), "
+                              f"peak memory {memory.peak_mib:.0f} MiB", (seconds,)))
+    return timings, []
+
+
+class PeakMemory:
+    """Samples the summed PSS of this process and its descendants in a thread; `peak_mib` is the maximum."""
+
+    def __init__(self, interval_s: float = 0.2) -> None:
+        self.interval_s, self.peak_mib = interval_s, 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            self.peak_mib = max(self.peak_mib, sum(map(_pss_kib, _process_tree(os.getpid()))) / 1024)
+
+
+def _process_tree(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    tree, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        tree.append(pid)
+        todo.extend(children.get(pid, []))
+    return tree
+
+
+def _pss_kib(pid: int) -> int:
+    try:
+        lines = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
+    except OSError:
+        return 0
+    return next((int(line.split()[1]) for line in lines if line.startswith("Pss:")), 0)
+
+
+SUITES = {"data": data_suite, "sandbox": sandbox_suite, "tune": tune_suite, "islands": islands_suite}
 
 
 def machine_description() -> list[str]:

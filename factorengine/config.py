@@ -10,6 +10,7 @@ from typing import Any, Mapping
 
 
 PROPOSERS = ("mutate",)
+TOPOLOGIES = ("ring", "all")
 
 
 def _field(default: Any, doc: str) -> Any:
@@ -56,7 +57,7 @@ class EvaluationConfig:
 
     timeout_s: float = _field(120.0, "wall-clock limit of one run")
     memory_mb: int = _field(4096, "address space a run may add")
-    n_workers: int = _field(2, "sandbox children at once")
+    n_workers: int = _field(0, "sandbox children at once per island (0 = the machine's cores shared by the islands)")
     probe: bool = _field(True, "run the lookahead probe on every new program")
 
 
@@ -78,6 +79,25 @@ class TuningConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
+class IslandsConfig:
+    """Islands searching in parallel processes and exchanging their best programs."""
+
+    n_islands: int = _field(1, "island processes; each runs its own tree")
+    migration_interval: int = _field(7, "search iterations between migrations")
+    migrants: int = _field(3, "programs each island sends its neighbours per migration (its top by train FS)")
+    topology: str = _field("ring", "who receives whom: ring (from the previous island) or all")
+    split_seeds: bool = _field(True, "deal the seeds out among the islands instead of giving each all of them")
+
+    def __post_init__(self) -> None:
+        if self.n_islands < 1 or self.migration_interval < 1 or self.migrants < 0:
+            raise ConfigError(f"[islands] n_islands = {self.n_islands}, migration_interval = "
+                              f"{self.migration_interval}, migrants = {self.migrants}: the first two must be 1 or "
+                              "more, migrants 0 or more")
+        if self.topology not in TOPOLOGIES:
+            raise ConfigError(f"[islands] topology = {self.topology!r}: choose one of {', '.join(TOPOLOGIES)}")
+
+
+@dataclass(frozen=True, kw_only=True)
 class RunConfig:
     """Everything a run needs; every field has a default."""
 
@@ -85,6 +105,7 @@ class RunConfig:
     search: SearchConfig = field(default_factory=SearchConfig)
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
     tuning: TuningConfig = field(default_factory=TuningConfig)
+    islands: IslandsConfig = field(default_factory=IslandsConfig)
 
 
 DEFAULTS_FILE = Path(__file__).with_name("defaults.toml")

@@ -5,8 +5,8 @@ import hashlib
 import logging
 import math
 import time
-from dataclasses import asdict, dataclass
-from typing import Iterator, Sequence
+from dataclasses import asdict, dataclass, replace
+from typing import Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -14,6 +14,7 @@ from factorengine.config import RunConfig
 from factorengine.evaluate import Evaluation, Evaluator
 from factorengine.data import SEGMENTS
 from factorengine.lift import LiftedKnob, lift_knobs
+from factorengine.migration import Exchange, Migrant, choose_emigrants, migration_round, round_iteration
 from factorengine.program import ProgramError, parse_program, shape_id
 from factorengine.proposers.base import Context, Proposal, ProposalFailure, Proposer, Step
 from factorengine.store import EvaluationRow, ExperienceRow, NodeRow, Store, TrialRow, TuningRow
@@ -21,6 +22,8 @@ from factorengine.tree import ROOT, NodeRecord, Tree, normalize_reward
 from factorengine.tune import Tuned, Tuner
 
 logger = logging.getLogger(__name__)
+
+ISLAND_STRIDE = 1_000_000_000
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,9 @@ class Island:
 
     Iterations 0..len(seeds)-1 evaluate the seeds as children of the root; later ones grow the tree. Each
     iteration commits in one transaction, so a killed run resumes from the last committed iteration and
-    reaches the same tree as one never interrupted.
+    reaches the same tree as one never interrupted. With an exchange (several islands), every
+    `migration_interval` search iterations the island publishes its best programs and adds its neighbours'
+    as migrant children of the root, in one more transaction.
     """
 
     def __init__(self, *, config: RunConfig, store: Store, evaluator: Evaluator, proposer: Proposer,
@@ -72,6 +77,7 @@ class Island:
         self._tuner = Tuner(evaluator, config.tuning)
         self._nodes = {row.node_id: self._view(row) for row in store.nodes(island=island)}
         self._keys = {self._key(view.code, view.row.program_id) for view in self._nodes.values()}
+        self._received = {e.payload["round"] for e in store.events("migration") if e.island == island}
         self.tree = Tree.from_records((_record(view) for view in self._nodes.values()),
                                       c=search.exploration, widening_k=search.widening_k,
                                       widening_alpha=search.widening_alpha)
@@ -81,12 +87,15 @@ class Island:
         """Seeds plus search iterations."""
         return len(self.seeds) + self.config.search.iterations
 
-    def run(self, *, deadline: float | None = None) -> Iterator[StepResult]:
-        """Run the remaining iterations, yielding each; stops early on patience or the deadline."""
+    def run(self, *, deadline: float | None = None, exchange: Exchange | None = None) -> Iterator[StepResult]:
+        """Run the remaining iterations, yielding each; stops early on patience, the deadline or a stop request."""
         best, since_best = self._best_valid()
         patience = self.config.search.patience
+        if exchange is not None:
+            self._catch_up(exchange)
         for iteration in range(self.store.progress(self.island) + 1, self.total_iterations):
-            if (patience and since_best >= patience) or (deadline is not None and time.monotonic() > deadline):
+            if (patience and since_best >= patience) or (deadline is not None and time.monotonic() > deadline) \
+                    or (exchange is not None and exchange.should_stop()):
                 return
             result = self.step(iteration)
             yield result
@@ -94,6 +103,74 @@ class Island:
                 best, since_best = result.valid_fs, 0
             elif iteration >= len(self.seeds):
                 since_best += 1
+            if exchange is not None:
+                exchange.beat()
+                round = migration_round(iteration, len(self.seeds), self.config.islands.migration_interval)
+                if round is not None:
+                    self._migrate(exchange, round)
+
+    def _catch_up(self, exchange: Exchange) -> None:
+        """After a restart: publish every past round again (a neighbour may still need it), receive missed ones."""
+        searched = max(0, self.store.progress(self.island) - len(self.seeds) + 1)
+        rounds = range(1, searched // self.config.islands.migration_interval + 1)
+        for round in rounds:
+            exchange.publish(round, self._emigrants(round))
+        for round in rounds:
+            if round not in self._received:
+                self._receive(round, exchange.collect(round))
+
+    def _migrate(self, exchange: Exchange, round: int) -> None:
+        exchange.publish(round, self._emigrants(round))
+        self._receive(round, exchange.collect(round))
+
+    def _emigrants(self, round: int) -> list[Migrant]:
+        """This island's best own programs as of the round's iteration, with their recorded evaluations."""
+        up_to = round_iteration(round, len(self.seeds), self.config.islands.migration_interval)
+        fs = {n: (v.train_fs, v.valid_fs) for n, v in self._nodes.items()}
+        chosen = choose_emigrants([v.row for v in self._nodes.values()], fs, up_to, self.config.islands.migrants)
+        return [Migrant(self.island, row.node_id, row.program_id, self._nodes[row.node_id].code, row.params,
+                        row.idea, self.store.evaluation(row.node_id, include_test=True)) for row in chosen]
+
+    def _receive(self, round: int, payloads: Mapping[int, Sequence[Migrant]]) -> None:
+        """Add the neighbours' programs as migrant children of the root (duplicates skipped), in one commit."""
+        iteration = round_iteration(round, len(self.seeds), self.config.islands.migration_interval)
+        arrivals: list[tuple[NodeView, Migrant]] = []
+        record = []
+        for source in sorted(payloads):
+            for migrant in payloads[source]:
+                key, node_id = self._key(migrant.code, migrant.program_id), None
+                if key not in self._keys:
+                    self._keys.add(key)
+                    node_id = self._next_node_id() + len(arrivals)
+                    arrivals.append((self._migrant_view(node_id, iteration, migrant), migrant))
+                record.append([source, migrant.node_id, node_id])
+        with self.store.transaction():
+            for view, migrant in arrivals:
+                self.store.add_program(migrant.program_id, migrant.code)
+                self.store.add_node(view.row)
+                self.store.add_evaluation(replace(migrant.evaluation, node_id=view.row.node_id, seconds=0.0))
+                self.store.add_experience(ExperienceRow(view.row.node_id, view.row.idea, "migration",
+                                                        f"train FS {view.train_fs:.4f}, valid FS {view.valid_fs:.4f} "
+                                                        f"on island {migrant.island}"))
+            self.store.add_event("migration", {"round": round, "received": record}, island=self.island,
+                                 iteration=iteration)
+        for view, _ in arrivals:
+            self._nodes[view.row.node_id] = view
+            self.tree.add(_record(view))
+        self._received.add(round)
+
+    def _migrant_view(self, node_id: int, iteration: int, migrant: Migrant) -> NodeView:
+        metrics = migrant.evaluation.metrics
+        train_fs, valid_fs = metrics["train"]["fs"], metrics["valid"]["fs"]
+        row = NodeRow(node_id=node_id, parent_id=None, island=self.island, iteration=iteration, depth=1,
+                      program_id=migrant.program_id, params=dict(migrant.params),
+                      idea=f"migrant from island {migrant.island} (node {migrant.node_id}): {migrant.idea}",
+                      kind="migrant", reward=normalize_reward(train_fs, self.config.search.reward_scale), failed=False)
+        return NodeView(row, migrant.code, train_fs, valid_fs, None)
+
+    def _next_node_id(self) -> int:
+        """Node ids are unique across islands: island i numbers its nodes from i * ISLAND_STRIDE + 1."""
+        return max(self._nodes, default=self.island * ISLAND_STRIDE) + 1
 
     def step(self, iteration: int) -> StepResult:
         """Run and commit one iteration."""
@@ -155,10 +232,11 @@ class Island:
                 program = tuned.program
             if tuned is not None and tuned.best is None:
                 evaluation = tuned.trials[0].evaluation
-            else:
-                [evaluation] = self.evaluator.evaluate(program, [program.defaults], segments=SEGMENTS)
+            else:  # trial 0 ran the probe; other parameters must pass it too before they are stored
+                probe = tuned is None or tuned.best.number != 0
+                [evaluation] = self.evaluator.evaluate(program, [program.defaults], segments=SEGMENTS, probe=probe)
             code = program.source
-        node_id = max(self._nodes, default=ROOT) + 1
+        node_id = self._next_node_id()
         failed = evaluation.fitness is None
         train_fs = math.nan if failed else evaluation.fitness.train.fs
         valid_fs = math.nan if failed else evaluation.fitness.valid.fs
@@ -217,7 +295,7 @@ class Island:
 
     def _best_valid(self) -> tuple[float, int]:
         """The best valid FS so far and the search iterations since it was first reached (for patience)."""
-        scored = [v for v in self._nodes.values() if not math.isnan(v.valid_fs)]
+        scored = [v for v in self._nodes.values() if not math.isnan(v.valid_fs) and v.row.kind != "migrant"]
         if not scored:
             return -math.inf, 0
         best = max(scored, key=lambda v: (v.valid_fs, -v.row.iteration))

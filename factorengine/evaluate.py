@@ -1,6 +1,7 @@
 """Evaluate factor programs safely: static policy, sandboxed runs, the lookahead probe, then fitness."""
 from __future__ import annotations
 
+import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ from factorengine.fitness import TRAIN_VALID, Fitness, score
 from factorengine.policy import ALLOWED_IMPORTS, check_policy
 from factorengine.probe import Lookahead, cut_rows, probe_lookahead
 from factorengine.program import Program, ProgramError
-from sandbox import Limits, Ok, Policy, Sandbox
+from sandbox import Limits, Ok, Policy, Sandbox, SharedInputs
 
 Params = Mapping[str, "int | float"]
 _ENTRY = "factor"
@@ -49,16 +50,19 @@ class Evaluator:
     """Scores factor programs on one dataset; a program's code runs only inside the evaluator's sandbox.
 
     The sandbox holds the panel's fields, never the label: programs return values, the parent scores them.
+    `inputs`: the fields already shared (`share_inputs`), so evaluators of several islands hold one copy.
     """
 
-    def __init__(self, dataset: Dataset, settings: EvaluationConfig = EvaluationConfig()) -> None:
+    def __init__(self, dataset: Dataset, settings: EvaluationConfig = EvaluationConfig(), *,
+                 inputs: SharedInputs | None = None) -> None:
         self.dataset = dataset
         self.settings = settings
         policy = Policy(preload=("numpy", "math", "factorengine.ops"), allowed_imports=ALLOWED_IMPORTS,
                         output_shape=dataset.panel.shape)
         limits = Limits(memory_mb=settings.memory_mb, cpu_s=max(1, int(settings.timeout_s * 2)))
-        self._sandbox = Sandbox(dict(dataset.panel.fields), policy=policy, n_workers=settings.n_workers,
-                                limits=limits)
+        self._n_workers = settings.n_workers or os.cpu_count() or 1
+        self._sandbox = Sandbox(inputs or dict(dataset.panel.fields), policy=policy,
+                                n_workers=self._n_workers, limits=limits)
 
     @property
     def sandbox(self) -> Sandbox:
@@ -75,7 +79,7 @@ class Evaluator:
         ran = self._run(program, params_list, name, probe)
         if len(ran) <= 1:
             return [self._score(run, segments) for run in ran]
-        with ThreadPoolExecutor(max_workers=self.settings.n_workers) as scorers:
+        with ThreadPoolExecutor(max_workers=self._n_workers) as scorers:
             return list(scorers.map(lambda run: self._score(run, segments), ran))
 
     def evaluate_many(self, jobs: Sequence[tuple[str, Program, Params]], *,

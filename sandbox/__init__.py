@@ -8,7 +8,8 @@ from sandbox.outcomes import (BadOutput, CpuExceeded, Crashed, Exited, Failure, 
                               Outcome, PolicyViolation, RaisedError, SyntaxFailure, Timeout, is_ok)
 from sandbox.policy import Limits, Policy
 from sandbox.runner import Sandbox
+from sandbox.shm import SharedInputs, share_inputs
 
 __all__ = ["BadOutput", "CpuExceeded", "Crashed", "Exited", "Failure", "Fields", "Limits",
            "MemoryExceeded", "Ok", "Outcome", "Policy", "PolicyViolation", "RaisedError", "Sandbox",
-           "SandboxError", "SyntaxFailure", "Timeout", "is_ok"]
+           "SandboxError", "SharedInputs", "SyntaxFailure", "Timeout", "is_ok", "share_inputs"]

@@ -36,15 +36,16 @@ class _Active:
 class Sandbox:
     """Runs `entry(d, **kwargs)` from program text in fresh children of a fork server.
 
-    `inputs` are copied once into sealed anonymous shared memory and handed to every run as
-    the read-only namespace `d`. The server is a fresh interpreter holding only the policy's
+    `inputs` are copied once into sealed anonymous shared memory (or given already shared, see
+    `share_inputs`, so several sandboxes hold one copy) and handed to every run as the read-only
+    namespace `d`. The server is a fresh interpreter holding only the policy's
     preloaded modules and the inputs; each run is a child forked from it, confined
     (own process group, rlimits, audit hook) and killed when it outlives `timeout_s`.
     Up to `n_workers` runs execute at once. Use one Sandbox from one thread: the server
     dies with the thread that started it (PR_SET_PDEATHSIG) and is restarted by the next run.
     """
 
-    def __init__(self, inputs: Mapping[str, np.ndarray], *, policy: Policy, n_workers: int = 1,
+    def __init__(self, inputs: Mapping[str, np.ndarray] | SharedInputs, *, policy: Policy, n_workers: int = 1,
                  limits: Limits = Limits()) -> None:
         if n_workers < 1:
             raise ValueError(f"n_workers must be at least 1, got {n_workers}")
@@ -56,7 +57,9 @@ class Sandbox:
         self._inputs: SharedInputs | None = None
         self._next_run_id = 0
         self._owner_pid = os.getpid()
-        self._inputs = share_inputs(inputs)
+        # inputs shared already (e.g. by a parent before forking islands) are used through a descriptor of our own
+        self._inputs = (SharedInputs(os.dup(inputs.fd), inputs.size, inputs.specs) if isinstance(inputs, SharedInputs)
+                        else share_inputs(inputs))
         slot_bytes = limits.slot_bytes(policy.output_shape)
         # one spare slot: the next run starts while the parent copies the last output out
         self._slots = [Slot.create(slot_bytes) for _ in range(n_workers + 1)]

@@ -3,17 +3,17 @@ from __future__ import annotations
 
 import argparse
 import logging
-import math
 import sys
 import time
-from collections import Counter
 from pathlib import Path
 
+from factorengine.archipelago import run_archipelago
 from factorengine.config import ConfigError, RunConfig, as_dict, config_from_dict, load_config, override
 from factorengine.data import DataError, Dataset, load_panel, make_dataset, open_panel, synthetic_panel
 from factorengine.data.dataset import DATA_ENV
-from factorengine.engine import Island, Seed, StepResult
+from factorengine.engine import Island, Seed
 from factorengine.evaluate import Evaluator
+from factorengine.progress import Progress
 from factorengine.proposers.mutate import MutationProposer
 from factorengine.store import RUN_DATABASE, Store, StoreError
 
@@ -32,6 +32,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     evolve.add_argument("--seed", type=int, help="random seed of the run")
     evolve.add_argument("--seeds", help="directory of seed programs")
     evolve.add_argument("--trials", type=int, help="tuning trials per new program (0: no tuning)")
+    evolve.add_argument("--islands", type=int, help="island processes searching in parallel")
     evolve.set_defaults(run=run_evolve)
     resume = commands.add_parser("resume", help="continue a run after a stop or crash")
     resume.add_argument("run_dir", type=Path)
@@ -44,7 +45,7 @@ def run_evolve(args: argparse.Namespace) -> int:
     try:
         config = override(load_config(args.config), "search", iterations=args.iterations,
                           proposer=args.proposer, seed=args.seed, seeds_dir=args.seeds)
-        config = override(config, "tuning", n_trials=args.trials)
+        config = override(override(config, "tuning", n_trials=args.trials), "islands", n_islands=args.islands)
         panel = open_panel(args.data or config.data.path or None, config.data.synthetic_seed)
         if not panel.is_synthetic:
             config = override(config, "data", path=str(Path(panel.source).resolve()))
@@ -86,47 +87,33 @@ def _read_seeds(directory: Path) -> list[Seed]:
 
 
 def _search(store: Store, config: RunConfig, dataset: Dataset, seeds: list[Seed], run_dir: Path) -> int:
+    stopped = f"\nstopped; every finished iteration is stored. Continue with: factorengine resume {run_dir}"
+    if config.islands.n_islands > 1:
+        store.close()  # each island process opens its own connection
+        try:
+            result = run_archipelago(run_dir, config, dataset, seeds)
+        except KeyboardInterrupt:
+            print(stopped, file=sys.stderr)
+            return 130
+        lost = [o for o in result.islands if not o.finished]
+        for outcome in lost:
+            print(f"error: island {outcome.island} stopped after {outcome.restarts} restarts: {outcome.last_error}",
+                  file=sys.stderr)
+        print(f"\n{'stopped' if lost else 'done'}: {run_dir}. See: factorengine status {run_dir}", file=sys.stderr)
+        return 1 if lost else 0
     minutes = config.search.max_minutes
     deadline = time.monotonic() + 60 * minutes if minutes else None
     try:
         with Evaluator(dataset, config.evaluation) as evaluator:
             island = Island(config=config, store=store, evaluator=evaluator, proposer=MutationProposer(),
                             seeds=seeds)
-            progress = _Progress(island.total_iterations)
+            progress = Progress(island.total_iterations)
             for result in island.run(deadline=deadline):
                 progress.show(result)
     except KeyboardInterrupt:
-        print(f"\nstopped; every finished iteration is stored. Continue with: factorengine resume {run_dir}",
-              file=sys.stderr)
+        print(stopped, file=sys.stderr)
         return 130
     finally:
         store.close()
     print(f"\ndone: {run_dir}. See: factorengine status {run_dir}", file=sys.stderr)
     return 0
-
-
-class _Progress:
-    """One status line per iteration: best scores, evaluations per second, failures by kind."""
-
-    def __init__(self, total: int) -> None:
-        self.total, self.start = total, time.monotonic()
-        self.best_train = self.best_valid = -math.inf
-        self.evaluations, self.trials, self.failures = 0, 0, Counter()
-
-    def show(self, result: StepResult) -> None:
-        """Fold in one iteration and print the line."""
-        if result.node_id is not None:
-            self.evaluations += 1
-        self.trials += result.trials
-        if result.failure:
-            self.failures[result.failure] += 1
-        if not math.isnan(result.train_fs):
-            self.best_train = max(self.best_train, result.train_fs)
-            self.best_valid = max(self.best_valid, result.valid_fs)
-        elapsed = max(time.monotonic() - self.start, 1e-9)
-        failed = ", ".join(f"{kind} {n}" for kind, n in sorted(self.failures.items())) or "none"
-        line = (f"iter {result.iteration + 1}/{self.total}  best train FS {self.best_train:.4f}  "
-                f"valid FS {self.best_valid:.4f}  {self.evaluations / elapsed * 60:.1f} programs/min  "
-                f"{self.trials / elapsed:.2f} trials/s  failures: {failed}")
-        end = "\r" if sys.stderr.isatty() else "\n"
-        print(line.ljust(100), end=end, file=sys.stderr, flush=True)

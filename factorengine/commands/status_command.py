@@ -7,9 +7,10 @@ import statistics
 import sys
 from pathlib import Path
 
-from factorengine.store import RUN_DATABASE, Store, StoreError, TrialRow, TuningRow
+from factorengine.store import RUN_DATABASE, NodeRow, Store, StoreError, TrialRow, TuningRow
 from factorengine.tune import NEIGHBOURS
 
+GENERALIZATION_TOP = 10
 SHARP_DROP = 0.5  # a best trial whose neighbours lose more than half its train FS sits on a spike
 
 
@@ -37,8 +38,10 @@ def summary_lines(store: Store, top: int) -> list[str]:
     """The status report as lines of text."""
     info, nodes = store.run_info(), store.nodes()
     tunings = {t.node_id: t for t in store.tunings()}
+    scores = _scores(store, nodes)
     data = info.config.get("data", {}).get("path") or "synthetic market"
     seeds = [n for n in nodes if n.kind == "seed"]
+    searched = [n for n in nodes if n.kind not in ("seed", "migrant")]
     failures = store.count_failures_by_kind()
     lines = [f"data: {data} (fingerprint {info.fingerprint})",
              f"iterations done: {store.progress(0) + 1} of {len(seeds)} seeds + "
@@ -47,15 +50,58 @@ def summary_lines(store: Store, top: int) -> list[str]:
              + (", ".join(f"{k} {v}" for k, v in sorted(failures.items())) or "none") + ")",
              f"duplicates skipped: {len(store.events('duplicate'))}; "
              f"proposals that failed: {len(store.events('proposal_failed'))}",
-             f"best valid FS: seeds {_best(store, seeds)}, all programs {_best(store, nodes)}",
-             *_tuning_lines(tunings, store.trials()), "",
-             f"{'node':>5} {'depth':>5} {'kind':<14} {'train FS':>9} {'valid FS':>9} {'drop':>5}  idea"]
-    for node in store.top_nodes(top, by="valid"):
-        segments = store.evaluation(node.node_id).metrics
+             f"valid FS, best / mean: seeds {_best_mean(scores, seeds)}; searched programs "
+             f"{_best_mean(scores, searched)}; all {_best_mean(scores, nodes)}",
+             f"top {GENERALIZATION_TOP} by valid FS, mean test FS (never shown to the search): all programs "
+             f"{_top_test(scores, nodes)}, seeds {_top_test(scores, seeds)}",
+             *_tuning_lines(tunings, store.trials()), *_island_lines(store, nodes, scores), ""]
+    ranked = store.top_nodes(top, by="valid")
+    width = max([5, *(len(str(n.node_id)) for n in ranked)])
+    lines.append(f"{'node':>{width}} {'depth':>5} {'kind':<14} {'train FS':>9} {'valid FS':>9} {'drop':>5}  idea")
+    for node in ranked:
+        train, valid, _ = scores[node.node_id]
         tuning = tunings.get(node.node_id)
         drop = f"{tuning.neighbour_drop:>5.2f}" if tuning and not math.isnan(tuning.neighbour_drop) else f"{'-':>5}"
-        lines.append(f"{node.node_id:>5} {node.depth:>5} {node.kind:<14} {segments['train']['fs']:>9.4f} "
-                     f"{segments['valid']['fs']:>9.4f} {drop}  {node.idea[:80]}")
+        lines.append(f"{node.node_id:>{width}} {node.depth:>5} {node.kind:<14} {train:>9.4f} {valid:>9.4f} {drop}  "
+                     f"{node.idea[:80]}")
+    return lines
+
+
+def _scores(store: Store, nodes: list[NodeRow]) -> dict[int, tuple[float, float, float]]:
+    """(train, valid, test) FS per node; NaN where not scored."""
+    scores = {}
+    for node in nodes:
+        evaluation = store.evaluation(node.node_id, include_test=True)
+        metrics = {**(evaluation.metrics if evaluation else {}),
+                   "test": (evaluation.test_metrics if evaluation else None) or {}}
+        scores[node.node_id] = tuple(metrics.get(s, {}).get("fs", math.nan) for s in ("train", "valid", "test"))
+    return scores
+
+
+def _best_mean(scores: dict[int, tuple[float, float, float]], nodes: list[NodeRow]) -> str:
+    valid = [scores[n.node_id][1] for n in nodes if not math.isnan(scores[n.node_id][1])]
+    return f"{max(valid):.4f} / {statistics.fmean(valid):.4f} over {len(valid)}" if valid else "n/a"
+
+
+def _top_test(scores: dict[int, tuple[float, float, float]], nodes: list[NodeRow]) -> str:
+    ranked = sorted((s for n in nodes if not math.isnan((s := scores[n.node_id])[1])), key=lambda s: -s[1])
+    tests = [s[2] for s in ranked[:GENERALIZATION_TOP] if not math.isnan(s[2])]
+    return f"{statistics.fmean(tests):.4f}" if tests else "n/a"
+
+
+def _island_lines(store: Store, nodes: list[NodeRow], scores: dict[int, tuple[float, float, float]]) -> list[str]:
+    """Per island (when there are several): iterations done, nodes, migrants received, best valid FS."""
+    islands = sorted({n.island for n in nodes})
+    if len(islands) < 2:
+        return []
+    migrations = store.events("migration")
+    lines = []
+    for island in islands:
+        own = [n for n in nodes if n.island == island]
+        rounds = [e for e in migrations if e.island == island]
+        received = sum(node_id is not None for e in rounds for _, _, node_id in e.payload["received"])
+        lines.append(f"island {island}: {store.progress(island) + 1} iterations, {len(own)} nodes, "
+                     f"{len(rounds)} migrations ({received} migrants kept); valid FS best / mean {_best_mean(scores, own)}")
     return lines
 
 
@@ -77,9 +123,3 @@ def _tuning_lines(tunings: dict[int, TuningRow], trials: list[TrialRow]) -> list
         lines.append(f"robustness (relative train FS fall from the best trial to its {NEIGHBOURS} nearest): median "
                      f"{statistics.median(drops):.2f}; sharp optima (fall > {SHARP_DROP:.0%}): {sharp} of {len(drops)}")
     return lines
-
-
-def _best(store: Store, nodes: list) -> str:
-    scores = [store.evaluation(n.node_id).metrics.get("valid", {}).get("fs", math.nan) for n in nodes]
-    scores = [s for s in scores if not math.isnan(s)]
-    return f"{max(scores):.4f}" if scores else "n/a"

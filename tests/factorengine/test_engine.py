@@ -1,7 +1,6 @@
 """The island search end to end on the synthetic market: it runs, finds signal, and resumes exactly."""
 from __future__ import annotations
 
-import math
 import os
 import signal
 import subprocess
@@ -13,68 +12,31 @@ import pytest
 
 from factorengine.cli import main
 from factorengine.store import Store
+from tests.factorengine.runs import ROOT, SEEDS, evolve_args, run_tree
 
-ROOT = Path(__file__).resolve().parents[2]
-SEEDS = ("close_location", "return_volatility", "turnover_change", "upper_shadow")
-
-
-@pytest.fixture
-def seeds_dir(tmp_path):
-    directory = tmp_path / "seeds"
-    directory.mkdir()
-    for name in SEEDS:
-        (directory / f"{name}.py").write_text((ROOT / "seeds" / f"{name}.py").read_text())
-    return directory
-
-
-@pytest.fixture(autouse=True)
-def synthetic_default(monkeypatch):
-    monkeypatch.delenv("FACTORENGINE_DATA", raising=False)
-
-
-def _tree(run_dir: Path) -> list[tuple]:
-    """Everything a run decided: node structure, code, parameters and metrics (not timings)."""
-    with Store.open(run_dir / "run.db", read_only=True) as store:
-        rows = []
-        for node in store.nodes():
-            evaluation = store.evaluation(node.node_id, include_test=True)
-            rows.append((node.node_id, node.parent_id, node.iteration, node.kind, node.idea,
-                         store.program(node.program_id), dict(node.params), _round(node.reward),
-                         evaluation.status, _round(evaluation.metrics)))
-        return rows
-
-
-def _round(value):
-    if isinstance(value, dict):
-        return {k: _round(v) for k, v in value.items()}
-    return None if isinstance(value, float) and math.isnan(value) else value
-
-
-def _evolve(run_dir: Path, seeds_dir: Path, iterations: int, trials: int = 4) -> list[str]:
-    return ["evolve", "--run-dir", str(run_dir), "--seeds", str(seeds_dir), "--iterations", str(iterations),
-            "--trials", str(trials)]
+pytestmark = pytest.mark.usefixtures("synthetic_default")
 
 
 def test_evolve_grows_a_tree_and_status_reads_it(tmp_path, seeds_dir, capsys):
-    assert main(_evolve(tmp_path / "run", seeds_dir, 12)) == 0
-    tree = _tree(tmp_path / "run")
-    assert [row[3] for row in tree[:4]] == ["seed"] * 4
+    assert main(evolve_args(tmp_path / "run", seeds_dir, 12)) == 0
+    tree = run_tree(tmp_path / "run")
+    assert [row[4] for row in tree[:4]] == ["seed"] * 4
     assert len(tree) >= 4 + 12 * 0.5
     assert main(["status", str(tmp_path / "run")]) == 0
     out = capsys.readouterr().out
-    assert "best valid FS: seeds" in out and "iterations done: 16 of 4 seeds + 12 search" in out
+    assert "valid FS, best / mean: seeds" in out and "iterations done: 16 of 4 seeds + 12 search" in out
 
 
 def test_evolve_refuses_an_existing_run(tmp_path, seeds_dir, capsys):
-    assert main(_evolve(tmp_path / "run", seeds_dir, 1)) == 0
-    assert main(_evolve(tmp_path / "run", seeds_dir, 1)) == 2
+    assert main(evolve_args(tmp_path / "run", seeds_dir, 1)) == 0
+    assert main(evolve_args(tmp_path / "run", seeds_dir, 1)) == 2
     assert "already" in capsys.readouterr().err
 
 
-def test_resume_after_sigkill_reaches_the_same_tree(tmp_path, seeds_dir):
+def test_resume_after_sigkill_reaches_the_samerun_tree(tmp_path, seeds_dir):
     iterations = 40
-    assert main(_evolve(tmp_path / "straight", seeds_dir, iterations)) == 0
-    command = [sys.executable, "-m", "factorengine.cli", *_evolve(tmp_path / "killed", seeds_dir, iterations)]
+    assert main(evolve_args(tmp_path / "straight", seeds_dir, iterations)) == 0
+    command = [sys.executable, "-m", "factorengine.cli", *evolve_args(tmp_path / "killed", seeds_dir, iterations)]
     env = {k: v for k, v in os.environ.items() if k != "FACTORENGINE_DATA"}
     process = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL, cwd=ROOT)
     database = tmp_path / "killed" / "run.db"
@@ -91,7 +53,7 @@ def test_resume_after_sigkill_reaches_the_same_tree(tmp_path, seeds_dir):
         stopped_at = store.progress(0)
     assert 15 <= stopped_at < len(SEEDS) + iterations - 1
     assert main(["resume", str(tmp_path / "killed")]) == 0
-    assert _tree(tmp_path / "killed") == _tree(tmp_path / "straight")
+    assert run_tree(tmp_path / "killed") == run_tree(tmp_path / "straight")
 
 
 def test_resume_refuses_changed_data(tmp_path, seeds_dir, capsys):
@@ -100,14 +62,14 @@ def test_resume_refuses_changed_data(tmp_path, seeds_dir, capsys):
 
     panel = synthetic_panel(n_days=200, n_stocks=40)
     _write_panel(panel, data)
-    assert main(_evolve(tmp_path / "run", seeds_dir, 1) + ["--data", str(data)]) == 0
+    assert main(evolve_args(tmp_path / "run", seeds_dir, 1) + ["--data", str(data)]) == 0
     _write_panel(synthetic_panel(n_days=200, n_stocks=40, seed=5), data)
     assert main(["resume", str(tmp_path / "run")]) == 2
     assert "the data under this run changed" in capsys.readouterr().err
 
 
 def test_resume_reports_a_corrupted_database(tmp_path, seeds_dir, capsys):
-    assert main(_evolve(tmp_path / "run", seeds_dir, 1)) == 0
+    assert main(evolve_args(tmp_path / "run", seeds_dir, 1)) == 0
     database = tmp_path / "run" / "run.db"
     content = database.read_bytes()
     database.write_bytes(content[: len(content) // 2])
@@ -135,7 +97,7 @@ def test_search_recovers_a_planted_signal_the_seeds_miss(tmp_path, seeds_dir):
     dataset = make_dataset(synthetic_panel())
     planted = max(score(load_factor(s.program)(dataset.panel), dataset.label, dataset.splits).valid.rank_ic
                   for s in PLANTED_SIGNALS)
-    assert main(_evolve(tmp_path / "run", seeds_dir, 60)) == 0
+    assert main(evolve_args(tmp_path / "run", seeds_dir, 60)) == 0
     with Store.open(tmp_path / "run" / "run.db", read_only=True) as store:
         rank_ic: dict[bool, list[float]] = {True: [], False: []}
         for node in store.nodes():
@@ -147,7 +109,7 @@ def test_search_recovers_a_planted_signal_the_seeds_miss(tmp_path, seeds_dir):
 def test_patience_stops_a_run_and_survives_a_resume(tmp_path, seeds_dir):
     config = tmp_path / "run.toml"
     config.write_text("[search]\npatience = 3\n")
-    straight = _evolve(tmp_path / "straight", seeds_dir, 40) + ["--config", str(config)]
+    straight = evolve_args(tmp_path / "straight", seeds_dir, 40) + ["--config", str(config)]
     assert main(straight) == 0
     with Store.open(tmp_path / "straight" / "run.db", read_only=True) as store:
         stopped = store.progress(0)
@@ -160,7 +122,7 @@ def test_patience_stops_a_run_and_survives_a_resume(tmp_path, seeds_dir):
 def test_resume_reopens_the_synthetic_market_of_the_run(tmp_path, seeds_dir):
     config = tmp_path / "run.toml"
     config.write_text("[data]\nsynthetic_seed = 3\n")
-    assert main(_evolve(tmp_path / "run", seeds_dir, 2) + ["--config", str(config)]) == 0
+    assert main(evolve_args(tmp_path / "run", seeds_dir, 2) + ["--config", str(config)]) == 0
     assert main(["resume", str(tmp_path / "run"), "--iterations", "3"]) == 0
     with Store.open(tmp_path / "run" / "run.db", read_only=True) as store:
         assert store.progress(0) == len(SEEDS) + 3 - 1
@@ -169,7 +131,7 @@ def test_resume_reopens_the_synthetic_market_of_the_run(tmp_path, seeds_dir):
 def test_every_program_is_stored_tuned_with_its_trial_ledger(tmp_path, seeds_dir, capsys):
     from factorengine.program import parse_program
 
-    assert main(_evolve(tmp_path / "run", seeds_dir, 6, trials=6)) == 0
+    assert main(evolve_args(tmp_path / "run", seeds_dir, 6, trials=6)) == 0
     with Store.open(tmp_path / "run" / "run.db", read_only=True) as store:
         nodes = [n for n in store.nodes() if not n.failed]
         assert len(nodes) >= 6
@@ -184,7 +146,7 @@ def test_every_program_is_stored_tuned_with_its_trial_ledger(tmp_path, seeds_dir
 
 
 def test_zero_trials_turns_tuning_off(tmp_path, seeds_dir, capsys):
-    assert main(_evolve(tmp_path / "run", seeds_dir, 2, trials=0)) == 0
+    assert main(evolve_args(tmp_path / "run", seeds_dir, 2, trials=0)) == 0
     with Store.open(tmp_path / "run" / "run.db", read_only=True) as store:
         assert store.tunings() == [] and store.trials() == [] and len(store.nodes()) >= 4
     assert main(["status", str(tmp_path / "run")]) == 0

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from sandbox import (BadOutput, Exited, Fields, Limits, Ok, Policy, PolicyViolation, RaisedError,
-                     Sandbox, SandboxError, SyntaxFailure, is_ok)
+                     Sandbox, SandboxError, SyntaxFailure, is_ok, share_inputs)
 
 SHAPE = (50, 8)
 _rng = np.random.default_rng(7)
@@ -404,3 +404,17 @@ def test_hostile_program_fails_as_declared_and_the_next_run_is_exact(factor_sand
     [outcome] = factor_sandbox.run(source, "factor", [{}], timeout_s=1.0)
     assert outcome.kind == declared, outcome
     assert_clean_run_is_exact(factor_sandbox)
+
+
+def test_sandboxes_built_on_shared_inputs_each_run_on_the_one_copy():
+    shared = share_inputs(INPUTS)
+    first = Sandbox(shared, policy=Policy(output_shape=SHAPE))
+    second = Sandbox(shared, policy=Policy(output_shape=SHAPE))
+    try:
+        assert_clean_run_is_exact(first)
+        first.close()
+        assert_clean_run_is_exact(second)
+    finally:
+        first.close()
+        second.close()
+        os.close(shared.fd)

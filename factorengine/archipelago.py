@@ -1,0 +1,71 @@
+"""Several islands in parallel processes on one machine: one shared copy of the panel, one run store.
+
+The parent loads the panel and shares its fields once (sealed memory every island's sandbox maps); the island
+processes are forked from it, so the panel and label are shared copy-on-write, not copied per island. The
+machine's cores are dealt out: each island's sandbox gets cores // islands workers unless configured.
+Each island opens the run store itself and commits its own iterations; `islands` supervises the processes,
+restarts one that dies (it resumes from its last committed iteration) and carries the migrants.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Sequence
+
+from factorengine.config import RunConfig
+from factorengine.data import Dataset
+from factorengine.engine import Island, Seed
+from factorengine.evaluate import Evaluator
+from factorengine.progress import Progress
+from factorengine.proposers.mutate import MutationProposer
+from factorengine.store import RUN_DATABASE, Store
+from islands import IslandEvent, IslandsResult, Mailbox, run_islands
+from sandbox import share_inputs
+
+logger = logging.getLogger(__name__)
+
+
+def island_seeds(seeds: Sequence[Seed], island: int, config: RunConfig) -> list[Seed]:
+    """The seeds one island starts from: every n-th when dealt out, else all of them."""
+    n = config.islands.n_islands
+    return list(seeds[island::n]) if config.islands.split_seeds else list(seeds)
+
+
+def sandbox_workers(config: RunConfig) -> int:
+    """Sandbox workers per island: as configured, else the machine's cores shared by the islands."""
+    return config.evaluation.n_workers or max(1, (os.cpu_count() or 1) // config.islands.n_islands)
+
+
+def run_archipelago(run_dir: Path, config: RunConfig, dataset: Dataset, seeds: Sequence[Seed]) -> IslandsResult:
+    """Run every island of the run in its own process until each is done; Ctrl-C stops them cleanly."""
+    inputs = share_inputs(dict(dataset.panel.fields))
+    settings = dataclasses.replace(config.evaluation, n_workers=sandbox_workers(config))
+    minutes = config.search.max_minutes
+
+    def island_main(island: int, mailbox: Mailbox) -> None:
+        deadline = time.monotonic() + 60 * minutes if minutes else None
+        with Store.open(run_dir / RUN_DATABASE) as store, \
+                Evaluator(dataset, settings, inputs=inputs) as evaluator:
+            with store.transaction():  # who runs the island now: for operators (and tests) to find it
+                store.add_event("island_started", {"pid": os.getpid()}, island=island)
+            node = Island(config=config, store=store, evaluator=evaluator, proposer=MutationProposer(),
+                          seeds=island_seeds(seeds, island, config), island=island)
+            progress = Progress(node.total_iterations, prefix=f"island {island}: ")
+            for result in node.run(deadline=deadline, exchange=mailbox):
+                progress.show(result)
+
+    try:
+        return run_islands(island_main, config.islands.n_islands, config.islands.topology, on_event=_report)
+    finally:
+        os.close(inputs.fd)
+
+
+def _report(event: IslandEvent) -> None:
+    if event.kind in ("restarted", "failed", "stalled"):
+        print(f"island {event.island} {event.kind}: {event.detail}", file=sys.stderr, flush=True)
+    else:
+        logger.info("island %d %s: %s", event.island, event.kind, event.detail)
