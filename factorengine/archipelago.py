@@ -1,10 +1,12 @@
-"""Several islands in parallel processes on one machine: one shared copy of the panel, one run store.
+"""Several islands in parallel processes (or Ray actors): one shared copy of the panel, one run store.
 
 The parent loads the panel and shares its fields once (sealed memory every island's sandbox maps); the island
 processes are forked from it, so the panel and label are shared copy-on-write, not copied per island. The
 machine's cores are dealt out: each island's sandbox gets cores // islands workers unless configured.
 Each island opens the run store itself and commits its own iterations; `islands` supervises the processes,
 restarts one that dies (it resumes from its last committed iteration) and carries the migrants.
+With `[islands] backend = "ray"` the islands are Ray actors, not forked from the parent: each one's sandbox
+shares the fields itself, and the run directory must be on a filesystem every Ray node sees.
 """
 from __future__ import annotations
 
@@ -42,13 +44,16 @@ def sandbox_workers(config: RunConfig) -> int:
 
 def run_archipelago(run_dir: Path, config: RunConfig, dataset: Dataset, seeds: Sequence[Seed]) -> IslandsResult:
     """Run every island of the run in its own process until each is done; Ctrl-C stops them cleanly."""
-    inputs = share_inputs(dict(dataset.panel.fields))
+    backend = config.islands.backend
+    # A memfd exists only in processes forked from its owner, which Ray actors are not.
+    inputs = share_inputs(dict(dataset.panel.fields)) if backend == "multiprocess" else None
+    database = (run_dir / RUN_DATABASE).resolve()  # a Ray actor's working directory is not ours
     settings = dataclasses.replace(config.evaluation, n_workers=sandbox_workers(config))
     minutes = config.search.max_minutes
 
     def island_main(island: int, mailbox: Mailbox) -> None:
         deadline = time.monotonic() + 60 * minutes if minutes else None
-        with Store.open(run_dir / RUN_DATABASE) as store, \
+        with Store.open(database) as store, \
                 Evaluator(dataset, settings, inputs=inputs) as evaluator:
             with store.transaction():  # who runs the island now: for operators (and tests) to find it
                 store.add_event("island_started", {"pid": os.getpid()}, island=island)
@@ -59,9 +64,11 @@ def run_archipelago(run_dir: Path, config: RunConfig, dataset: Dataset, seeds: S
                 progress.show(result)
 
     try:
-        return run_islands(island_main, config.islands.n_islands, config.islands.topology, on_event=_report)
+        return run_islands(island_main, config.islands.n_islands, config.islands.topology, backend=backend,
+                           address=config.islands.address or None, on_event=_report)
     finally:
-        os.close(inputs.fd)
+        if inputs is not None:
+            os.close(inputs.fd)
 
 
 def _report(event: IslandEvent) -> None:

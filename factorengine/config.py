@@ -11,6 +11,7 @@ from typing import Any, Mapping
 
 PROPOSERS = ("mutate",)
 TOPOLOGIES = ("ring", "all")
+BACKENDS = ("multiprocess", "ray")
 
 
 def _field(default: Any, doc: str) -> Any:
@@ -87,6 +88,8 @@ class IslandsConfig:
     migrants: int = _field(3, "programs each island sends its neighbours per migration (its top by train FS)")
     topology: str = _field("ring", "who receives whom: ring (from the previous island) or all")
     split_seeds: bool = _field(True, "deal the seeds out among the islands instead of giving each all of them")
+    backend: str = _field("multiprocess", "what runs the islands: multiprocess (this machine) or ray (Ray actors)")
+    address: str = _field("", "with backend = ray: the Ray cluster to join (empty: start a local Ray instance)")
 
     def __post_init__(self) -> None:
         if self.n_islands < 1 or self.migration_interval < 1 or self.migrants < 0:
@@ -95,6 +98,8 @@ class IslandsConfig:
                               "more, migrants 0 or more")
         if self.topology not in TOPOLOGIES:
             raise ConfigError(f"[islands] topology = {self.topology!r}: choose one of {', '.join(TOPOLOGIES)}")
+        if self.backend not in BACKENDS:
+            raise ConfigError(f"[islands] backend = {self.backend!r}: choose one of {', '.join(BACKENDS)}")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -91,14 +91,17 @@ def daily_series(values: np.ndarray, label: Label, min_stocks: int = MIN_STOCKS)
 
 def daily_correlation(x: np.ndarray, y: np.ndarray, min_stocks: int = MIN_STOCKS) -> np.ndarray:
     """Per-row Pearson correlation [T] over cells finite in both; NaN for rows with < min_stocks such cells."""
-    both = ~np.isnan(x) & ~np.isnan(y)
-    count = both.sum(axis=1)
+    both = ~(np.isnan(x) | np.isnan(y))
+    count = np.count_nonzero(both, axis=1)
     safe = np.maximum(count, 1)
-    xc = np.where(both, x - (np.where(both, x, 0).sum(axis=1) / safe)[:, None], 0.0)
-    yc = np.where(both, y - (np.where(both, y, 0).sum(axis=1) / safe)[:, None], 0.0)
-    denominator = np.sqrt((xc * xc).sum(axis=1) * (yc * yc).sum(axis=1))
+    xc, yc = np.where(both, x, 0.0), np.where(both, y, 0.0)  # centred in place below: few passes, few copies
+    xc -= (xc.sum(axis=1) / safe)[:, None]
+    yc -= (yc.sum(axis=1) / safe)[:, None]
+    xc *= both
+    yc *= both
+    denominator = np.sqrt(np.einsum("ij,ij->i", xc, xc) * np.einsum("ij,ij->i", yc, yc))
     with np.errstate(invalid="ignore", divide="ignore"):
-        corr = (xc * yc).sum(axis=1) / denominator
+        corr = np.einsum("ij,ij->i", xc, yc) / denominator
     corr[(count < min_stocks) | (denominator == 0)] = np.nan
     return corr
 

@@ -1,10 +1,11 @@
-"""Supervise N island worker processes and move opaque payloads between them.
+"""Supervise N island workers (processes, or Ray actors) and move opaque payloads between them.
 
 Generic: this package never imports `factorengine`.
 """
+from islands.events import IslandEvent, IslandOutcome, IslandsResult
 from islands.mailbox import Mailbox, Stopped
-from islands.supervisor import IslandEvent, IslandOutcome, IslandsResult, run_islands
+from islands.supervisor import BACKENDS, run_islands
 from islands.topology import TOPOLOGIES, Topology, all_to_all, ring
 
-__all__ = ["IslandEvent", "IslandOutcome", "IslandsResult", "Mailbox", "Stopped", "TOPOLOGIES",
+__all__ = ["BACKENDS", "IslandEvent", "IslandOutcome", "IslandsResult", "Mailbox", "Stopped", "TOPOLOGIES",
            "Topology", "all_to_all", "ring", "run_islands"]

@@ -1,13 +1,15 @@
-"""The worker's side of the supervisor link: heartbeat, publish, collect, and the stop flag.
+"""The worker's side of the supervisor link: heartbeat, publish, collect, the stop flag, and how it ended.
 
-Each worker process talks to the supervisor over its own duplex pipe, so a worker killed
-in the middle of a message can only garble its own pipe, which dies with it.
+A multiprocess worker talks to the supervisor over its own duplex pipe, so a worker killed
+in the middle of a message can only garble its own pipe, which dies with it; a Ray worker
+talks to the relay actor through an object with the same two methods, `send` and `recv`.
 """
 from __future__ import annotations
 
 import threading
+import traceback
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 
 class Stopped(BaseException):
@@ -89,3 +91,17 @@ class Mailbox:
     def _send(self, message: Message) -> None:
         with self._lock:
             self._connection.send(message)
+
+
+IslandMain = Callable[[int, Mailbox], None]
+
+
+def run_island(island_main: IslandMain, island: int, mailbox: Mailbox) -> Done | Failed | None:
+    """Run the island function: Done if it returned, Failed with the traceback if it raised, None if Stopped."""
+    try:
+        island_main(island, mailbox)
+    except Stopped:
+        return None
+    except BaseException:
+        return Failed(traceback.format_exc())
+    return Done()

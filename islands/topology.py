@@ -17,3 +17,10 @@ def all_to_all(n: int) -> Topology:
 
 
 TOPOLOGIES: dict[str, Callable[[int], Topology]] = {"ring": ring, "all": all_to_all}
+
+
+def make_topology(name: str, n: int) -> Topology:
+    """The topology called `name` (a key of TOPOLOGIES) of `n` islands."""
+    if name not in TOPOLOGIES:
+        raise ValueError(f"unknown topology {name!r}; expected one of {sorted(TOPOLOGIES)}")
+    return TOPOLOGIES[name](n)

@@ -14,6 +14,7 @@ from factorengine.cli import main
 from factorengine.migration import choose_emigrants
 from factorengine.store import Store
 from tests.factorengine.runs import ROOT, copy_seeds, evolve_args, run_tree
+from tests.ray_support import import_ray
 
 pytestmark = pytest.mark.usefixtures("synthetic_default")
 ITERATIONS = 21  # three migration rounds at the default interval of 7
@@ -90,4 +91,11 @@ def test_an_island_killed_mid_run_is_restarted_and_the_run_loses_nothing(straigh
     assert process.wait(timeout=180) == 0
     with Store.open(database, read_only=True) as store:
         assert len([e for e in store.events("island_started") if e.island == 1]) == 2
+    assert run_tree(tmp_path / "run") == run_tree(straight)
+
+
+@pytest.mark.ray
+def test_islands_as_ray_actors_reach_the_same_tree_as_island_processes(straight, tmp_path, seeds_dir):
+    import_ray()
+    assert main([*evolve_args(tmp_path / "run", seeds_dir, ITERATIONS, 2, 2), "--backend", "ray"]) == 0
     assert run_tree(tmp_path / "run") == run_tree(straight)

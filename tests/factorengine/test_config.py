@@ -29,6 +29,7 @@ def test_config_overrides_only_the_keys_given(tmp_path):
     ({"search": {"proposer": "gpt"}}, "[search] proposer = 'gpt': choose one of mutate"),
     ({"tuning": {"n_parallel": 0}}, "[tuning] n_parallel = 0: must be 1 or more"),
     ({"tuning": {"n_trials": -1}}, "[tuning] n_trials = -1: must be 0 or more"),
+    ({"islands": {"backend": "dask"}}, "[islands] backend = 'dask': choose one of multiprocess, ray"),
 ])
 def test_config_refuses_unknown_keys_and_wrong_types_naming_them(document, message):
     with pytest.raises(ConfigError) as error:
