@@ -6,7 +6,8 @@ import logging
 import sys
 from typing import Sequence
 
-from factorengine.commands import bench_command, eval_command, evolve_command, status_command
+from factorengine.commands import (bench_command, eval_command, evolve_command, harvest_command, report_command,
+                                   status_command)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -18,6 +19,8 @@ def build_parser() -> argparse.ArgumentParser:
     status_command.add_parser(commands)
     eval_command.add_parser(commands)
     bench_command.add_parser(commands)
+    harvest_command.add_parser(commands)
+    report_command.add_parser(commands)
     return parser
 
 

@@ -7,6 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
+import numpy as np
+
 from factorengine.config import EvaluationConfig
 from factorengine.data.dataset import Dataset
 from factorengine.fitness import TRAIN_VALID, Fitness, score
@@ -116,6 +118,13 @@ class Evaluator:
             return run
         fitness = score(run.outcome.values, self.dataset.label, self.dataset.splits, segments=segments)
         return Evaluation(run.name, run.program_id, run.params, fitness, None, None, time.perf_counter() - run.start)
+
+    def values(self, program: Program, params: Params) -> np.ndarray:
+        """The program's factor values [T, N] with `params`, computed in the sandbox; ProgramError if it fails."""
+        [outcome] = self._sandbox.run(program.source, _ENTRY, [params], self.settings.timeout_s)
+        if not isinstance(outcome, Ok):
+            raise ProgramError(f"{outcome.kind}: {outcome.reason}")
+        return outcome.values
 
     def check_lookahead(self, program: Program, params: Params) -> tuple[str, str] | None:
         """Run `program` on the full and on cut panels, skipping the static policy (a probe on its own).

@@ -8,12 +8,13 @@ import time
 from pathlib import Path
 
 from factorengine.archipelago import run_archipelago
-from factorengine.config import ConfigError, RunConfig, as_dict, config_from_dict, load_config, override
-from factorengine.data import DataError, Dataset, load_panel, make_dataset, open_panel, synthetic_panel
+from factorengine.config import BACKENDS, ConfigError, RunConfig, as_dict, load_config, override
+from factorengine.data import DataError, Dataset, make_dataset, open_panel
 from factorengine.data.dataset import DATA_ENV
 from factorengine.engine import Island, Seed
 from factorengine.evaluate import Evaluator
 from factorengine.progress import Progress
+from factorengine.recorded import recorded_config, recorded_dataset
 from factorengine.proposers.mutate import MutationProposer
 from factorengine.store import RUN_DATABASE, Store, StoreError
 
@@ -33,6 +34,8 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     evolve.add_argument("--seeds", help="directory of seed programs")
     evolve.add_argument("--trials", type=int, help="tuning trials per new program (0: no tuning)")
     evolve.add_argument("--islands", type=int, help="island processes searching in parallel")
+    evolve.add_argument("--backend", choices=BACKENDS,
+                        help="what runs the islands: processes on this machine or Ray actors ([islands] address)")
     evolve.set_defaults(run=run_evolve)
     resume = commands.add_parser("resume", help="continue a run after a stop or crash")
     resume.add_argument("run_dir", type=Path)
@@ -45,7 +48,8 @@ def run_evolve(args: argparse.Namespace) -> int:
     try:
         config = override(load_config(args.config), "search", iterations=args.iterations,
                           proposer=args.proposer, seed=args.seed, seeds_dir=args.seeds)
-        config = override(override(config, "tuning", n_trials=args.trials), "islands", n_islands=args.islands)
+        config = override(override(config, "tuning", n_trials=args.trials), "islands", n_islands=args.islands,
+                          backend=args.backend)
         panel = open_panel(args.data or config.data.path or None, config.data.synthetic_seed)
         if not panel.is_synthetic:
             config = override(config, "data", path=str(Path(panel.source).resolve()))
@@ -67,16 +71,14 @@ def run_resume(args: argparse.Namespace) -> int:
     """Reopen a run, check its data and continue from its last committed iteration."""
     try:
         store = Store.open(args.run_dir / RUN_DATABASE)
-        info = store.run_info()
-        config = override(config_from_dict(info.config, str(args.run_dir)), "search", iterations=args.iterations)
-        panel = load_panel(config.data.path) if config.data.path else synthetic_panel(seed=config.data.synthetic_seed)
-        store.check_fingerprint(panel.fingerprint())
+        config = override(recorded_config(store), "search", iterations=args.iterations)
+        dataset = recorded_dataset(store, config)
     except (ConfigError, DataError, StoreError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     [event] = store.events(kind="seeds")
     seeds = [Seed(name, code) for name, code in event.payload["seeds"]]
-    return _search(store, config, make_dataset(panel, config.data.horizon), seeds, args.run_dir)
+    return _search(store, config, dataset, seeds, args.run_dir)
 
 
 def _read_seeds(directory: Path) -> list[Seed]:

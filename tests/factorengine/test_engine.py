@@ -33,7 +33,7 @@ def test_evolve_refuses_an_existing_run(tmp_path, seeds_dir, capsys):
     assert "already" in capsys.readouterr().err
 
 
-def test_resume_after_sigkill_reaches_the_samerun_tree(tmp_path, seeds_dir):
+def test_resume_after_sigkill_reaches_the_same_tree(tmp_path, seeds_dir):
     iterations = 40
     assert main(evolve_args(tmp_path / "straight", seeds_dir, iterations)) == 0
     command = [sys.executable, "-m", "factorengine.cli", *evolve_args(tmp_path / "killed", seeds_dir, iterations)]

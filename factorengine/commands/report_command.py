@@ -1,0 +1,42 @@
+"""`factorengine report`: write a run's report as one self-contained HTML file."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from factorengine.store import RUN_DATABASE, Store, StoreError
+
+REPORTS = Path("reports")
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    """Register `report`."""
+    parser = commands.add_parser("report", help="write a run's HTML report (plots, top programs, harvest)")
+    parser.add_argument("run_dir", type=Path)
+    parser.add_argument("--out", type=Path, help="output directory (default reports/<run dir name>)")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Build the report from the store and the harvest results; write DIR/index.html."""
+    try:
+        from factorengine import report  # matplotlib is needed here only: the other commands run without it
+    except ModuleNotFoundError as exc:
+        print(f"error: the report needs {exc.name}: pip install {exc.name}", file=sys.stderr)
+        return 2
+    run_dir = args.run_dir.resolve()
+    try:
+        store = Store.open(run_dir / RUN_DATABASE, read_only=True)
+        harvest, manifest = report.load_harvest(run_dir)
+    except (StoreError, OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    with store:
+        page = report.build_report(store, run_dir, harvest, manifest)
+    out = args.out or REPORTS / run_dir.name
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "index.html"
+    path.write_text(page, encoding="utf-8")
+    print(f"report: {path}")
+    return 0
