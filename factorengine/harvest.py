@@ -20,6 +20,7 @@ import pandas as pd
 from factorengine.data import Dataset
 from factorengine.evaluate import Evaluator
 from factorengine.fitness import daily_correlation
+from factorengine.migration import lineage, migration_origins
 from factorengine.ops import rank
 from factorengine.program import parse_program
 from factorengine.store import NodeRow, Store
@@ -100,21 +101,10 @@ def _mean_correlation(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def _lineages(store: Store) -> Callable[[int], tuple[str, ...]]:
-    """A function node_id -> its lineage, following migrants back to the node they came from."""
-    nodes = {n.node_id: n for n in store.nodes()}
-    origin = {new: source for e in store.events("migration") for _, source, new in e.payload["received"]
-              if new is not None}
-
-    def lineage(node_id: int) -> tuple[str, ...]:
-        chain = []
-        current: int | None = node_id
-        while current is not None:
-            node = nodes[current]
-            chain.append(f"node {node.node_id} (island {node.island}, {node.kind}): {node.idea}")
-            current = origin.get(current, node.parent_id)
-        return tuple(reversed(chain))
-
-    return lineage
+    """A function node_id -> its lineage as text, following migrants back to the node they came from."""
+    nodes, origins = {n.node_id: n for n in store.nodes()}, migration_origins(store)
+    return lambda node_id: tuple(f"node {n.node_id} (island {n.island}, {n.kind}): {n.idea}"
+                                 for n in lineage(node_id, nodes, origins))
 
 
 def exported_source(code: str, node: NodeRow, metrics: Mapping[str, Mapping[str, float]], orientation: int,

@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Mapping, Protocol, Sequence
 
-from factorengine.store import EvaluationRow, NodeRow
+from factorengine.store import EvaluationRow, NodeRow, Store
 
 
 class Exchange(Protocol):
@@ -68,3 +68,19 @@ def choose_emigrants(nodes: Sequence[NodeRow], fs: Mapping[int, tuple[float, flo
 
 def _or_low(value: float) -> float:
     return -math.inf if math.isnan(value) else value
+
+
+def migration_origins(store: Store) -> dict[int, int]:
+    """Migrant node id -> the node it was copied from, from the migration events."""
+    return {new: source for event in store.events("migration") for _, source, new in event.payload["received"]
+            if new is not None}
+
+
+def lineage(node_id: int, nodes: Mapping[int, NodeRow], origins: Mapping[int, int]) -> list[NodeRow]:
+    """The chain of nodes from the seed down to `node_id`, through parents and from migrants to their sources."""
+    chain = []
+    current: int | None = node_id
+    while current is not None:
+        chain.append(nodes[current])
+        current = origins.get(current, nodes[current].parent_id)
+    return chain[::-1]

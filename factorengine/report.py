@@ -21,6 +21,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
+from factorengine.migration import lineage, migration_origins
 from factorengine.store import NodeRow, Store
 
 TOP = 10
@@ -174,22 +175,12 @@ def top_programs_section(store: Store, top: int = TOP) -> str:
     rows = [(f'<a href="#node-{n.node_id}">{n.node_id}</a>', n.island, html.escape(n.kind),
              _number(scores[n.node_id]["train"]), _number(scores[n.node_id]["valid"]), html.escape(n.idea))
             for n in ranked]
-    origins = _migration_origins(store)
+    origins = migration_origins(store)
     articles = [_program_article(store, node, lineage(node.node_id, nodes, origins)) for node in ranked]
     return (f"<h2>Top programs</h2>\n<p>The {len(ranked)} best programs by valid FS; the lineage follows parents "
             "and migrations back to the seed.</p>\n"
             + _table(["node", "island", "kind", "train FS", "valid FS", "idea"], rows, escape=False)
             + "\n".join(articles))
-
-
-def lineage(node_id: int, nodes: Mapping[int, NodeRow], origins: Mapping[int, int]) -> list[NodeRow]:
-    """The chain of nodes from the seed down to `node_id`, through parents and from migrants to their sources."""
-    chain = []
-    current: int | None = node_id
-    while current is not None:
-        chain.append(nodes[current])
-        current = origins.get(current, nodes[current].parent_id)
-    return chain[::-1]
 
 
 def harvest_section(results: Mapping[str, Any] | None, manifest: Mapping[str, Any] | None, run_dir: Path) -> str:
@@ -337,12 +328,6 @@ def _diff_html(lines: Iterable[str]) -> str:
         text = html.escape(line)
         marked.append(f'<span class="{kind}">{text}</span>' if kind else text)
     return "\n".join(marked)
-
-
-def _migration_origins(store: Store) -> dict[int, int]:
-    """Migrant node id -> the node it was copied from, from the migration events."""
-    return {new: source for event in store.events("migration") for _, source, new in event.payload["received"]
-            if new is not None}
 
 
 def _fs(store: Store, nodes: Iterable[NodeRow]) -> dict[int, dict[str, float]]:
