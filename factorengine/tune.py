@@ -94,8 +94,7 @@ class Tuner:
     def _run(self, program: Program, params_list: list[dict[str, Number]], done: Sequence[Trial]) -> list[Trial]:
         """Evaluate a batch on train alone; a parameter set tried before is not run again."""
         seen = {_key(t.params): t for t in done}
-        fresh = [p for i, p in enumerate(params_list) if _key(p) not in seen
-                 and _key(p) not in {_key(q) for q in params_list[:i]}]
+        fresh = list({_key(p): p for p in params_list if _key(p) not in seen}.values())  # first of each, in order
         evaluations = self.evaluator.evaluate(program, fresh, segments=("train",), probe=not done) if fresh else []
         ran = {_key(p): e for p, e in zip(fresh, evaluations)}
         batch: list[Trial] = []
