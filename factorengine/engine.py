@@ -230,11 +230,13 @@ class Island:
             if self._tuning:
                 tuned = self._tuner.tune(program, seed=int(rng.integers(2 ** 32)))
                 program = tuned.program
-            if tuned is not None and tuned.best is None:
-                evaluation = tuned.trials[0].evaluation
-            else:  # trial 0 ran the probe; other parameters must pass it too before they are stored
-                probe = tuned is None or tuned.best.number != 0
-                [evaluation] = self.evaluator.evaluate(program, [program.defaults], segments=SEGMENTS, probe=probe)
+            first = tuned.trials[0].evaluation if tuned is not None else None
+            if first is not None and first.fitness is None and tuned.best is None:  # nothing ran: keep why
+                evaluation = first
+            else:  # trial 0 ran the probe: parameters other than its own must pass it too before being stored
+                probed = first is not None and program.defaults == first.params
+                [evaluation] = self.evaluator.evaluate(program, [program.defaults], segments=SEGMENTS,
+                                                       probe=not probed)
             code = program.source
         node_id = self._next_node_id()
         failed = evaluation.fitness is None

@@ -151,3 +151,26 @@ def test_zero_trials_turns_tuning_off(tmp_path, seeds_dir, capsys):
         assert store.tunings() == [] and store.trials() == [] and len(store.nodes()) >= 4
     assert main(["status", str(tmp_path / "run")]) == 0
     assert "tuning: off" in capsys.readouterr().out
+
+
+FEW_STOCKS = '''"""Values for the 5-15 % most traded stocks only: never the 30 a day needs to be scored."""
+import numpy as np
+
+from factorengine.ops import rank, ts_mean
+
+SEARCH_SPACE = {"cut": (0.85, 0.95)}
+
+
+def factor(d, window=5, cut=0.9):
+    return np.where(rank(d.volume) > cut, ts_mean(d.returns, window), np.nan)
+'''
+
+
+def test_a_program_that_runs_but_cannot_be_scored_is_stored_as_scored_with_no_fs(tmp_path, seeds_dir):
+    (seeds_dir / "flat.py").write_text(FEW_STOCKS)
+    assert main(evolve_args(tmp_path / "run", seeds_dir, 2, trials=3)) == 0
+    with Store.open(tmp_path / "run" / "run.db", read_only=True) as store:
+        [flat] = [n for n in store.nodes() if n.idea == "seed flat"]
+        evaluation = store.evaluation(flat.node_id)
+        assert evaluation.status == "ok" and evaluation.metrics["valid"]["fs"] != evaluation.metrics["valid"]["fs"]
+        assert store.tuning(flat.node_id).best_trial is None and flat.reward == 0.0
