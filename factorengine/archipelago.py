@@ -22,11 +22,12 @@ from factorengine.config import RunConfig
 from factorengine.data import Dataset
 from factorengine.engine import Island, Seed
 from factorengine.evaluate import Evaluator
+from factorengine.migration import Exchange
 from factorengine.progress import Progress
 from factorengine.proposers.mutate import MutationProposer
 from factorengine.store import RUN_DATABASE, Store
 from islands import IslandEvent, IslandsResult, Mailbox, run_islands
-from sandbox import share_inputs
+from sandbox import SharedInputs, share_inputs
 
 logger = logging.getLogger(__name__)
 
@@ -42,26 +43,32 @@ def sandbox_workers(config: RunConfig) -> int:
     return config.evaluation.n_workers or max(1, (os.cpu_count() or 1) // config.islands.n_islands)
 
 
+def run_island(store: Store, config: RunConfig, dataset: Dataset, seeds: Sequence[Seed], *, island: int = 0,
+               inputs: SharedInputs | None = None, exchange: Exchange | None = None) -> None:
+    """Search one island until it is done (or its deadline, patience or a stop request), showing its progress."""
+    minutes = config.search.max_minutes
+    deadline = time.monotonic() + 60 * minutes if minutes else None
+    settings = dataclasses.replace(config.evaluation, n_workers=sandbox_workers(config))
+    with Evaluator(dataset, settings, inputs=inputs) as evaluator:
+        node = Island(config=config, store=store, evaluator=evaluator, proposer=MutationProposer(),
+                      seeds=island_seeds(seeds, island, config), island=island)
+        progress = Progress(node.total_iterations, prefix=f"island {island}: " if exchange is not None else "")
+        for result in node.run(deadline=deadline, exchange=exchange):
+            progress.show(result)
+
+
 def run_archipelago(run_dir: Path, config: RunConfig, dataset: Dataset, seeds: Sequence[Seed]) -> IslandsResult:
     """Run every island of the run in its own process until each is done; Ctrl-C stops them cleanly."""
     backend = config.islands.backend
     # A memfd exists only in processes forked from its owner, which Ray actors are not.
     inputs = share_inputs(dict(dataset.panel.fields)) if backend == "multiprocess" else None
     database = (run_dir / RUN_DATABASE).resolve()  # a Ray actor's working directory is not ours
-    settings = dataclasses.replace(config.evaluation, n_workers=sandbox_workers(config))
-    minutes = config.search.max_minutes
 
     def island_main(island: int, mailbox: Mailbox) -> None:
-        deadline = time.monotonic() + 60 * minutes if minutes else None
-        with Store.open(database) as store, \
-                Evaluator(dataset, settings, inputs=inputs) as evaluator:
+        with Store.open(database) as store:
             with store.transaction():  # who runs the island now: for operators (and tests) to find it
                 store.add_event("island_started", {"pid": os.getpid()}, island=island)
-            node = Island(config=config, store=store, evaluator=evaluator, proposer=MutationProposer(),
-                          seeds=island_seeds(seeds, island, config), island=island)
-            progress = Progress(node.total_iterations, prefix=f"island {island}: ")
-            for result in node.run(deadline=deadline, exchange=mailbox):
-                progress.show(result)
+            run_island(store, config, dataset, seeds, island=island, inputs=inputs, exchange=mailbox)
 
     try:
         return run_islands(island_main, config.islands.n_islands, config.islands.topology, backend=backend,

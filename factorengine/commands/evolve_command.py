@@ -7,15 +7,12 @@ import sys
 import time
 from pathlib import Path
 
-from factorengine.archipelago import run_archipelago
+from factorengine.archipelago import run_archipelago, run_island
 from factorengine.config import BACKENDS, ConfigError, RunConfig, as_dict, load_config, override
 from factorengine.data import DataError, Dataset, make_dataset, open_panel
 from factorengine.data.dataset import DATA_ENV
-from factorengine.engine import Island, Seed
-from factorengine.evaluate import Evaluator
-from factorengine.progress import Progress
+from factorengine.engine import Seed
 from factorengine.recorded import recorded_config, recorded_dataset
-from factorengine.proposers.mutate import MutationProposer
 from factorengine.store import RUN_DATABASE, Store, StoreError
 
 logger = logging.getLogger(__name__)
@@ -103,15 +100,8 @@ def _search(store: Store, config: RunConfig, dataset: Dataset, seeds: list[Seed]
                   file=sys.stderr)
         print(f"\n{'stopped' if lost else 'done'}: {run_dir}. See: factorengine status {run_dir}", file=sys.stderr)
         return 1 if lost else 0
-    minutes = config.search.max_minutes
-    deadline = time.monotonic() + 60 * minutes if minutes else None
     try:
-        with Evaluator(dataset, config.evaluation) as evaluator:
-            island = Island(config=config, store=store, evaluator=evaluator, proposer=MutationProposer(),
-                            seeds=seeds)
-            progress = Progress(island.total_iterations)
-            for result in island.run(deadline=deadline):
-                progress.show(result)
+        run_island(store, config, dataset, seeds)
     except KeyboardInterrupt:
         print(stopped, file=sys.stderr)
         return 130

@@ -5,6 +5,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from factorengine import report
 from factorengine.store import RUN_DATABASE, Store, StoreError
 
 REPORTS = Path("reports")
@@ -20,11 +21,6 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Build the report from the store and the harvest results; write DIR/index.html."""
-    try:
-        from factorengine import report  # matplotlib is needed here only: the other commands run without it
-    except ModuleNotFoundError as exc:
-        print(f"error: the report needs {exc.name}: pip install {exc.name}", file=sys.stderr)
-        return 2
     run_dir = args.run_dir.resolve()
     try:
         store = Store.open(run_dir / RUN_DATABASE, read_only=True)
