@@ -10,6 +10,7 @@ shares the fields itself, and the run directory must be on a filesystem every Ra
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import os
@@ -22,8 +23,11 @@ from factorengine.config import RunConfig
 from factorengine.data import Dataset
 from factorengine.engine import Island, Seed
 from factorengine.evaluate import Evaluator
+from factorengine.llm.client import LLMClient
+from factorengine.llm.proposer import LLMProposer
 from factorengine.migration import Exchange
 from factorengine.progress import Progress
+from factorengine.proposers.base import Proposer
 from factorengine.proposers.mutate import MutationProposer
 from factorengine.store import RUN_DATABASE, Store
 from islands import IslandEvent, IslandsResult, Mailbox, run_islands
@@ -43,14 +47,26 @@ def sandbox_workers(config: RunConfig) -> int:
     return config.evaluation.n_workers or max(1, (os.cpu_count() or 1) // config.islands.n_islands)
 
 
+def make_proposer(config: RunConfig, store: Store, dataset: Dataset, island: int,
+                  resources: contextlib.ExitStack) -> Proposer:
+    """The configured proposer of one island (a replayed run's store is opened into `resources`)."""
+    if config.search.proposer == "mutate":
+        return MutationProposer()
+    replay = (resources.enter_context(Store.open(config.llm.replay, read_only=True)) if config.llm.replay
+              else None)
+    client = LLMClient(config.llm, config.budget, store, island=island, replay=replay)
+    return LLMProposer(client, config, list(dataset.panel.fields))
+
+
 def run_island(store: Store, config: RunConfig, dataset: Dataset, seeds: Sequence[Seed], *, island: int = 0,
                inputs: SharedInputs | None = None, exchange: Exchange | None = None) -> None:
     """Search one island until it is done (or its deadline, patience or a stop request), showing its progress."""
     minutes = config.search.max_minutes
     deadline = time.monotonic() + 60 * minutes if minutes else None
     settings = dataclasses.replace(config.evaluation, n_workers=sandbox_workers(config))
-    with Evaluator(dataset, settings, inputs=inputs) as evaluator:
-        node = Island(config=config, store=store, evaluator=evaluator, proposer=MutationProposer(),
+    with Evaluator(dataset, settings, inputs=inputs) as evaluator, contextlib.ExitStack() as resources:
+        proposer = make_proposer(config, store, dataset, island, resources)
+        node = Island(config=config, store=store, evaluator=evaluator, proposer=proposer,
                       seeds=island_seeds(seeds, island, config), island=island)
         progress = Progress(node.total_iterations, prefix=f"island {island}: " if exchange is not None else "")
         for result in node.run(deadline=deadline, exchange=exchange):

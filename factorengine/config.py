@@ -9,17 +9,29 @@ from pathlib import Path
 from typing import Any, Mapping
 
 
-PROPOSERS = ("mutate",)
+PROPOSERS = ("mutate", "llm")
+REFLECTIONS = ("inline", "call")
+ON_EXHAUSTED = ("mutate", "stop")
+# USD per million prompt and completion tokens; list prices when written, check yours.
+PRICES = {"gpt-4o-mini": [0.15, 0.6], "gpt-4o": [2.5, 10.0], "gpt-4.1-mini": [0.4, 1.6], "gpt-4.1": [2.0, 8.0],
+          "deepseek-chat": [0.27, 1.1], "deepseek-reasoner": [0.55, 2.19]}
 TOPOLOGIES = ("ring", "all")
 BACKENDS = ("multiprocess", "ray")
 
 
 def _field(default: Any, doc: str) -> Any:
+    if isinstance(default, dict):
+        return field(default_factory=lambda: dict(default), metadata={"doc": doc})
     return field(default=default, metadata={"doc": doc})
 
 
 class ConfigError(ValueError):
     """A configuration that cannot be used; the message names the file, the key and the fix."""
+
+
+def _check_choice(section: str, key: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ConfigError(f"[{section}] {key} = {value!r}: choose one of {', '.join(choices)}")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -38,7 +50,7 @@ class SearchConfig:
     iterations: int = _field(200, "search iterations after the seeds")
     seed: int = _field(0, "every random stream derives from (seed, island, iteration)")
     seeds_dir: str = _field("seeds", "seed factor programs, one per *.py file")
-    proposer: str = _field("mutate", "how new programs are proposed: mutate (offline CST edits)")
+    proposer: str = _field("mutate", "how new programs are proposed: mutate (offline CST edits) or llm ([llm])")
     exploration: float = _field(math.sqrt(2), "UCT constant c")
     widening_k: float = _field(1.0, "a node with N visits may have floor(k * N ** alpha) children")
     widening_alpha: float = _field(0.5, "progressive widening exponent alpha")
@@ -48,8 +60,7 @@ class SearchConfig:
     max_minutes: float = _field(0.0, "wall-clock budget of one evolve/resume call (0 = none)")
 
     def __post_init__(self) -> None:
-        if self.proposer not in PROPOSERS:
-            raise ConfigError(f"[search] proposer = {self.proposer!r}: choose one of {', '.join(PROPOSERS)}")
+        _check_choice("search", "proposer", self.proposer, PROPOSERS)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -96,10 +107,53 @@ class IslandsConfig:
             raise ConfigError(f"[islands] n_islands = {self.n_islands}, migration_interval = "
                               f"{self.migration_interval}, migrants = {self.migrants}: the first two must be 1 or "
                               "more, migrants 0 or more")
-        if self.topology not in TOPOLOGIES:
-            raise ConfigError(f"[islands] topology = {self.topology!r}: choose one of {', '.join(TOPOLOGIES)}")
-        if self.backend not in BACKENDS:
-            raise ConfigError(f"[islands] backend = {self.backend!r}: choose one of {', '.join(BACKENDS)}")
+        _check_choice("islands", "topology", self.topology, TOPOLOGIES)
+        _check_choice("islands", "backend", self.backend, BACKENDS)
+
+
+@dataclass(frozen=True, kw_only=True)
+class LLMConfig:
+    """The OpenAI-compatible endpoint the llm proposer asks; the key is read from the environment only."""
+
+    base_url: str = _field("", "endpoint, e.g. http://127.0.0.1:11434/v1 (empty: OpenAI's)")
+    model: str = _field("gpt-4o-mini", "model name sent with every request")
+    api_key_env: str = _field("OPENAI_API_KEY", "name of the environment variable holding the key")
+    temperature: float = _field(0.8, "sampling temperature")
+    max_tokens: int = _field(4096, "longest answer per request, in tokens")
+    timeout_s: float = _field(120.0, "wait for one answer at most this long")
+    max_retries: int = _field(3, "retries of a failed request (timeouts, 429, 5xx, empty or cut answers)")
+    backoff_s: float = _field(2.0, "wait before the first retry; doubles each time (a 429's Retry-After wins)")
+    cooldown_s: float = _field(300.0, "after a request failed every retry, propose with mutate this long")
+    reflect: str = _field("inline", "lessons: inline (asked for in the next answer) or call (one more request)")
+    extra_body: dict = _field({}, "extra request fields passed through, e.g. {reasoning_effort = \"low\"}")
+    replay: str = _field("", "a run database whose recorded answers are replayed; no request is sent")
+    prices: dict = _field(PRICES, "USD per million [prompt, completion] tokens, per model")
+
+    def __post_init__(self) -> None:
+        _check_choice("llm", "reflect", self.reflect, REFLECTIONS)
+        if self.max_retries < 0 or self.max_tokens < 1 or self.timeout_s <= 0:
+            raise ConfigError(f"[llm] max_retries = {self.max_retries}, max_tokens = {self.max_tokens}, timeout_s = "
+                              f"{self.timeout_s}: retries must be 0 or more, the others more than 0")
+        for model, price in self.prices.items():
+            if not (isinstance(price, list) and len(price) == 2
+                    and all(isinstance(p, (int, float)) and p >= 0 for p in price)):
+                raise ConfigError(f"[llm] prices: {model} = {price!r} should be [prompt, completion] USD per "
+                                  "million tokens, like [0.15, 0.6]")
+
+
+@dataclass(frozen=True, kw_only=True)
+class BudgetConfig:
+    """Limits on what the LLM may cost a run (replayed calls count too; 0 = no limit)."""
+
+    max_calls: int = _field(0, "requests to the LLM, repairs and reflections included")
+    max_tokens: int = _field(0, "prompt plus completion tokens")
+    max_cost_usd: float = _field(0.0, "cost by the [llm] price table")
+    on_exhausted: str = _field("mutate", "when a limit is reached: mutate (go on offline) or stop the run")
+
+    def __post_init__(self) -> None:
+        _check_choice("budget", "on_exhausted", self.on_exhausted, ON_EXHAUSTED)
+        if min(self.max_calls, self.max_tokens, self.max_cost_usd) < 0:
+            raise ConfigError("[budget] limits must be 0 (none) or more")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -111,6 +165,8 @@ class RunConfig:
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
     tuning: TuningConfig = field(default_factory=TuningConfig)
     islands: IslandsConfig = field(default_factory=IslandsConfig)
+    llm: LLMConfig = field(default_factory=LLMConfig)
+    budget: BudgetConfig = field(default_factory=BudgetConfig)
 
 
 DEFAULTS_FILE = Path(__file__).with_name("defaults.toml")
@@ -145,11 +201,15 @@ def _section(cls: type, table: Mapping[str, Any], where: str) -> Any:
     for key, value in table.items():
         if key not in known:
             raise ConfigError(f"{where}: unknown key {key!r}; keys are {', '.join(known)}")
-        default = known[key].default
+        default = _default(known[key])
         if not _same_kind(value, default):
             raise ConfigError(f"{where}: {key} = {value!r} should be a {type(default).__name__} "
                               f"like {default!r}")
     return cls(**{k: (float(v) if isinstance(known[k].default, float) else v) for k, v in table.items()})
+
+
+def _default(item: dataclasses.Field) -> Any:
+    return item.default_factory() if item.default is dataclasses.MISSING else item.default
 
 
 def _same_kind(value: Any, default: Any) -> bool:
@@ -183,6 +243,10 @@ def _toml(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, str):
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_toml(k)} = {_toml(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(map(_toml, value)) + "]"
     return repr(value)
 
 

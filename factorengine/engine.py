@@ -23,9 +23,6 @@ from factorengine.tune import Tuned, Tuner
 
 logger = logging.getLogger(__name__)
 
-ISLAND_STRIDE = 1_000_000_000
-
-
 @dataclass(frozen=True)
 class Seed:
     """A seed program: its name (file stem) and source."""
@@ -34,15 +31,22 @@ class Seed:
     code: str
 
 
+ISLAND_STRIDE = 1_000_000_000
+RECENT_FAILURES = 3  # failed programs and rejected proposals shown to the proposer
+STOPPED = "stopped"  # StepResult.failure when the proposer ended the run
+
+
 @dataclass(frozen=True)
 class NodeView:
-    """A stored node with what the search reads of it: its code, train/valid FS and failure reason."""
+    """A stored node with what the search reads of it: code, train/valid FS, failure reason and experience."""
 
     row: NodeRow
     code: str
     train_fs: float
     valid_fs: float
     failure_reason: str | None
+    outcome: str = ""
+    lesson: str = ""
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,8 @@ class Island:
         self._nodes = {row.node_id: self._view(row) for row in store.nodes(island=island)}
         self._keys = {self._key(view.code, view.row.program_id) for view in self._nodes.values()}
         self._received = {e.payload["round"] for e in store.events("migration") if e.island == island}
+        self._rejections = [(e.iteration, e.payload["detail"]) for e in store.events("proposal_failed")
+                            if e.island == island]
         self.tree = Tree.from_records((_record(view) for view in self._nodes.values()),
                                       c=search.exploration, widening_k=search.widening_k,
                                       widening_alpha=search.widening_alpha)
@@ -99,6 +105,8 @@ class Island:
                 return
             result = self.step(iteration)
             yield result
+            if result.failure == STOPPED:
+                return
             if result.valid_fs > best:
                 best, since_best = result.valid_fs, 0
             elif iteration >= len(self.seeds):
@@ -176,6 +184,7 @@ class Island:
         """Run and commit one iteration."""
         start = time.monotonic()
         rng = np.random.default_rng([self.config.search.seed, self.island, iteration])
+        edited: Step | None = None  # the program the proposal changed (none for a seed)
         if iteration < len(self.seeds):
             seed = self.seeds[iteration]
             parent, proposal = ROOT, Proposal(code=seed.code, idea=f"seed {seed.name}", kind="seed")
@@ -184,12 +193,16 @@ class Island:
             context = self._context(parent, rng)
             proposal = (ProposalFailure("no program ran successfully yet, so there is nothing to edit")
                         if context is None else self.proposer.propose(context, rng))
+            edited = None if context is None else context.parent
+        if isinstance(proposal, ProposalFailure) and proposal.stop:
+            return self._stop(iteration, proposal.reason, start)
         if isinstance(proposal, ProposalFailure):
             return self._commit_event(iteration, "proposal_failed", proposal.reason, start)
-        return self._evaluate_and_commit(iteration, parent, proposal, start, rng)
+        return self._evaluate_and_commit(iteration, parent, proposal, start, rng, edited)
 
     def _context(self, parent: int, rng: np.random.Generator) -> Context | None:
-        """The proposer's view: the parent program (a random live seed when the root expands) and best paths."""
+        """The proposer's view: the parent program (a random live seed when the root expands), best paths and the
+        recent failures (failed programs and rejected proposals)."""
         if parent == ROOT:
             live = [n for n in self.tree.children(ROOT) if not self.tree.record(n).failed]
             if not live:
@@ -197,22 +210,27 @@ class Island:
             parent = int(live[rng.integers(len(live))])
         paths = self.tree.best_paths(parent, k=self.config.search.context_paths)
         chain = tuple(tuple(self._step_of(n) for n in path) for path in paths)
-        return Context(parent=self._step_of(parent), chain=chain)
+        failed = [(v.row.iteration, self._step_of(n)) for n, v in self._nodes.items() if v.row.failed]
+        rejected = [(i, Step(code="", idea="a proposal was rejected", outcome=reason)) for i, reason in self._rejections]
+        recent = sorted(failed + rejected, key=lambda item: item[0])[-RECENT_FAILURES:]
+        return Context(parent=self._step_of(parent), chain=chain, failures=tuple(step for _, step in recent))
 
     def _view(self, row: NodeRow) -> NodeView:
-        evaluation = self.store.evaluation(row.node_id)
+        evaluation, experience = self.store.evaluation(row.node_id), self.store.experience(row.node_id)
         segments = evaluation.metrics if evaluation else {}
         return NodeView(row, self.store.program(row.program_id) or "",
                         segments.get("train", {}).get("fs", math.nan), segments.get("valid", {}).get("fs", math.nan),
-                        evaluation.failure_reason if evaluation else None)
+                        evaluation.failure_reason if evaluation else None,
+                        experience.outcome if experience else "", experience.lesson if experience else "")
 
     def _step_of(self, node_id: int) -> Step:
         view = self._nodes[node_id]
         return Step(code=view.code, idea=view.row.idea, train_fs=_nan_to_none(view.train_fs),
-                    valid_fs=_nan_to_none(view.valid_fs), failure=view.failure_reason)
+                    valid_fs=_nan_to_none(view.valid_fs), failure=view.failure_reason, outcome=view.outcome,
+                    lesson=view.lesson)
 
     def _evaluate_and_commit(self, iteration: int, parent: int, proposal: Proposal, start: float,
-                             rng: np.random.Generator) -> StepResult:
+                             rng: np.random.Generator, edited: Step | None) -> StepResult:
         tuned: Tuned | None = None
         lifted: tuple[LiftedKnob, ...] = ()
         try:
@@ -247,16 +265,19 @@ class Island:
                       iteration=iteration, depth=self.tree.depth(parent) + 1, program_id=evaluation.program_id,
                       params=dict(evaluation.params), idea=proposal.idea, kind=proposal.kind, reward=reward,
                       failed=failed)
+        outcome = self._outcome(parent, evaluation, tuned)
+        reflection = "" if edited is None else self.proposer.reflect(edited, proposal, outcome, rng)
+        lesson = reflection or proposal.lesson
         with self.store.transaction():
             self.store.add_program(evaluation.program_id, code)
             self.store.add_node(row)
             self.store.add_evaluation(_evaluation_row(node_id, evaluation))
             if tuned is not None:
                 self.store.add_tuning(*_tuning_rows(node_id, proposed.program_id, lifted, tuned))
-            self.store.add_experience(ExperienceRow(node_id, proposal.idea, proposal.hypothesis,
-                                                    self._outcome(parent, evaluation, tuned)))
+            self.store.add_experience(ExperienceRow(node_id, proposal.idea, proposal.hypothesis, outcome,
+                                                    proposal.category, lesson))
             self.store.set_progress(self.island, iteration)
-        view = NodeView(row, code, train_fs, valid_fs, evaluation.error)
+        view = NodeView(row, code, train_fs, valid_fs, evaluation.error, outcome, lesson)
         self._nodes[node_id] = view
         self._keys.add(self._key(code, evaluation.program_id))
         self.tree.add(_record(view))
@@ -292,8 +313,17 @@ class Island:
         with self.store.transaction():
             self.store.add_event(kind, {"detail": detail}, island=self.island, iteration=iteration)
             self.store.set_progress(self.island, iteration)
+        if kind == "proposal_failed":
+            self._rejections.append((iteration, detail))
         logger.debug("iteration %d: %s (%s)", iteration, kind, detail[:120])
         return StepResult(iteration, None, kind, math.nan, math.nan, time.monotonic() - start)
+
+    def _stop(self, iteration: int, reason: str, start: float) -> StepResult:
+        """The proposer cannot go on: record why and end the run before this iteration (it is not committed)."""
+        with self.store.transaction():
+            self.store.add_event(STOPPED, {"detail": reason}, island=self.island, iteration=iteration)
+        logger.warning("island %d stops: %s", self.island, reason)
+        return StepResult(iteration, None, STOPPED, math.nan, math.nan, time.monotonic() - start)
 
     def _best_valid(self) -> tuple[float, int]:
         """The best valid FS so far and the search iterations since it was first reached (for patience)."""

@@ -28,17 +28,17 @@ from types import MappingProxyType
 from typing import Any, Callable, Iterator, Mapping, Sequence
 from urllib.parse import quote
 
-__all__ = ["SCHEMA_VERSION", "EvaluationRow", "EventRow", "ExperienceRow", "NodeRow", "RunInfo", "Store",
+__all__ = ["SCHEMA_VERSION", "EvaluationRow", "EventRow", "ExperienceRow", "LLMCallRow", "LLMTotals", "NodeRow", "RunInfo", "Store",
            "StoreError", "TrialRow", "TuningRow"]
 
 log = logging.getLogger(__name__)
 
 RUN_DATABASE = "run.db"  # the store's file name inside a run directory
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 APPLICATION_ID = 0x46456E67  # "FEng": tells a run database from any other SQLite file
 BUSY_TIMEOUT_S = 60.0
 _TABLES = frozenset({"run", "programs", "nodes", "evaluations", "experience", "events", "islands", "tunings",
-                     "trials"})
+                     "trials", "llm_calls"})
 _SEGMENTS = ("train", "valid")  # the segments `metrics` may hold; "test" has its own column
 _ORDER_BY = {"train": "e.train_fs", "valid": "e.valid_fs"}
 
@@ -101,6 +101,41 @@ class ExperienceRow:
     change: str
     why: str
     outcome: str
+    category: str = ""  # the proposer's label for the idea (momentum, reversal, ...)
+    lesson: str = ""  # the reflection on the outcome: why the change helped or hurt
+
+
+@dataclass(frozen=True)
+class LLMCallRow:
+    """One answered (or given-up) request to the LLM, stored under the hash of its content.
+
+    request: the JSON body sent (never a key or header); content: the answer, None when the call failed
+    (`error` says why); cost_usd from the configured price table.
+    """
+
+    key: str
+    purpose: str
+    island: int | None
+    model: str
+    request: Mapping[str, Any]
+    content: str | None
+    finish_reason: str | None
+    error: str | None
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float
+    seconds: float
+
+
+@dataclass(frozen=True)
+class LLMTotals:
+    """What the LLM calls of a run added up to (replayed calls included)."""
+
+    calls: int
+    failed: int
+    tokens: int
+    cost_usd: float
+    by_purpose: Mapping[str, int]
 
 
 @dataclass(frozen=True)
@@ -189,9 +224,24 @@ def _add_tuning_v2(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+_SCHEMA_V3 = (
+    "ALTER TABLE experience ADD COLUMN category TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE experience ADD COLUMN lesson TEXT NOT NULL DEFAULT ''",
+    """CREATE TABLE llm_calls (key TEXT PRIMARY KEY, purpose TEXT NOT NULL, island INTEGER, model TEXT NOT NULL,
+        request TEXT NOT NULL, content TEXT, finish_reason TEXT, error TEXT, prompt_tokens INTEGER NOT NULL,
+        completion_tokens INTEGER NOT NULL, cost_usd REAL NOT NULL, seconds REAL NOT NULL, created_at REAL NOT NULL)""",
+)
+
+
+def _add_llm_v3(conn: sqlite3.Connection) -> None:
+    for statement in _SCHEMA_V3:
+        conn.execute(statement)
+
+
 # MIGRATIONS[v] turns a version-v database into version v + 1; it runs inside the caller's transaction.
 MIGRATIONS: Mapping[int, Callable[[sqlite3.Connection], None]] = MappingProxyType({0: _create_v1,
-                                                                                   1: _add_tuning_v2})
+                                                                                   1: _add_tuning_v2,
+                                                                                   2: _add_llm_v3})
 
 
 class Store:
@@ -307,7 +357,8 @@ class Store:
 
     def add_experience(self, row: ExperienceRow) -> None:
         """Store the experience record of a node."""
-        self._write("INSERT INTO experience VALUES (?, ?, ?, ?)", (row.node_id, row.change, row.why, row.outcome),
+        self._write("INSERT INTO experience VALUES (?, ?, ?, ?, ?, ?)",
+                    (row.node_id, row.change, row.why, row.outcome, row.category, row.lesson),
                     f"the experience of node {row.node_id}")
 
     def add_tuning(self, row: TuningRow, trials: Sequence[TrialRow]) -> None:
@@ -320,6 +371,13 @@ class Store:
             self._write("INSERT INTO trials VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                         (t.node_id, t.number, _dumps(t.params), _null_nan(t.train_fs), t.status, t.failure_reason,
                          t.repeat_of, t.seconds), f"trial {t.number} of node {t.node_id}")
+
+    def add_llm_call(self, row: LLMCallRow) -> None:
+        """Store an LLM call under its key; a call stored again (a retry of a failed one) replaces it."""
+        self._write("INSERT OR REPLACE INTO llm_calls VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (row.key, row.purpose, row.island, row.model, _dumps(row.request), row.content, row.finish_reason,
+                     row.error, row.prompt_tokens, row.completion_tokens, row.cost_usd, row.seconds, self._clock()),
+                    f"LLM call {row.key}")
 
     def add_event(self, kind: str, payload: Mapping[str, Any] | None = None, *, island: int | None = None,
                   iteration: int | None = None) -> int:
@@ -392,6 +450,19 @@ class Store:
         where, args = ("", ()) if node_id is None else ("WHERE node_id = ?", (node_id,))
         rows = self._conn.execute(f"SELECT * FROM trials {where} ORDER BY node_id, number", args)
         return [TrialRow(r[0], r[1], json.loads(r[2]), _nan_null(r[3]), *r[4:]) for r in rows]
+
+    def llm_call(self, key: str) -> LLMCallRow | None:
+        """Return the stored LLM call with this content key, or None."""
+        row = self._row("SELECT * FROM llm_calls WHERE key = ?", key)
+        return None if row is None else LLMCallRow(*row[:4], json.loads(row[4]), *row[5:12])
+
+    def llm_totals(self) -> LLMTotals:
+        """Return the number of LLM calls, failed ones, tokens and cost so far, and calls per purpose."""
+        calls, failed, tokens, cost = self._row(
+            "SELECT COUNT(*), COUNT(*) - COUNT(content), COALESCE(SUM(prompt_tokens + completion_tokens), 0), "
+            "COALESCE(SUM(cost_usd), 0.0) FROM llm_calls")
+        by_purpose = dict(self._conn.execute("SELECT purpose, COUNT(*) FROM llm_calls GROUP BY purpose ORDER BY 1"))
+        return LLMTotals(calls, failed, tokens, cost, MappingProxyType(by_purpose))
 
     def progress(self, island: int) -> int:
         """Return the last iteration `island` committed, -1 if none."""

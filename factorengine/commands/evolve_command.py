@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from factorengine.archipelago import run_archipelago, run_island
-from factorengine.config import BACKENDS, ConfigError, RunConfig, as_dict, load_config, override
+from factorengine.config import BACKENDS, PROPOSERS, ConfigError, RunConfig, as_dict, load_config, override
 from factorengine.data import DataError, Dataset, make_dataset, open_panel
 from factorengine.data.dataset import DATA_ENV
 from factorengine.engine import Seed
@@ -26,7 +26,10 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     evolve.add_argument("--config", type=Path, help="run config TOML (defaults: factorengine/defaults.toml)")
     evolve.add_argument("--run-dir", type=Path, help="where the run is stored (default runs/<time>)")
     evolve.add_argument("--iterations", type=int, help="search iterations after the seeds")
-    evolve.add_argument("--proposer", choices=["mutate"], help="how programs are proposed")
+    evolve.add_argument("--proposer", choices=PROPOSERS, help="how programs are proposed: mutate (offline) or "
+                        "llm (the [llm] endpoint)")
+    evolve.add_argument("--llm-replay", metavar="RUN_DB", help="answer LLM requests from a recorded run's "
+                        "database instead of the endpoint (offline; with --proposer llm)")
     evolve.add_argument("--seed", type=int, help="random seed of the run")
     evolve.add_argument("--seeds", help="directory of seed programs")
     evolve.add_argument("--trials", type=int, help="tuning trials per new program (0: no tuning)")
@@ -47,6 +50,11 @@ def run_evolve(args: argparse.Namespace) -> int:
                           proposer=args.proposer, seed=args.seed, seeds_dir=args.seeds)
         config = override(override(config, "tuning", n_trials=args.trials), "islands", n_islands=args.islands,
                           backend=args.backend)
+        if args.llm_replay:
+            replay = Path(args.llm_replay)
+            replay = replay / RUN_DATABASE if replay.is_dir() else replay
+            Store.open(replay, read_only=True).close()  # a bad path fails here, not in every island
+            config = override(override(config, "llm", replay=str(replay.resolve())), "search", proposer="llm")
         panel = open_panel(args.data or config.data.path or None, config.data.synthetic_seed)
         if not panel.is_synthetic:
             config = override(config, "data", path=str(Path(panel.source).resolve()))

@@ -11,7 +11,8 @@ import numpy as np
 class Step:
     """One evaluated program on a path of the tree, as shown to a proposer.
 
-    train_fs / valid_fs: fitness scores, None when not evaluated; failure: why the program failed, None if it ran.
+    train_fs / valid_fs: fitness scores, None when not evaluated; failure: why the program failed, None if it ran;
+    outcome: what the change did, in words; lesson: the reflection on it.
     """
 
     code: str
@@ -19,31 +20,43 @@ class Step:
     train_fs: float | None = None
     valid_fs: float | None = None
     failure: str | None = None
+    outcome: str = ""
+    lesson: str = ""
 
 
 @dataclass(frozen=True)
 class Context:
-    """What a proposer sees: the selected program and the best few root-to-node paths of the tree."""
+    """What a proposer sees: the selected program, the best few root-to-node paths and the recent failures."""
 
     parent: Step
     chain: tuple[tuple[Step, ...], ...] = ()
+    failures: tuple[Step, ...] = ()
 
 
 @dataclass(frozen=True)
 class Proposal:
-    """A new program: the whole module text, one line on what changed, the kind of change and why."""
+    """A new program: the whole module text, one line on what changed, the kind of change and why.
+
+    category labels the idea (momentum, reversal, ...); lesson is what the proposer concluded from the context.
+    """
 
     code: str
     idea: str
     kind: str
     hypothesis: str = ""
+    category: str = ""
+    lesson: str = ""
 
 
 @dataclass(frozen=True)
 class ProposalFailure:
-    """No valid program could be proposed; `reason` is fit for the event log and the next prompt."""
+    """No valid program could be proposed; `reason` is fit for the event log and the next prompt.
+
+    stop: the proposer cannot go on (its budget is spent) and the run should end.
+    """
 
     reason: str
+    stop: bool = False
 
 
 class Proposer(Protocol):
@@ -56,4 +69,8 @@ class Proposer(Protocol):
 
     def propose(self, context: Context, rng: np.random.Generator) -> Proposal | ProposalFailure:
         """Return a new program derived from context.parent, or why none could be made."""
+        ...
+
+    def reflect(self, parent: Step, proposal: Proposal, outcome: str, rng: np.random.Generator) -> str:
+        """Return a lesson on what `proposal` did to `parent` ("" when the outcome text says it all)."""
         ...

@@ -18,7 +18,7 @@ import numpy as np
 from factorengine.policy import check_policy
 from factorengine.program import ProgramError, parse_program
 from factorengine.proposers import edits
-from factorengine.proposers.base import Context, Proposal, ProposalFailure
+from factorengine.proposers.base import Context, Proposal, ProposalFailure, Step
 from factorengine.proposers.crossover import chain_partners, cross_over
 from factorengine.proposers.parsed import Edit, Parsed, pick, read
 
@@ -330,3 +330,7 @@ class MutationProposer:
             tried[kind] = reason or ""
         summary = "; ".join(f"{kind}: {reason}" for kind, reason in tried.items())
         return ProposalFailure(f"no valid mutation in {self.max_attempts} attempts ({summary})")
+
+    def reflect(self, parent: Step, proposal: Proposal, outcome: str, rng: np.random.Generator) -> str:
+        """No lesson beyond the outcome itself: a random edit has no reasoning to reflect on."""
+        return ""

@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 from factorengine import store as store_module
-from factorengine.store import EvaluationRow, ExperienceRow, NodeRow, Store, StoreError, TrialRow, TuningRow
+from factorengine.store import (EvaluationRow, ExperienceRow, LLMCallRow, NodeRow, Store, StoreError, TrialRow,
+                                TuningRow)
 
 CURRENT = store_module.SCHEMA_VERSION
 CONFIG = {"search": {"c": 1.4142135623730951, "iterations": 40}, "data": {"path": "synthetic"}}
@@ -321,31 +322,49 @@ def test_open_refuses_a_database_from_a_newer_schema(run_path):
         Store.open(run_path)
 
 
-def _add_llm_calls(conn: sqlite3.Connection) -> None:
-    conn.execute("CREATE TABLE llm_calls (call_id INTEGER PRIMARY KEY, tokens INTEGER NOT NULL)")
+def _add_notes(conn: sqlite3.Connection) -> None:
+    conn.execute("CREATE TABLE notes (note_id INTEGER PRIMARY KEY, text TEXT NOT NULL)")
 
 
 def test_open_migrates_an_older_schema_step_by_step(run_path, monkeypatch):
     monkeypatch.setattr(store_module, "SCHEMA_VERSION", CURRENT + 1)
-    monkeypatch.setattr(store_module, "MIGRATIONS", {**store_module.MIGRATIONS, CURRENT: _add_llm_calls})
+    monkeypatch.setattr(store_module, "MIGRATIONS", {**store_module.MIGRATIONS, CURRENT: _add_notes})
     with Store.open(run_path) as store:
         assert store.run_info().schema_version == CURRENT + 1
         assert [node.node_id for node in store.nodes()] == [1]
     with sqlite3.connect(run_path) as conn:
-        assert conn.execute("SELECT COUNT(*) FROM llm_calls").fetchone() == (0,)
+        assert conn.execute("SELECT COUNT(*) FROM notes").fetchone() == (0,)
     conn.close()
 
 
-def test_a_version_1_run_gains_the_tuning_tables_and_keeps_its_nodes(run_path):
-    with sqlite3.connect(run_path) as conn:  # the version-1 schema is today's without the tuning tables
+def _downgrade_to_v2(conn: sqlite3.Connection) -> None:
+    """Make today's database a version-2 one: no LLM calls, no experience category and lesson."""
+    conn.execute("DROP TABLE llm_calls")
+    conn.execute("ALTER TABLE experience DROP COLUMN lesson")
+    conn.execute("ALTER TABLE experience DROP COLUMN category")
+    conn.execute("PRAGMA user_version = 2")
+
+
+def test_a_version_1_run_gains_the_tuning_and_llm_tables_and_keeps_its_nodes(run_path):
+    with sqlite3.connect(run_path) as conn:  # the version-1 schema is version 2 without the tuning tables
+        _downgrade_to_v2(conn)
         conn.execute("DROP TABLE trials")
         conn.execute("DROP TABLE tunings")
         conn.execute("PRAGMA user_version = 1")
     conn.close()
     with Store.open(run_path) as store:
-        assert store.run_info().schema_version == 2
+        assert store.run_info().schema_version == CURRENT
         assert [node.node_id for node in store.nodes()] == [1]
-        assert store.tunings() == [] and store.trials() == []
+        assert store.tunings() == [] and store.trials() == [] and store.llm_totals().calls == 0
+
+
+def test_a_version_2_run_keeps_its_experience_with_an_empty_category_and_lesson(run_path):
+    with sqlite3.connect(run_path) as conn:
+        _downgrade_to_v2(conn)
+    conn.close()
+    with Store.open(run_path) as store:
+        assert store.run_info().schema_version == CURRENT
+        assert store.experience(1) == ExperienceRow(1, "swapped ts_mean for ts_ema", "faster decay", "fs +0.02")
 
 
 def test_open_refuses_an_older_schema_it_cannot_migrate_and_changes_nothing(run_path, monkeypatch):
@@ -353,7 +372,7 @@ def test_open_refuses_an_older_schema_it_cannot_migrate_and_changes_nothing(run_
     with pytest.raises(StoreError, match=f"schema version {CURRENT}.*uses {CURRENT + 1}.*no migration from "
                                          f"schema version {CURRENT}"):
         Store.open(run_path)
-    monkeypatch.setattr(store_module, "MIGRATIONS", {**store_module.MIGRATIONS, CURRENT: _add_llm_calls})
+    monkeypatch.setattr(store_module, "MIGRATIONS", {**store_module.MIGRATIONS, CURRENT: _add_notes})
     with pytest.raises(StoreError, match="opened read-only"):
         Store.open(run_path, read_only=True)
     with sqlite3.connect(run_path) as conn:
@@ -363,8 +382,8 @@ def test_open_refuses_an_older_schema_it_cannot_migrate_and_changes_nothing(run_
 
 def test_failed_migration_leaves_the_file_at_its_old_version(run_path, monkeypatch):
     def broken(conn):
-        _add_llm_calls(conn)
-        conn.execute("CREATE TABLE llm_calls (call_id INTEGER)")
+        _add_notes(conn)
+        conn.execute("CREATE TABLE notes (note_id INTEGER)")
 
     monkeypatch.setattr(store_module, "SCHEMA_VERSION", CURRENT + 1)
     monkeypatch.setattr(store_module, "MIGRATIONS", {**store_module.MIGRATIONS, CURRENT: broken})
@@ -372,7 +391,7 @@ def test_failed_migration_leaves_the_file_at_its_old_version(run_path, monkeypat
         Store.open(run_path)
     with sqlite3.connect(run_path) as conn:
         assert conn.execute("PRAGMA user_version").fetchone() == (CURRENT,)
-        assert conn.execute("SELECT name FROM sqlite_master WHERE name = 'llm_calls'").fetchone() is None
+        assert conn.execute("SELECT name FROM sqlite_master WHERE name = 'notes'").fetchone() is None
     conn.close()
 
 
@@ -445,3 +464,33 @@ def test_count_failures_by_kind(tmp_path):
         for node_id, kind in [(2, "timeout"), (3, "lookahead"), (4, "timeout"), (5, "policy")]:
             _iteration(store, _node(node_id, parent_id=1, reward=0.0, failed=True), _failed(node_id, kind))
         assert store.count_failures_by_kind() == {"lookahead": 1, "policy": 1, "timeout": 2}
+
+
+def _call(key: str, purpose: str = "propose", content: str | None = "{}", tokens: tuple[int, int] = (100, 20),
+          cost: float = 0.001) -> LLMCallRow:
+    return LLMCallRow(key, purpose, 0, "scripted", {"model": "scripted", "messages": [{"role": "user",
+                                                                                        "content": "hi"}]},
+                      content, None if content is None else "stop", "timeout" if content is None else None,
+                      *tokens, cost, 0.5)
+
+
+def test_llm_calls_round_trip_by_key_and_add_up(run_path):
+    with Store.open(run_path) as store:
+        with store.transaction():
+            store.add_llm_call(_call("k1"))
+            store.add_llm_call(_call("k2", purpose="repair", tokens=(50, 10), cost=0.0005))
+            store.add_llm_call(_call("k3", content=None, tokens=(0, 0), cost=0.0))
+        assert store.llm_call("k1") == _call("k1") and store.llm_call("missing") is None
+        totals = store.llm_totals()
+    assert (totals.calls, totals.failed, totals.tokens, totals.by_purpose) == (3, 1, 180,
+                                                                               {"propose": 2, "repair": 1})
+    assert totals.cost_usd == pytest.approx(0.0015)
+
+
+def test_a_failed_llm_call_stored_again_is_replaced_by_its_answer(run_path):
+    with Store.open(run_path) as store:
+        with store.transaction():
+            store.add_llm_call(_call("k1", content=None))
+        with store.transaction():
+            store.add_llm_call(_call("k1"))
+        assert store.llm_call("k1").content == "{}" and store.llm_totals().calls == 1

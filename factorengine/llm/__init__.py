@@ -1,0 +1,1 @@
+"""The LLM proposer: OpenAI-compatible client, prompts, answers, cache and replay, and a scripted server."""

@@ -1,0 +1,105 @@
+"""The messages sent to the LLM, rendered from the template files in `templates/`.
+
+Proposers' views never hold test metrics (a Step has train and valid FS only), so no prompt can show them.
+"""
+from __future__ import annotations
+
+import functools
+import inspect
+import math
+from pathlib import Path
+from string import Template
+from typing import Sequence
+
+from factorengine import ops
+from factorengine.proposers.base import Context, Proposal, Step
+
+TEMPLATES = Path(__file__).with_name("templates")
+Messages = list[dict[str, str]]
+
+
+@functools.cache
+def _template(name: str) -> Template:
+    return Template((TEMPLATES / f"{name}.md").read_text())
+
+
+def render(name: str, **values: object) -> str:
+    """Fill template `name` (a file in templates/); a missing value is an error."""
+    return _template(name).substitute(values).strip()
+
+
+@functools.cache
+def operator_catalogue() -> str:
+    """One line per operator of factorengine.ops: its call and the first line of its docstring."""
+    lines = []
+    for name in ops.__all__:
+        fn = getattr(ops, name)
+        args = ", ".join(("*" if p.kind is p.VAR_POSITIONAL else "") + p.name
+                         + ("" if p.default is p.empty else f"={p.default!r}")
+                         for p in inspect.signature(fn).parameters.values())
+        lines.append(f"- `{name}({args})`: {inspect.getdoc(fn).splitlines()[0]}")
+    return "\n".join(lines)
+
+
+def contract(fields: Sequence[str], horizon: int) -> str:
+    """The program contract, the data fields and the operator catalogue."""
+    return render("contract", fields=", ".join(f"`d.{f}`" for f in fields), horizon=horizon,
+                  operators=operator_catalogue())
+
+
+def answer_format(reflect_inline: bool) -> str:
+    """The JSON answer format (with a `reflection` field when lessons are asked for inline)."""
+    field = ('\n "reflection": "what the outcomes above teach: why changes helped or hurt, in two sentences",'
+             if reflect_inline else "")
+    return render("answer", reflection_field=field)
+
+
+def propose_messages(context: Context, fields: Sequence[str], horizon: int, reflect_inline: bool) -> Messages:
+    """The request for a new program from `context.parent`, with the chain of experience and recent failures."""
+    ask = ("\nFirst reflect on the outcomes above: what helped, what hurt and why." if reflect_inline else "")
+    user = render("propose", contract=contract(fields, horizon), experience=experience(context),
+                  program=_program(context.parent), reflection_ask=ask, answer=answer_format(reflect_inline))
+    return [{"role": "system", "content": render("system")}, {"role": "user", "content": user}]
+
+
+def repair_messages(messages: Messages, answer: str, error: str) -> Messages:
+    """The request again, with the unusable answer and the exact reason it was refused."""
+    return [*messages, {"role": "assistant", "content": answer},
+            {"role": "user", "content": render("repair", error=error)}]
+
+
+def reflect_messages(parent: Step, proposal: Proposal, outcome: str) -> Messages:
+    """The request for a short lesson on what a change did."""
+    return [{"role": "system", "content": render("system")},
+            {"role": "user", "content": render("reflect", before=f"{parent.idea} ({_metrics(parent)})",
+                                               idea=proposal.idea, hypothesis=proposal.hypothesis or "-",
+                                               outcome=outcome)}]
+
+
+def experience(context: Context) -> str:
+    """The chain-of-experience paths and the recent failures, as text."""
+    parts = []
+    for number, path in enumerate(context.chain, 1):
+        steps = "\n".join(f"{i}. {_step_line(step)}" for i, step in enumerate(path, 1))
+        parts.append(f"### Path {number}\n\n{steps}\n\nIts last program:\n\n```python\n{path[-1].code.strip()}\n```")
+    if context.failures:
+        parts.append("### Recent failures (learn from them)\n\n"
+                     + "\n".join(f"- {_step_line(step)}" for step in context.failures))
+    return "\n\n".join(parts) or "Nothing yet: the program below is a seed."
+
+
+def _step_line(step: Step) -> str:
+    outcome = step.outcome or (f"failed: {step.failure}" if step.failure else _metrics(step))
+    return f"{step.idea}: {outcome}" + (f" Lesson: {step.lesson}" if step.lesson else "")
+
+
+def _metrics(step: Step) -> str:
+    return f"train FS {_fs(step.train_fs)}, valid FS {_fs(step.valid_fs)}"
+
+
+def _fs(value: float | None) -> str:
+    return "n/a" if value is None or math.isnan(value) else f"{value:.4f}"
+
+
+def _program(step: Step) -> str:
+    return f"{step.idea} ({_metrics(step)})\n\n```python\n{step.code.strip()}\n```\n"
