@@ -6,8 +6,8 @@ import logging
 import sys
 from typing import Sequence
 
-from factorengine.commands import (bench_command, eval_command, evolve_command, harvest_command, report_command,
-                                   status_command)
+from factorengine.commands import (bench_command, bootstrap_command, eval_command, evolve_command, harvest_command,
+                                   llm_server_command, report_command, status_command)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -21,6 +21,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench_command.add_parser(commands)
     harvest_command.add_parser(commands)
     report_command.add_parser(commands)
+    bootstrap_command.add_parser(commands)
+    llm_server_command.add_parser(commands)
     return parser
 
 

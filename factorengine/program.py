@@ -26,6 +26,7 @@ import ast
 import hashlib
 import math
 import numbers
+import textwrap
 from dataclasses import dataclass
 from typing import Any, Callable, Literal, Mapping
 
@@ -34,10 +35,11 @@ import libcst.matchers as m
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 __all__ = ["HiddenKnob", "KnobSite", "Param", "Program", "ProgramError", "find_knob_sites",
-           "load_factor", "parse_program", "program_id", "set_defaults", "shape_id"]
+           "load_factor", "parse_program", "program_id", "set_defaults", "set_docstring", "shape_id"]
 
 Number = int | float
 _TRIVIAL = (0, 1, -1, 0.5, -0.5)
+DOCSTRING_WIDTH = 100
 _THRESHOLD_CALLS = frozenset({"clip", "where", "winsorize", "maximum", "minimum", "fmax", "fmin",
                               "quantile", "nanquantile", "percentile", "nanpercentile"})
 _EXPONENT_CALLS = frozenset({"pow", "power"})
@@ -146,6 +148,22 @@ def set_defaults(source: str, values: Mapping[str, Number], filename: str = "<pr
     result = module.deep_replace(fn.params, params).code
     parse_program(result, filename)  # new defaults must still fit SEARCH_SPACE
     return result
+
+
+def set_docstring(source: str, text: str) -> str:
+    """Return the source with its module docstring replaced by `text` (added when it has none)."""
+    module = cst.parse_module(source)
+    paragraphs = [textwrap.fill(p, DOCSTRING_WIDTH) for p in text.strip().split("\n\n")]
+    body = "\n\n".join(paragraphs).replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+    docstring = cst.SimpleStatementLine([cst.Expr(cst.SimpleString(f'"""{body}\n"""'))])
+    statements = list(module.body)
+    if module.get_docstring(clean=False) is None:
+        if statements:  # a blank line between the new docstring and the code
+            statements[0] = statements[0].with_changes(leading_lines=[cst.EmptyLine(), *statements[0].leading_lines])
+        statements.insert(0, docstring)
+    else:
+        statements[0] = docstring
+    return module.with_changes(body=statements).code
 
 
 def program_id(source: str) -> str:

@@ -280,17 +280,14 @@ def model_table(results: Mapping[str, Any]) -> str:
 
 
 def llm_section(store: Store) -> str:
-    """Calls to the LLM and the totals of their numeric payload fields (tokens, cost); empty when there are none."""
-    calls = store.events("llm_call")
-    if not calls:
+    """What the LLM calls added up to, per purpose; empty when the run made none."""
+    totals = store.llm_totals()
+    if not totals.calls:
         return ""
-    totals: dict[str, float] = {}
-    for call in calls:
-        for key, value in call.payload.items():
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
-                totals[key] = totals.get(key, 0) + value
-    rows = [("calls", len(calls)), *((key, f"{total:,}" if isinstance(total, int) else f"{total:,.4f}")
-                                     for key, total in sorted(totals.items()))]
+    rows = [("calls", f"{totals.calls:,}"), ("failed calls", f"{totals.failed:,}"), ("tokens", f"{totals.tokens:,}"),
+            ("cost (USD)", f"{totals.cost_usd:,.4f}"),
+            *((f"{purpose} calls", f"{count:,}") for purpose, count in totals.by_purpose.items()),
+            ("fallbacks to mutate", f"{len(store.events('llm_fallback')):,}")]
     return "<h2>LLM usage</h2>\n" + _table(["", "total"], rows)
 
 

@@ -7,6 +7,7 @@ import statistics
 import sys
 from pathlib import Path
 
+from factorengine.llm.proposer import KIND as LLM_KIND, REJECTED
 from factorengine.store import RUN_DATABASE, NodeRow, Store, StoreError, TrialRow, TuningRow
 from factorengine.tune import NEIGHBOURS
 
@@ -54,7 +55,8 @@ def summary_lines(store: Store, top: int) -> list[str]:
              f"{_best_mean(scores, searched)}; all {_best_mean(scores, nodes)}",
              f"top {GENERALIZATION_TOP} by valid FS, mean test FS (never shown to the search): all programs "
              f"{_top_test(scores, nodes)}, seeds {_top_test(scores, seeds)}",
-             *_tuning_lines(tunings, store.trials()), *_island_lines(store, nodes, scores), ""]
+             *_tuning_lines(tunings, store.trials()), *_llm_lines(store, nodes), *_island_lines(store, nodes, scores),
+             ""]
     ranked = store.top_nodes(top, by="valid")
     width = max([5, *(len(str(n.node_id)) for n in ranked)])
     lines.append(f"{'node':>{width}} {'depth':>5} {'kind':<14} {'train FS':>9} {'valid FS':>9} {'drop':>5}  idea")
@@ -103,6 +105,22 @@ def _island_lines(store: Store, nodes: list[NodeRow], scores: dict[int, tuple[fl
         lines.append(f"island {island}: {store.progress(island) + 1} iterations, {len(own)} nodes, "
                      f"{len(rounds)} migrations ({received} migrants kept); valid FS best / mean {_best_mean(scores, own)}")
     return lines
+
+
+def _llm_lines(store: Store, nodes: list[NodeRow]) -> list[str]:
+    """LLM use: calls, tokens, cost, the share of repair calls, and how many proposals ran."""
+    totals = store.llm_totals()
+    if not totals.calls:
+        return []
+    proposed = [n for n in nodes if n.kind == LLM_KIND]
+    rejected = sum(e.payload["detail"].startswith(REJECTED) for e in store.events("proposal_failed"))
+    ran = sum(not n.failed for n in proposed)
+    tried = len(proposed) + rejected
+    rate = f"{ran / tried:.0%}" if tried else "n/a"
+    return [f"llm: {totals.calls} calls ({totals.failed} failed), {totals.tokens:,} tokens, ${totals.cost_usd:.4f}; "
+            f"debug share {totals.by_purpose.get('repair', 0) / totals.calls:.0%} (repair calls)",
+            f"llm proposals: {ran} of {tried} ran ({rate} executable; {rejected} rejected after a repair, "
+            f"{len(proposed) - ran} failed in the sandbox); fallbacks to mutate: {len(store.events('llm_fallback'))}"]
 
 
 def _tuning_lines(tunings: dict[int, TuningRow], trials: list[TrialRow]) -> list[str]:

@@ -23,9 +23,9 @@ def _template(name: str) -> Template:
     return Template((TEMPLATES / f"{name}.md").read_text())
 
 
-def render(name: str, **values: object) -> str:
-    """Fill template `name` (a file in templates/); a missing value is an error."""
-    return _template(name).substitute(values).strip()
+def render(template: str, **values: object) -> str:
+    """Fill `template` (a file in templates/); a missing value is an error."""
+    return _template(template).substitute(values).strip()
 
 
 @functools.cache

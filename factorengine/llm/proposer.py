@@ -22,6 +22,7 @@ from factorengine.proposers.mutate import MutationProposer, check_edit
 logger = logging.getLogger(__name__)
 
 KIND = "llm"
+REJECTED = "the LLM's answer was rejected after one repair round"
 MAX_LESSON = 800  # characters of a reflection kept for later prompts
 
 
@@ -51,7 +52,7 @@ class LLMProposer:
                 repair = prompt.repair_messages(messages, answer, proposal)
                 proposal = self._read(self.client.complete(repair, purpose="repair", seed=seed), parent_id)
                 if isinstance(proposal, str):
-                    return ProposalFailure(f"the LLM's answer was rejected after one repair round: {proposal}")
+                    return ProposalFailure(f"{REJECTED}: {proposal}")
             return proposal
         except BudgetExhausted as exc:
             return self._spent(str(exc), context, rng)

@@ -12,7 +12,7 @@ import pytest
 
 from factorengine.cli import main
 from factorengine.report import llm_section
-from factorengine.store import NodeRow, Store
+from factorengine.store import LLMCallRow, NodeRow, Store
 from tests.factorengine.runs import copy_seeds, evolve_args
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -89,7 +89,7 @@ def test_the_report_is_one_self_contained_file_with_every_section(reports):
     store, top = _top_programs(reports.run_dir)
     with store:
         assert html.escape(store.program(top[0].program_id)) in _article(page, top[0].node_id)
-    assert html.escape(top[0].idea) in page and "<h2>LLM" not in page  # no llm_call events: no LLM section
+    assert html.escape(top[0].idea) in page and "<h2>LLM" not in page  # no LLM calls: no LLM section
 
 
 def test_the_lineage_of_a_searched_node_diffs_its_seed_into_it(reports):
@@ -140,12 +140,12 @@ def test_llm_usage_totals_calls_tokens_and_cost_only_when_the_run_made_calls(tmp
     with Store.create(tmp_path / "run.db", config={}, fingerprint="f", seed=0) as store:
         assert llm_section(store) == ""
         with store.transaction():
-            for tokens, cost in ((100, 0.25), (50, 0.5)):
-                store.add_event("llm_call", {"model": "m", "tokens": tokens, "cost_usd": cost}, island=0)
+            for key, purpose, tokens, cost in (("a", "propose", (80, 20), 0.25), ("b", "repair", (40, 10), 0.5)):
+                store.add_llm_call(LLMCallRow(key, purpose, 0, "m", {}, "{}", "stop", None, *tokens, cost, 1.0))
         section = llm_section(store)
     assert "<h2>LLM usage" in section
     assert "<td>calls</td><td>2</td>" in section and "<td>tokens</td><td>150</td>" in section
-    assert "<td>cost_usd</td><td>0.7500</td>" in section
+    assert "<td>cost (USD)</td><td>0.7500</td>" in section and "<td>repair calls</td><td>1</td>" in section
 
 
 @pytest.fixture

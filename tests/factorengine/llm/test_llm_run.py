@@ -153,3 +153,16 @@ def test_a_spent_budget_can_stop_the_run(tmp_path, seeds_dir):
     with _store(run_dir) as store:
         [stopped] = store.events("stopped")
         assert "3 of max 3 calls" in stopped.payload["detail"] and store.progress(0) < 4 + ITERATIONS - 1
+
+
+def test_status_shows_calls_tokens_cost_debug_share_and_executable_rate(llm_run, capsys):
+    run_dir, requests = llm_run
+    assert main(["status", str(run_dir)]) == 0
+    out = capsys.readouterr().out
+    with _store(run_dir) as store:
+        totals = store.llm_totals()
+        llm = [n for n in store.nodes() if n.kind == "llm"]
+    share = totals.by_purpose["repair"] / totals.calls
+    assert (f"llm: {len(requests)} calls (0 failed), {totals.tokens:,} tokens, ${totals.cost_usd:.4f}; "
+            f"debug share {share:.0%} (repair calls)") in out
+    assert f"llm proposals: {sum(not n.failed for n in llm)} of {len(llm)} ran" in out
