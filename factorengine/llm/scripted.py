@@ -39,7 +39,7 @@ _Response = tuple[int, dict, dict[str, str]]  # status, JSON body, extra headers
 
 
 class ScriptedServer:
-    """An OpenAI-compatible chat-completions server on 127.0.0.1 (a random free port) that answers from a script."""
+    """An OpenAI-compatible chat-completions server on 127.0.0.1 (a free port by default) that answers from a script."""
 
     def __init__(self, script: Script, *, repeat: bool = False, hang_s: float = 10.0, port: int = 0) -> None:
         self._script = script
@@ -112,7 +112,7 @@ class ScriptedServer:
 
 
 def load_script(path: Path) -> tuple[list[Reply], bool]:
-    """Read a JSON script file: {"replies": [{"content": "..."}, {"fault": "429", "retry_after": 1}], "repeat": false}."""
+    """Read a JSON script file shaped like SCRIPT_EXAMPLE: its replies, and whether they repeat."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:

@@ -98,15 +98,20 @@ def test_replay_reaches_the_same_tree_without_any_request(llm_run, tmp_path, see
         assert not store.events("llm_fault") and not store.events("llm_fallback")
 
 
-def test_the_api_key_never_reaches_the_store_logs_or_report(llm_run, tmp_path, caplog, capsys):
-    run_dir, _ = llm_run
-    caplog.set_level(logging.DEBUG)
+def test_the_api_key_never_reaches_the_store_logs_or_report(tmp_path, seeds_dir, caplog, capsys):
+    caplog.set_level(logging.DEBUG)  # openai and httpx log requests at debug level
+    faults = iter([Reply(fault="500"), Reply(fault="429")])
+    answer = mutating()
+    with ScriptedServer(lambda body: next(faults, None) or answer(body)) as server:
+        run_dir = _evolve(tmp_path, seeds_dir, "keyed", server.base_url)
+        assert {h["authorization"] for h in server.headers} == {f"Bearer {KEY}"}  # the key was used
     assert main(["status", str(run_dir)]) == 0
     assert main(["report", str(run_dir), "--out", str(tmp_path / "report")]) == 0
     written = b"".join(p.read_bytes() for p in [*run_dir.rglob("*"), *(tmp_path / "report").rglob("*")]
                        if p.is_file())
     out = capsys.readouterr()
-    assert KEY.encode() not in written and KEY not in out.out + out.err + caplog.text
+    assert "HTTP 500" in caplog.text and KEY.encode() not in written
+    assert KEY not in out.out + out.err + caplog.text
 
 
 def test_a_rejected_answer_is_recorded_with_its_reason(tmp_path, seeds_dir):

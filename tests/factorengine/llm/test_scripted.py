@@ -1,7 +1,12 @@
 """The scripted server, driven by the real `openai` client: replies in order, recorded requests, every fault."""
 from __future__ import annotations
 
+import argparse
 import json
+import re
+import signal
+import subprocess
+import sys
 import threading
 import time
 import urllib.error
@@ -11,20 +16,28 @@ import openai
 import pytest
 from openai.types.chat import ChatCompletion
 
+from factorengine.commands.llm_server_command import run
 from factorengine.llm.scripted import REFUSAL, Reply, ScriptedServer, load_script
 
+# Runs the command as `factorengine llm-server SCRIPT` would, with Ctrl-C live even if the test runner ignores it.
+SERVE = """
+import argparse, pathlib, signal, sys
+from factorengine.commands.llm_server_command import run
+signal.signal(signal.SIGINT, signal.default_int_handler)
+sys.exit(run(argparse.Namespace(script=pathlib.Path(sys.argv[1]), port=0)))
+"""
 PROMPT = [{"role": "system", "content": "You mine factors."}, {"role": "user", "content": "Propose an edit."}]
 
 
-def client(server: ScriptedServer, timeout: float = 5.0) -> openai.OpenAI:
+def client(base_url: str, timeout: float = 5.0) -> openai.OpenAI:
     # verify=False: the server speaks plain HTTP, and loading the CA bundle costs ~40 ms a client.
-    return openai.OpenAI(base_url=server.base_url, api_key="sk-test", max_retries=0, timeout=timeout,
+    return openai.OpenAI(base_url=base_url, api_key="sk-test", max_retries=0, timeout=timeout,
                          http_client=openai.DefaultHttpxClient(verify=False))
 
 
 def ask(server: ScriptedServer, model: str = "gpt-test", timeout: float = 5.0) -> ChatCompletion:
     """Send the prompt through a fresh client of `server`."""
-    with client(server, timeout) as llm:
+    with client(server.base_url, timeout) as llm:
         return llm.chat.completions.create(model=model, messages=PROMPT)
 
 
@@ -44,6 +57,13 @@ def test_replies_are_played_in_order():
     with ScriptedServer([Reply("first"), Reply("second"), Reply("third")]) as server:
         contents = [ask(server).choices[0].message.content for _ in range(3)]
     assert contents == ["first", "second", "third"]
+
+
+def test_chat_completions_are_also_served_without_the_v1_prefix():
+    with ScriptedServer([Reply("bare")]) as server:
+        with client(server.base_url.removesuffix("/v1")) as llm:
+            completion = llm.chat.completions.create(model="gpt-test", messages=PROMPT)
+    assert completion.choices[0].message.content == "bare"
 
 
 def test_callable_script_sees_the_request_body():
@@ -88,7 +108,7 @@ def test_timeout_fault_times_the_client_out_and_shutdown_stays_prompt():
 
 
 def test_timeout_fault_answers_after_hanging():
-    with ScriptedServer([Reply("late", fault="timeout")], hang_s=0.2) as server:
+    with ScriptedServer([Reply("late", fault="timeout")], hang_s=0.1) as server:
         assert ask(server).choices[0].message.content == "late"
 
 
@@ -144,12 +164,13 @@ def test_unknown_fault_is_refused():
 
 def test_models_and_unknown_paths():
     with ScriptedServer([]) as server:
-        with client(server) as llm:
+        with client(server.base_url) as llm:
             assert [model.id for model in llm.models.list()] == ["scripted"]
         with pytest.raises(urllib.error.HTTPError) as raised:
             urllib.request.urlopen(server.base_url + "/nowhere", timeout=5)
+        error = json.load(raised.value)  # before the exit closes the connection
     assert raised.value.code == 404
-    assert "no route" in json.load(raised.value)["error"]["message"]
+    assert "no route" in error["error"]["message"]
 
 
 def test_exit_is_prompt_and_ends_idle_keep_alive_connections():
@@ -184,3 +205,27 @@ def test_load_script_errors_name_the_file_and_the_fix(tmp_path, text, complaint)
     with pytest.raises(ValueError, match=complaint) as raised:
         load_script(path)
     assert str(path) in str(raised.value)
+
+
+def test_llm_server_command_serves_quietly_until_ctrl_c(tmp_path):
+    path = tmp_path / "script.json"
+    path.write_text('{"replies": [{"content": "offline"}]}')
+    with subprocess.Popen([sys.executable, "-c", SERVE, str(path)], stderr=subprocess.PIPE, text=True) as process:
+        try:
+            announced = re.fullmatch(r"serving (\S+); set \[llm\] base_url to it \(Ctrl-C stops\)\n",
+                                     process.stderr.readline())
+            with client(announced[1]) as llm:
+                completion = llm.chat.completions.create(model="gpt-test", messages=PROMPT)
+            process.send_signal(signal.SIGINT)
+            assert process.wait(timeout=5) == 0
+            assert process.stderr.read() == ""
+        finally:
+            process.kill()
+    assert completion.choices[0].message.content == "offline"
+
+
+def test_llm_server_command_rejects_a_bad_script(tmp_path, capsys):
+    path = tmp_path / "script.json"
+    path.write_text('{"replies": [{"fault": "slow"}]}')
+    assert run(argparse.Namespace(script=path, port=0)) == 2
+    assert capsys.readouterr().err.startswith(f"error: {path}: reply 1: unknown fault 'slow'")
