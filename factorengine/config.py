@@ -91,6 +91,28 @@ class TuningConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
+class NoveltyConfig:
+    """Steering the search away from duplicates, crowding and bets on price or volume levels."""
+
+    duplicate_correlation: float = _field(0.99, "a program ranking stocks like an existing one at |r| >= this is a "
+                                                "duplicate and is not tuned")
+    elites: int = _field(10, "a new program is compared with the island's this many best by train FS")
+    structural_penalty: float = _field(0.1, "reward x (1 - this x largest common subtree share with an elite)")
+    correlation_penalty: float = _field(0.1, "reward x (1 - this x largest |value correlation| with an elite)")
+    level_threshold: float = _field(0.5, "|mean daily rank correlation| with log price, volume or dollar volume "
+                                         "that makes a program a level bet")
+    level_penalty: float = _field(0.5, "a level bet's reward x (1 - this)")
+
+    def __post_init__(self) -> None:
+        for name in ("duplicate_correlation", "structural_penalty", "correlation_penalty", "level_threshold",
+                     "level_penalty"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise ConfigError(f"[novelty] {name} = {getattr(self, name)}: must be between 0 and 1")
+        if self.elites < 0:
+            raise ConfigError(f"[novelty] elites = {self.elites}: must be 0 or more")
+
+
+@dataclass(frozen=True, kw_only=True)
 class IslandsConfig:
     """Islands searching in parallel processes and exchanging their best programs."""
 
@@ -164,6 +186,7 @@ class RunConfig:
     search: SearchConfig = field(default_factory=SearchConfig)
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
     tuning: TuningConfig = field(default_factory=TuningConfig)
+    novelty: NoveltyConfig = field(default_factory=NoveltyConfig)
     islands: IslandsConfig = field(default_factory=IslandsConfig)
     llm: LLMConfig = field(default_factory=LLMConfig)
     budget: BudgetConfig = field(default_factory=BudgetConfig)

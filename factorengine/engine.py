@@ -15,9 +15,10 @@ from factorengine.evaluate import Evaluation, Evaluator
 from factorengine.data import SEGMENTS
 from factorengine.lift import LiftedKnob, lift_knobs
 from factorengine.migration import Exchange, Migrant, choose_emigrants, migration_round, round_iteration
+from factorengine.novelty import Assessment, Crowd, Profile
 from factorengine.program import ProgramError, parse_program, shape_id
 from factorengine.proposers.base import Context, Proposal, ProposalFailure, Proposer, Step
-from factorengine.store import EvaluationRow, ExperienceRow, NodeRow, Store, TrialRow, TuningRow
+from factorengine.store import EvaluationRow, ExperienceRow, NodeRow, ProfileRow, Store, TrialRow, TuningRow
 from factorengine.tree import ROOT, NodeRecord, Tree, normalize_reward
 from factorengine.tune import Tuned, Tuner
 
@@ -33,6 +34,7 @@ class Seed:
 
 ISLAND_STRIDE = 1_000_000_000
 RECENT_FAILURES = 3  # failed programs and rejected proposals shown to the proposer
+REJECTIONS = ("proposal_failed", "duplicate")  # events that tell the proposer what not to propose again
 STOPPED = "stopped"  # StepResult.failure when the proposer ended the run
 
 
@@ -80,10 +82,13 @@ class Island:
         self._tuning = config.tuning.n_trials > 0
         self._tuner = Tuner(evaluator, config.tuning)
         self._nodes = {row.node_id: self._view(row) for row in store.nodes(island=island)}
-        self._keys = {self._key(view.code, view.row.program_id) for view in self._nodes.values()}
+        self._keys = {self._key(view.code, view.row.program_id): node for node, view in self._nodes.items()}
         self._received = {e.payload["round"] for e in store.events("migration") if e.island == island}
-        self._rejections = [(e.iteration, e.payload["detail"]) for e in store.events("proposal_failed")
-                            if e.island == island]
+        rejections = [e for kind in REJECTIONS for e in store.events(kind) if e.island == island]
+        self._rejections = [(e.iteration, e.payload["detail"]) for e in sorted(rejections, key=lambda e: e.seq)]
+        self._crowd = Crowd(config.novelty)
+        for node_id, row in store.profiles(island=island).items():
+            self._crowd.add(node_id, Profile(row.fingerprint, row.exposures), self._nodes[node_id].code)
         self.tree = Tree.from_records((_record(view) for view in self._nodes.values()),
                                       c=search.exploration, widening_k=search.widening_k,
                                       widening_alpha=search.widening_alpha)
@@ -148,15 +153,17 @@ class Island:
             for migrant in payloads[source]:
                 key, node_id = self._key(migrant.code, migrant.program_id), None
                 if key not in self._keys:
-                    self._keys.add(key)
-                    node_id = self._next_node_id() + len(arrivals)
+                    node_id = self._keys[key] = self._next_node_id() + len(arrivals)
                     arrivals.append((self._migrant_view(node_id, iteration, migrant), migrant))
                 record.append([source, migrant.node_id, node_id])
+        profiles = {view.row.node_id: self.store.profile(migrant.node_id) for view, migrant in arrivals}
         with self.store.transaction():
             for view, migrant in arrivals:
                 self.store.add_program(migrant.program_id, migrant.code)
                 self.store.add_node(view.row)
                 self.store.add_evaluation(replace(migrant.evaluation, node_id=view.row.node_id, seconds=0.0))
+                if profiles[view.row.node_id] is not None:
+                    self.store.add_profile(replace(profiles[view.row.node_id], node_id=view.row.node_id))
                 self.store.add_experience(ExperienceRow(view.row.node_id, view.row.idea, "migration",
                                                         f"train FS {view.train_fs:.4f}, valid FS {view.valid_fs:.4f} "
                                                         f"on island {migrant.island}"))
@@ -165,6 +172,8 @@ class Island:
         for view, _ in arrivals:
             self._nodes[view.row.node_id] = view
             self.tree.add(_record(view))
+            if (profile := profiles[view.row.node_id]) is not None:
+                self._crowd.add(view.row.node_id, Profile(profile.fingerprint, profile.exposures), view.code)
         self._received.add(round)
 
     def _migrant_view(self, node_id: int, iteration: int, migrant: Migrant) -> NodeView:
@@ -211,7 +220,8 @@ class Island:
         paths = self.tree.best_paths(parent, k=self.config.search.context_paths)
         chain = tuple(tuple(self._step_of(n) for n in path) for path in paths)
         failed = [(v.row.iteration, self._step_of(n)) for n, v in self._nodes.items() if v.row.failed]
-        rejected = [(i, Step(code="", idea="a proposal was rejected", outcome=reason)) for i, reason in self._rejections]
+        rejected = [(i, Step(code="", idea="a proposal was not evaluated", outcome=reason))
+                    for i, reason in self._rejections]
         recent = sorted(failed + rejected, key=lambda item: item[0])[-RECENT_FAILURES:]
         return Context(parent=self._step_of(parent), chain=chain, failures=tuple(step for _, step in recent))
 
@@ -244,9 +254,12 @@ class Island:
                 program, lifted = lift_knobs(program)
             key = self._key(program.source, program.program_id)
             if key in self._keys:
-                return self._commit_event(iteration, "duplicate", key, start)
+                return self._commit_event(iteration, "duplicate", f"duplicate of node {self._keys[key]} (the same "
+                                          f"code{' up to its parameters' if self._tuning else ''})", start)
             if self._tuning:
-                tuned = self._tuner.tune(program, seed=int(rng.integers(2 ** 32)))
+                tuned = self._tuner.tune(program, seed=int(rng.integers(2 ** 32)), screen=self._screen)
+                if tuned.screened is not None:
+                    return self._commit_event(iteration, "duplicate", tuned.screened, start, len(tuned.trials))
                 program = tuned.program
             first = tuned.trials[0].evaluation if tuned is not None else None
             if first is not None and first.fitness is None and tuned.best is None:  # nothing ran: keep why
@@ -256,16 +269,21 @@ class Island:
                 [evaluation] = self.evaluator.evaluate(program, [program.defaults], segments=SEGMENTS,
                                                        probe=not probed)
             code = program.source
+            if not self._tuning and (duplicate := self._screen(evaluation)) is not None:
+                return self._commit_event(iteration, "duplicate", duplicate, start, 1)
         node_id = self._next_node_id()
         failed = evaluation.fitness is None
         train_fs = math.nan if failed else evaluation.fitness.train.fs
         valid_fs = math.nan if failed else evaluation.fitness.valid.fs
+        assessment = None if evaluation.profile is None else self._crowd.assess(code, evaluation.profile,
+                                                                                 self._elites())
         reward = 0.0 if failed else normalize_reward(train_fs, self.config.search.reward_scale)
+        reward *= 1.0 if assessment is None else assessment.penalty
         row = NodeRow(node_id=node_id, parent_id=None if parent == ROOT else parent, island=self.island,
                       iteration=iteration, depth=self.tree.depth(parent) + 1, program_id=evaluation.program_id,
                       params=dict(evaluation.params), idea=proposal.idea, kind=proposal.kind, reward=reward,
                       failed=failed)
-        outcome = self._outcome(parent, evaluation, tuned)
+        outcome = self._outcome(parent, evaluation, tuned, assessment)
         reflection = "" if edited is None else self.proposer.reflect(edited, proposal, outcome, rng)
         lesson = reflection or proposal.lesson
         with self.store.transaction():
@@ -276,17 +294,35 @@ class Island:
                 self.store.add_tuning(*_tuning_rows(node_id, proposed.program_id, lifted, tuned))
             self.store.add_experience(ExperienceRow(node_id, proposal.idea, proposal.hypothesis, outcome,
                                                     proposal.category, lesson))
+            if assessment is not None:
+                self.store.add_profile(_profile_row(node_id, evaluation.profile, assessment))
             self.store.set_progress(self.island, iteration)
         view = NodeView(row, code, train_fs, valid_fs, evaluation.error, outcome, lesson)
         self._nodes[node_id] = view
-        self._keys.add(self._key(code, evaluation.program_id))
+        self._keys[self._key(code, evaluation.program_id)] = node_id
+        if evaluation.profile is not None:
+            self._crowd.add(node_id, evaluation.profile, code)
         self.tree.add(_record(view))
         logger.debug("iteration %d: node %d %s", iteration, node_id,
                      evaluation.failure or f"train FS {train_fs:.4f} valid FS {valid_fs:.4f}")
         return StepResult(iteration, node_id, evaluation.failure, train_fs, valid_fs, time.monotonic() - start,
                           0 if tuned is None else len(tuned.trials))
 
-    def _outcome(self, parent: int, evaluation: Evaluation, tuned: Tuned | None) -> str:
+    def _screen(self, evaluation: Evaluation) -> str | None:
+        """Why a program that ran is a duplicate of a node by its values, or None when it is new."""
+        found = None if evaluation.profile is None else self._crowd.duplicate(evaluation.profile)
+        if found is None:
+            return None
+        node, corr = found
+        return f"duplicate of node {node} by its values (|rank correlation| {corr:.3f} on the sample days)"
+
+    def _elites(self) -> list[int]:
+        """The island's best programs by train FS, which a new one should not crowd."""
+        scored = [(v.train_fs, -n) for n, v in self._nodes.items() if not math.isnan(v.train_fs)]
+        return [-n for _, n in sorted(scored, reverse=True)[:self.config.novelty.elites]]
+
+    def _outcome(self, parent: int, evaluation: Evaluation, tuned: Tuned | None,
+                 assessment: Assessment | None) -> str:
         if evaluation.fitness is None:
             return f"failed ({evaluation.failure}): {evaluation.error}"
         train, valid = evaluation.fitness.train.fs, evaluation.fitness.valid.fs
@@ -298,6 +334,8 @@ class Island:
         if tuned is not None:
             text += (f"; tuning ({len(tuned.trials)} trials) took train FS from {tuned.trials[0].train_fs:.4f} "
                      f"at the proposed defaults to {train:.4f}")
+        if assessment is not None and assessment.describe():
+            text += f"; {assessment.describe()}"
         return text
 
     def _key(self, code: str, program_id: str) -> str:
@@ -309,11 +347,13 @@ class Island:
         except ProgramError:
             return program_id
 
-    def _commit_event(self, iteration: int, kind: str, detail: str, start: float) -> StepResult:
+    def _commit_event(self, iteration: int, kind: str, detail: str, start: float, evaluations: int = 0) -> StepResult:
+        """Commit an iteration that added no node; `evaluations`: the sandbox runs it cost (a screened duplicate's)."""
         with self.store.transaction():
-            self.store.add_event(kind, {"detail": detail}, island=self.island, iteration=iteration)
+            self.store.add_event(kind, {"detail": detail, "evaluations": evaluations}, island=self.island,
+                                 iteration=iteration)
             self.store.set_progress(self.island, iteration)
-        if kind == "proposal_failed":
+        if kind in REJECTIONS:
             self._rejections.append((iteration, detail))
         logger.debug("iteration %d: %s (%s)", iteration, kind, detail[:120])
         return StepResult(iteration, None, kind, math.nan, math.nan, time.monotonic() - start)
@@ -361,6 +401,11 @@ def _tuning_rows(node_id: int, proposed_id: str, lifted: tuple[LiftedKnob, ...],
                        t.repeat_of, 0.0 if t.repeat_of is not None else t.evaluation.seconds)
               for t in tuned.trials]
     return tuning, trials
+
+
+def _profile_row(node_id: int, profile: Profile, assessment: Assessment) -> ProfileRow:
+    return ProfileRow(node_id, profile.fingerprint, dict(profile.exposures), assessment.level_bet,
+                      assessment.structural, assessment.correlation, assessment.penalty)
 
 
 def _nan_to_none(value: float) -> float | None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -12,6 +13,7 @@ import numpy as np
 from factorengine.config import EvaluationConfig
 from factorengine.data.dataset import Dataset
 from factorengine.fitness import TRAIN_VALID, Fitness, score
+from factorengine.novelty import Profile, Profiler
 from factorengine.policy import ALLOWED_IMPORTS, check_policy
 from factorengine.probe import Lookahead, cut_rows, probe_lookahead
 from factorengine.program import Program, ProgramError
@@ -32,6 +34,7 @@ class Evaluation:
     failure: str | None  # "policy", "lookahead", or a sandbox failure kind ("timeout", "raised", ...)
     error: str | None
     seconds: float
+    profile: Profile | None = field(default=None, compare=False, repr=False)  # of the values, when scored
 
 
 @dataclass(frozen=True)
@@ -117,7 +120,13 @@ class Evaluator:
         if isinstance(run, Evaluation):
             return run
         fitness = score(run.outcome.values, self.dataset.label, self.dataset.splits, segments=segments)
-        return Evaluation(run.name, run.program_id, run.params, fitness, None, None, time.perf_counter() - run.start)
+        return Evaluation(run.name, run.program_id, run.params, fitness, None, None, time.perf_counter() - run.start,
+                          self.profiler.profile(run.outcome.values))
+
+    @cached_property
+    def profiler(self) -> Profiler:
+        """Fingerprints and level exposures of factor values on this evaluator's dataset."""
+        return Profiler(self.dataset)
 
     def values(self, program: Program, params: Params) -> np.ndarray:
         """The program's factor values [T, N] with `params`, computed in the sandbox; ProgramError if it fails."""

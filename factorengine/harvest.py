@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
-import libcst as cst
 import numpy as np
 import pandas as pd
 
@@ -22,7 +21,7 @@ from factorengine.evaluate import Evaluator
 from factorengine.fitness import daily_correlation
 from factorengine.migration import lineage, migration_origins
 from factorengine.ops import rank
-from factorengine.program import parse_program
+from factorengine.program import parse_program, set_docstring
 from factorengine.store import NodeRow, Store
 
 THRESHOLD = 0.4  # valid FS, as in the FactorEngine paper
@@ -126,15 +125,7 @@ def exported_source(code: str, node: NodeRow, metrics: Mapping[str, Mapping[str,
             lines.append(f"  {segment:<5} FS {m['fs']:.4f}  IC {m['ic']:.4f}  ICIR {m['icir']:.3f}  "
                          f"RankIC {m['rank_ic']:.4f}  RankICIR {m['rank_icir']:.3f}")
     lines += ["", "Lineage (seed first):", *(f"  {step}" for step in lineage)]
-    text = "\n".join(lines).replace("\\", "\\\\").replace('"""', "'''")
-    docstring = cst.SimpleStatementLine([cst.Expr(cst.SimpleString(f'"""{text}\n"""'))])
-    module = cst.parse_module(code)
-    body = list(module.body)
-    if program.docstring:
-        body[0] = docstring
-    else:
-        body.insert(0, docstring)
-    return module.with_changes(body=body).code
+    return set_docstring(code, "\n".join(lines))
 
 
 def export(result: Harvest, dataset: Dataset, out_dir: Path, run_dir: Path) -> Path:

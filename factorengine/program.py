@@ -26,7 +26,6 @@ import ast
 import hashlib
 import math
 import numbers
-import textwrap
 from dataclasses import dataclass
 from typing import Any, Callable, Literal, Mapping
 
@@ -39,7 +38,6 @@ __all__ = ["HiddenKnob", "KnobSite", "Param", "Program", "ProgramError", "find_k
 
 Number = int | float
 _TRIVIAL = (0, 1, -1, 0.5, -0.5)
-DOCSTRING_WIDTH = 100
 _THRESHOLD_CALLS = frozenset({"clip", "where", "winsorize", "maximum", "minimum", "fmax", "fmin",
                               "quantile", "nanquantile", "percentile", "nanpercentile"})
 _EXPONENT_CALLS = frozenset({"pow", "power"})
@@ -153,8 +151,7 @@ def set_defaults(source: str, values: Mapping[str, Number], filename: str = "<pr
 def set_docstring(source: str, text: str) -> str:
     """Return the source with its module docstring replaced by `text` (added when it has none)."""
     module = cst.parse_module(source)
-    paragraphs = [textwrap.fill(p, DOCSTRING_WIDTH) for p in text.strip().split("\n\n")]
-    body = "\n\n".join(paragraphs).replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+    body = text.strip().replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
     docstring = cst.SimpleStatementLine([cst.Expr(cst.SimpleString(f'"""{body}\n"""'))])
     statements = list(module.body)
     if module.get_docstring(clean=False) is None:

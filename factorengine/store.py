@@ -28,17 +28,19 @@ from types import MappingProxyType
 from typing import Any, Callable, Iterator, Mapping, Sequence
 from urllib.parse import quote
 
-__all__ = ["SCHEMA_VERSION", "EvaluationRow", "EventRow", "ExperienceRow", "LLMCallRow", "LLMTotals", "NodeRow", "RunInfo", "Store",
+import numpy as np
+
+__all__ = ["SCHEMA_VERSION", "EvaluationRow", "EventRow", "ExperienceRow", "LLMCallRow", "LLMTotals", "ProfileRow", "NodeRow", "RunInfo", "Store",
            "StoreError", "TrialRow", "TuningRow"]
 
 log = logging.getLogger(__name__)
 
 RUN_DATABASE = "run.db"  # the store's file name inside a run directory
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 APPLICATION_ID = 0x46456E67  # "FEng": tells a run database from any other SQLite file
 BUSY_TIMEOUT_S = 60.0
 _TABLES = frozenset({"run", "programs", "nodes", "evaluations", "experience", "events", "islands", "tunings",
-                     "trials", "llm_calls"})
+                     "trials", "llm_calls", "profiles"})
 _SEGMENTS = ("train", "valid")  # the segments `metrics` may hold; "test" has its own column
 _ORDER_BY = {"train": "e.train_fs", "valid": "e.valid_fs"}
 
@@ -125,6 +127,23 @@ class LLMCallRow:
     completion_tokens: int
     cost_usd: float
     seconds: float
+
+
+@dataclass(frozen=True, eq=False)
+class ProfileRow:
+    """How new a node's program is: its value fingerprint, level exposures and the reward penalty they set.
+
+    structural / correlation: the largest structural similarity and |value correlation| to the island's best
+    programs when the node was added; penalty: the factor its reward was multiplied by.
+    """
+
+    node_id: int
+    fingerprint: np.ndarray  # float32, see factorengine.novelty
+    exposures: Mapping[str, float]
+    level_bet: bool
+    structural: float
+    correlation: float
+    penalty: float
 
 
 @dataclass(frozen=True)
@@ -238,10 +257,23 @@ def _add_llm_v3(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+_SCHEMA_V4 = (
+    """CREATE TABLE profiles (node_id INTEGER PRIMARY KEY REFERENCES nodes (node_id), fingerprint BLOB NOT NULL,
+        exposures TEXT NOT NULL, level_bet INTEGER NOT NULL, structural REAL, correlation REAL,
+        penalty REAL NOT NULL)""",
+)
+
+
+def _add_profiles_v4(conn: sqlite3.Connection) -> None:
+    for statement in _SCHEMA_V4:
+        conn.execute(statement)
+
+
 # MIGRATIONS[v] turns a version-v database into version v + 1; it runs inside the caller's transaction.
 MIGRATIONS: Mapping[int, Callable[[sqlite3.Connection], None]] = MappingProxyType({0: _create_v1,
                                                                                    1: _add_tuning_v2,
-                                                                                   2: _add_llm_v3})
+                                                                                   2: _add_llm_v3,
+                                                                                   3: _add_profiles_v4})
 
 
 class Store:
@@ -379,6 +411,13 @@ class Store:
                      row.error, row.prompt_tokens, row.completion_tokens, row.cost_usd, row.seconds, self._clock()),
                     f"LLM call {row.key}")
 
+    def add_profile(self, row: ProfileRow) -> None:
+        """Store a node's novelty profile."""
+        self._write("INSERT INTO profiles VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (row.node_id, np.asarray(row.fingerprint, dtype=np.float32).tobytes(), _dumps(row.exposures),
+                     int(row.level_bet), _null_nan(row.structural), _null_nan(row.correlation), row.penalty),
+                    f"the profile of node {row.node_id}")
+
     def add_event(self, kind: str, payload: Mapping[str, Any] | None = None, *, island: int | None = None,
                   iteration: int | None = None) -> int:
         """Append an event stamped by the store's clock; return its sequence number."""
@@ -451,6 +490,18 @@ class Store:
         rows = self._conn.execute(f"SELECT * FROM trials {where} ORDER BY node_id, number", args)
         return [TrialRow(r[0], r[1], json.loads(r[2]), _nan_null(r[3]), *r[4:]) for r in rows]
 
+    def profiles(self, island: int | None = None) -> dict[int, ProfileRow]:
+        """Every node's novelty profile (or one island's), by node_id."""
+        where, args = ("", ()) if island is None else ("WHERE n.island = ?", (island,))
+        rows = self._conn.execute(f"SELECT p.* FROM profiles p JOIN nodes n USING (node_id) {where} "
+                                  "ORDER BY node_id", args)
+        return {row[0]: _profile(row) for row in rows}
+
+    def profile(self, node_id: int) -> ProfileRow | None:
+        """A node's novelty profile, or None (failed, or stored before profiles existed)."""
+        row = self._row("SELECT * FROM profiles WHERE node_id = ?", node_id)
+        return None if row is None else _profile(row)
+
     def llm_call(self, key: str) -> LLMCallRow | None:
         """Return the stored LLM call with this content key, or None."""
         row = self._row("SELECT * FROM llm_calls WHERE key = ?", key)
@@ -508,6 +559,11 @@ class Store:
 def _node(row: tuple) -> NodeRow:
     reward = math.nan if row[9] is None else row[9]
     return NodeRow(*row[:6], json.loads(row[6]), row[7], row[8], reward, bool(row[10]), row[11])
+
+
+def _profile(row: tuple) -> ProfileRow:
+    return ProfileRow(row[0], np.frombuffer(row[1], dtype=np.float32), json.loads(row[2]), bool(row[3]),
+                      _nan_null(row[4]), _nan_null(row[5]), row[6])
 
 
 def _null_nan(value: float) -> float | None:

@@ -10,7 +10,7 @@ import math
 import time
 import warnings
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import optuna
@@ -50,8 +50,9 @@ class Tuned:
     trials: tuple[Trial, ...]
     best: Trial | None  # None when no trial scored
     neighbour_drop: float  # relative fall of train FS from the best trial to its nearest trials; NaN if unknown
-    stop: str  # "budget", "patience" or "refused"
+    stop: str  # "budget", "patience", "refused" or "screened"
     seconds: float
+    screened: str | None = None  # why the screen stopped the study after trial 0
 
 
 class Tuner:
@@ -61,15 +62,19 @@ class Tuner:
         self.evaluator, self.settings = evaluator, settings
         optuna.logging.set_verbosity(optuna.logging.WARNING)
 
-    def tune(self, program: Program, seed: int) -> Tuned:
-        """Search the program's parameter space from its defaults; the same seed gives the same trials."""
+    def tune(self, program: Program, seed: int,
+             screen: Callable[[Evaluation], str | None] | None = None) -> Tuned:
+        """Search the program's parameter space from its defaults; the same seed gives the same trials.
+
+        `screen` sees trial 0's evaluation; a reason from it ends the study there (a duplicate, say).
+        """
         start = time.monotonic()
         space = search_space(program.params)
         study = optuna.create_study(direction="maximize", sampler=_sampler(seed, self.settings.n_trials))
         study.enqueue_trial(program.defaults)
         trials: list[Trial] = []
         best: Trial | None = None
-        stop = "budget"
+        stop, screened = "budget", None
         while len(trials) < max(1, self.settings.n_trials):
             size = min(self.settings.n_parallel, self.settings.n_trials - len(trials)) if trials else 1
             asked = [study.ask(space) for _ in range(max(1, size))]
@@ -84,12 +89,17 @@ class Tuner:
             if trials[0].evaluation.failure in REFUSALS:
                 stop = "refused"
                 break
+            if len(trials) == 1 and screen is not None:
+                screened = screen(trials[0].evaluation)
+                if screened is not None:
+                    stop = "screened"
+                    break
             if self.settings.patience and best_age(trials, best) >= self.settings.patience:
                 stop = "patience"
                 break
         tuned = program if best is None else parse_program(set_defaults(program.source, best.params))
         return Tuned(tuned, tuple(trials), best, neighbour_drop(trials, best, space), stop,
-                     time.monotonic() - start)
+                     time.monotonic() - start, screened)
 
     def _run(self, program: Program, params_list: list[dict[str, Number]], done: Sequence[Trial]) -> list[Trial]:
         """Evaluate a batch on train alone; a parameter set tried before is not run again."""

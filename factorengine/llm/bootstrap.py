@@ -4,6 +4,7 @@ from the policy's, the sandbox's and the probe's own words until it runs (at mos
 from __future__ import annotations
 
 import re
+import textwrap
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Sequence
@@ -16,6 +17,7 @@ from factorengine.policy import check_policy
 from factorengine.program import ProgramError, parse_program, set_docstring
 
 Messages = list[dict[str, str]]
+DOCSTRING_WIDTH = 100
 
 
 @dataclass(frozen=True)
@@ -94,10 +96,10 @@ class Bootstrapper:
             return Bootstrapped(idea, None, round, error=f"{evaluation.failure}: {evaluation.error}")
         train, valid = evaluation.fitness.train.fs, evaluation.fitness.valid.fs
         path = out / f"{idea.name}.py"
-        provenance = (f"{idea.hypothesis}\n\nBootstrapped from {idea.source}, idea {idea.name!r}: "
-                      f"{idea.pseudo_code}\n\nWritten by {self.client.config.model} in {round} answer(s); "
-                      f"train FS {train:.4f}, valid FS {valid:.4f} when written.")
-        path.write_text(set_docstring(code, provenance))
+        provenance = [idea.hypothesis, f"Bootstrapped from {idea.source}, idea {idea.name!r}: {idea.pseudo_code}",
+                      f"Written by {self.client.config.model} in {round} answer(s); train FS {train:.4f}, "
+                      f"valid FS {valid:.4f} when written."]
+        path.write_text(set_docstring(code, "\n\n".join(textwrap.fill(p, DOCSTRING_WIDTH) for p in provenance)))
         return Bootstrapped(idea, path, round, train, valid)
 
     def _messages(self, user: str) -> Messages:

@@ -22,7 +22,7 @@ def test_config_overrides_only_the_keys_given(tmp_path):
 
 
 @pytest.mark.parametrize("document, message", [
-    ({"serach": {}}, "unknown section [serach]; sections are data, search, evaluation, tuning, islands"),
+    ({"serach": {}}, "unknown section [serach]; sections are data, search, evaluation, tuning, novelty, islands, llm, budget"),
     ({"search": {"iteratons": 3}}, "[search]: unknown key 'iteratons'; keys are iterations"),
     ({"search": {"iterations": 3.5}}, "[search]: iterations = 3.5 should be a int like 200"),
     ({"evaluation": {"probe": 1}}, "[evaluation]: probe = 1 should be a bool like True"),

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from factorengine import store as store_module
-from factorengine.store import (EvaluationRow, ExperienceRow, LLMCallRow, NodeRow, Store, StoreError, TrialRow,
-                                TuningRow)
+from factorengine.store import (EvaluationRow, ExperienceRow, LLMCallRow, NodeRow, ProfileRow, Store, StoreError,
+                                TrialRow, TuningRow)
 
 CURRENT = store_module.SCHEMA_VERSION
 CONFIG = {"search": {"c": 1.4142135623730951, "iterations": 40}, "data": {"path": "synthetic"}}
@@ -338,7 +338,8 @@ def test_open_migrates_an_older_schema_step_by_step(run_path, monkeypatch):
 
 
 def _downgrade_to_v2(conn: sqlite3.Connection) -> None:
-    """Make today's database a version-2 one: no LLM calls, no experience category and lesson."""
+    """Make today's database a version-2 one: no profiles, no LLM calls, no experience category and lesson."""
+    conn.execute("DROP TABLE profiles")
     conn.execute("DROP TABLE llm_calls")
     conn.execute("ALTER TABLE experience DROP COLUMN lesson")
     conn.execute("ALTER TABLE experience DROP COLUMN category")
@@ -494,3 +495,17 @@ def test_a_failed_llm_call_stored_again_is_replaced_by_its_answer(run_path):
         with store.transaction():
             store.add_llm_call(_call("k1"))
         assert store.llm_call("k1").content == "{}" and store.llm_totals().calls == 1
+
+
+def test_a_profile_round_trips_its_fingerprint_exactly(run_path):
+    fingerprint = np.array([0.25, -0.5, 0.0, 0.125], dtype=np.float32)
+    row = ProfileRow(1, fingerprint, {"price": 0.8, "volume": -0.1, "dollar_volume": math.nan}, True, 0.5, 0.25,
+                     0.4)
+    with Store.open(run_path) as store:
+        with store.transaction():
+            store.add_profile(row)
+        stored = store.profile(1)
+        assert list(store.profiles()) == [1] and store.profile(2) is None
+    assert np.array_equal(stored.fingerprint, fingerprint) and stored.fingerprint.dtype == np.float32
+    assert stored.exposures["price"] == 0.8 and math.isnan(stored.exposures["dollar_volume"])
+    assert (stored.level_bet, stored.structural, stored.correlation, stored.penalty) == (True, 0.5, 0.25, 0.4)

@@ -1,0 +1,5 @@
+"""Yesterday's losers bounce."""
+
+
+def factor(d):
+    return -d.returns

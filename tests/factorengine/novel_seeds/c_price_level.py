@@ -1,0 +1,5 @@
+"""Expensive stocks: a pure bet on the price level."""
+
+
+def factor(d):
+    return d.close
