@@ -7,7 +7,7 @@ import sys
 from typing import Sequence
 
 from factorengine.commands import (bench_command, bootstrap_command, eval_command, evolve_command, harvest_command,
-                                   llm_server_command, report_command, status_command)
+                                   llm_server_command, null_command, report_command, status_command)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -20,6 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
     eval_command.add_parser(commands)
     bench_command.add_parser(commands)
     harvest_command.add_parser(commands)
+    null_command.add_parser(commands)
     report_command.add_parser(commands)
     bootstrap_command.add_parser(commands)
     llm_server_command.add_parser(commands)

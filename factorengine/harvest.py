@@ -2,26 +2,30 @@
 
 Elites are the programs (migrant copies aside) whose valid FS clears the threshold (or, when none does, the best `top` by valid FS)
 and whose RankIC has the same sign on train and valid, de-duplicated greedily (best valid FS first) by the
-absolute mean daily rank correlation of their factor values on the valid days. Values are recomputed in the
+absolute mean daily rank correlation of their factor values on the valid days. Level bets are left out
+unless allowed; a minimum share of years with the right RankIC sign and a maximum family-wise p-value (the
+valid RankIC t-statistic deflated for the run's trials) can be required. Values are recomputed in the
 sandbox from the stored programs; test metrics are read from the store, where they were kept apart.
 """
 from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
+from factorengine.chance import Significance, significance
 from factorengine.data import Dataset
 from factorengine.evaluate import Evaluator
-from factorengine.fitness import daily_correlation
+from factorengine.fitness import daily_correlation, daily_series
 from factorengine.migration import lineage, migration_origins
 from factorengine.ops import rank
 from factorengine.program import parse_program, set_docstring
+from factorengine.stability import Stability, yearly_stability
 from factorengine.store import NodeRow, Store
 
 THRESHOLD = 0.4  # valid FS, as in the FactorEngine paper
@@ -39,6 +43,8 @@ class Elite:
     orientation: int
     lineage: tuple[str, ...]  # "node N: idea", from the seed down to this node
     values: np.ndarray = field(repr=False)  # orientation * factor values [T, N]: higher predicts higher returns
+    stability: Stability
+    significance: Significance  # of the valid RankIC, deflated for the run's trials
 
 
 @dataclass(frozen=True)
@@ -51,19 +57,32 @@ class Harvest:
     valid_fs: tuple[float, ...]  # every scored program's valid FS, to show where the run's programs lie
     rejected: tuple[tuple[int, str], ...]  # (node_id, why)
     correlations: np.ndarray  # |mean daily rank correlation| between elites on valid, [K, K]
+    tries: int  # parameter sets the run tried (its trial ledger), which significance is deflated for
 
 
-def harvest(store: Store, evaluator: Evaluator, *, threshold: float = THRESHOLD,
-            max_corr: float = MAX_CORRELATION, top: int = TOP) -> Harvest:
+@dataclass(frozen=True)
+class Requirements:
+    """What an elite must show beyond its valid FS."""
+
+    threshold: float = THRESHOLD
+    max_corr: float = MAX_CORRELATION
+    top: int = TOP
+    allow_level_bets: bool = False
+    min_stable_share: float = 0.5  # years of train and valid with a positive oriented RankIC
+    max_p: float = 1.0  # family-wise p-value of the valid RankIC among the run's tries (1.0: not required)
+
+
+def harvest(store: Store, evaluator: Evaluator, needs: Requirements = Requirements()) -> Harvest:
     """Choose the run's elites (see the module docstring)."""
     dataset = evaluator.dataset
     scored = [(node, store.evaluation(node.node_id, include_test=True)) for node in store.nodes()
               if not node.failed and node.kind != "migrant"]  # a migrant is a copy of a node scored here too
     scored = [(n, e) for n, e in scored if e is not None and not math.isnan(e.metrics["valid"]["fs"])]
     scored.sort(key=lambda pair: (-pair[1].metrics["valid"]["fs"], pair[0].node_id))
-    cleared = [pair for pair in scored if pair[1].metrics["valid"]["fs"] >= threshold]
+    cleared = [pair for pair in scored if pair[1].metrics["valid"]["fs"] >= needs.threshold]
     candidates = cleared or scored
-    limit = len(candidates) if cleared else top
+    limit = len(candidates) if cleared else needs.top
+    tries = max(len(store.trials()), len(store.nodes()))
     valid = dataset.splits.days("valid")
     lineages = _lineages(store)
     elites: list[Elite] = []
@@ -75,23 +94,35 @@ def harvest(store: Store, evaluator: Evaluator, *, threshold: float = THRESHOLD,
         if evaluation.metrics["valid"]["rank_ic"] <= 0:  # metrics are oriented by train: <= 0 is a sign flip
             rejected.append((node.node_id, "RankIC changes sign between train and valid"))
             continue
+        profile = store.profile(node.node_id)
+        if profile is not None and profile.level_bet and not needs.allow_level_bets:
+            rejected.append((node.node_id, "a level bet (its ranks follow a price or volume level)"))
+            continue
         code = store.program(node.program_id)
         values = evaluation.orientation * evaluator.values(parse_program(code), node.params)
+        daily = daily_series(values, dataset.label).rank_ic
+        stability, odds = yearly_stability(daily, dataset), significance(daily[valid], tries)
+        if not stability.share >= needs.min_stable_share:
+            rejected.append((node.node_id, f"RankIC above 0 in {stability.share:.0%} of the train and valid years"))
+            continue
+        if odds.p > needs.max_p:
+            rejected.append((node.node_id, f"not significant among {tries} tries (p {odds.p:.2f})"))
+            continue
         ranked = rank(values)[valid]
         similar = [(abs(_mean_correlation(ranked, other)), e) for other, e in zip(ranked_values, elites)]
         worst = max(similar, key=lambda pair: pair[0], default=(0.0, None))
-        if worst[0] >= max_corr:
+        if worst[0] >= needs.max_corr:
             rejected.append((node.node_id, f"correlation {worst[0]:.2f} with node {worst[1].node.node_id}"))
             continue
         metrics = {**evaluation.metrics, "test": evaluation.test_metrics or {}}
         lineage = lineages(node.node_id)
         elites.append(Elite(node, exported_source(code, node, metrics, evaluation.orientation, lineage,
                                                   store.experience(node.node_id)),
-                            metrics, evaluation.orientation, lineage, values))
+                            metrics, evaluation.orientation, lineage, values, stability, odds))
         ranked_values.append(ranked)
     correlations = np.array([[abs(_mean_correlation(a, b)) for b in ranked_values] for a in ranked_values])
-    return Harvest(tuple(elites), threshold, len(cleared), tuple(e.metrics["valid"]["fs"] for _, e in scored),
-                   tuple(rejected), correlations.reshape(len(elites), len(elites)))
+    return Harvest(tuple(elites), needs.threshold, len(cleared), tuple(e.metrics["valid"]["fs"] for _, e in scored),
+                   tuple(rejected), correlations.reshape(len(elites), len(elites)), tries)
 
 
 def _mean_correlation(a: np.ndarray, b: np.ndarray) -> float:
@@ -139,9 +170,10 @@ def export(result: Harvest, dataset: Dataset, out_dir: Path, run_dir: Path) -> P
         entries.append({"file": f"{stem}.py", "values": f"{stem}.parquet", "node_id": elite.node.node_id,
                         "island": elite.node.island, "program_id": elite.node.program_id,
                         "params": dict(elite.node.params), "orientation": elite.orientation,
-                        "metrics": elite.metrics, "lineage": list(elite.lineage)})
+                        "metrics": elite.metrics, "lineage": list(elite.lineage),
+                        "stability": asdict(elite.stability), "significance": asdict(elite.significance)})
     manifest = {"run": str(run_dir), "data": dataset.panel.source, "fingerprint": dataset.panel.fingerprint(),
-                "threshold": result.threshold, "cleared_threshold": result.cleared,
+                "threshold": result.threshold, "cleared_threshold": result.cleared, "tries": result.tries,
                 "valid_fs_quantiles": _quantiles(result.valid_fs),
                 "values_note": "factor = orientation * program values: higher predicts higher forward returns",
                 "rejected": [{"node_id": n, "why": why} for n, why in result.rejected],

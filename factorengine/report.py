@@ -21,6 +21,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
+from factorengine.chance import NULL_RESULTS
+from factorengine.generalization import generalization
 from factorengine.migration import lineage, migration_origins
 from factorengine.store import NodeRow, Store
 
@@ -55,7 +57,7 @@ def build_report(store: Store, run_dir: Path, harvest: Mapping[str, Any] | None,
                  manifest: Mapping[str, Any] | None) -> str:
     """The whole page: every section of the run, and the harvest's when its results are given."""
     sections = [header_section(store, run_dir), evolution_section(store), tree_section(store),
-                failures_section(store), top_programs_section(store),
+                failures_section(store), top_programs_section(store), generalization_section(store, run_dir),
                 harvest_section(harvest, manifest, run_dir), llm_section(store)]
     title = html.escape(f"FactorEngine report: {run_dir.name}")
     return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>{title}</title>\n'
@@ -183,6 +185,50 @@ def top_programs_section(store: Store, top: int = TOP) -> str:
             + "\n".join(articles))
 
 
+def generalization_section(store: Store, run_dir: Path) -> str:
+    """Test FS of the top programs by valid FS against the seeds', the train-valid gap with its scatter (level
+    bets marked), the novelty gate's work, and the chance level when `factorengine null` was run."""
+    g = generalization(store)
+    rows = [("top 10 by valid FS: mean test FS", _number(g.top_test_fs)),
+            ("the seeds' top 10 by valid FS: mean test FS", _number(g.seeds_top_test_fs)),
+            ("mean train FS → mean valid FS", f"{_number(g.mean_train_fs)} → {_number(g.mean_valid_fs)}"),
+            ("rank correlation of train and valid FS", _number(g.train_valid_corr, 2)),
+            ("duplicates by value (evaluations they cost)", f"{g.value_duplicates} ({g.duplicate_evaluations} of "
+                                                            f"{g.evaluations})"),
+            ("level bets flagged", g.level_bets)]
+    nodes = [n for n in store.nodes() if n.kind != "migrant"]
+    scores, profiles = _fs(store, nodes), store.profiles()
+    fig = Figure(figsize=(6, 4.5), layout="constrained")
+    ax = fig.subplots()
+    for flagged, colour, name in ((False, "#1f77b4", "programs"), (True, "#d62728", "level bets")):
+        chosen = [n.node_id for n in nodes if (profiles.get(n.node_id) is not None
+                                               and profiles[n.node_id].level_bet) == flagged]
+        ax.scatter([scores[n]["train"] for n in chosen], [scores[n]["valid"] for n in chosen], s=12, alpha=0.6,
+                   color=colour, label=name)
+    ax.axline((0, 0), slope=1, color="#999999", linewidth=0.8)
+    ax.set(xlabel="train FS", ylabel="valid FS")
+    ax.legend(fontsize="small")
+    ax.grid(alpha=0.3)
+    return ("<h2>Generalization</h2>\n<p class=\"note\">Test figures are computed for this page only; the search "
+            "never sees them.</p>\n" + _table((), rows) + _img(fig, "train FS against valid FS per program")
+            + _chance_table(run_dir))
+
+
+def _chance_table(run_dir: Path) -> str:
+    """The `factorengine null` results, when present."""
+    null = _read_json(run_dir / NULL_RESULTS)
+    if null is None:
+        return ""
+    chance = null["chance"]
+    rows = [(p["node_id"], _number(p["valid_fs"]), _number(p["above_chance"]), _number(p["t"], 2),
+             _number(p["deflated_t"], 2), _number(p["p"], 3), "yes" if p["significant"] else "no")
+            for p in null["programs"]]
+    return (f"<h3>Chance level</h3>\n<p>On labels shuffled within each day, valid FS has mean "
+            f"{_number(chance['null_mean'])} and spread {_number(chance['null_std'])}; the best of "
+            f"{chance['tries']} tries reaches {_number(chance['level'])} by chance.</p>\n"
+            + _table(["node", "valid FS", "above chance", "t", "deflated t", "p", "significant"], rows))
+
+
 def harvest_section(results: Mapping[str, Any] | None, manifest: Mapping[str, Any] | None, run_dir: Path) -> str:
     """Elites, their RankIC over time and quantile returns, the model's backtest and its comparison to seeds."""
     if results is None:
@@ -198,9 +244,12 @@ def elites_table(results: Mapping[str, Any], manifest: Mapping[str, Any] | None)
     """Each elite's exported file, FS and RankIC on train, valid and test."""
     files = {e["node_id"]: e["file"] for e in (manifest or {}).get("elites", [])}
     rows = [(e["node_id"], files.get(e["node_id"], ""),
-             *(_number(e["metrics"].get(s, {}).get(m, math.nan)) for m in ("fs", "rank_ic") for s in SEGMENTS))
+             *(_number(e["metrics"].get(s, {}).get(m, math.nan)) for m in ("fs", "rank_ic") for s in SEGMENTS),
+             _percent(e.get("stability", {}).get("share")), e.get("stability", {}).get("worst_year") or "–",
+             _number(e.get("significance", {}).get("deflated_t"), 2))
             for e in results["elites"]]
-    columns = ["node", "file", *(f"{s} {m}" for m in ("FS", "RankIC") for s in SEGMENTS)]
+    columns = ["node", "file", *(f"{s} {m}" for m in ("FS", "RankIC") for s in SEGMENTS), "years RankIC > 0",
+               "worst year", "deflated t"]
     return (f"<h3>Elites</h3>\n<p>{len(rows)} elite factor(s), oriented so that higher values predict higher "
             "returns.</p>\n" + _table(columns, rows))
 

@@ -14,7 +14,7 @@ from factorengine.config import ConfigError
 from factorengine.data import DataError, Dataset
 from factorengine.evaluate import Evaluator
 from factorengine.fitness import daily_series
-from factorengine.harvest import MAX_CORRELATION, THRESHOLD, TOP, Harvest, export, harvest
+from factorengine.harvest import Harvest, Requirements, export, harvest
 from factorengine.model import ModelResult, fit_model
 from factorengine.program import parse_program
 from factorengine.recorded import recorded_config, recorded_dataset
@@ -28,10 +28,19 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("harvest", help="export elite factors, fit LightGBM on them, backtest it")
     parser.add_argument("run_dir", type=Path)
     parser.add_argument("--out", type=Path, help="output directory (default RUN_DIR/harvest)")
-    parser.add_argument("--threshold", type=float, default=THRESHOLD, help=f"valid FS to clear (default {THRESHOLD})")
-    parser.add_argument("--max-corr", type=float, default=MAX_CORRELATION,
-                        help=f"largest |rank correlation| between two elites on valid (default {MAX_CORRELATION})")
-    parser.add_argument("--top", type=int, default=TOP, help=f"elites taken when none clears (default {TOP})")
+    needs = Requirements()
+    parser.add_argument("--threshold", type=float, default=needs.threshold,
+                        help=f"valid FS to clear (default {needs.threshold})")
+    parser.add_argument("--max-corr", type=float, default=needs.max_corr,
+                        help=f"largest |rank correlation| between two elites on valid (default {needs.max_corr})")
+    parser.add_argument("--top", type=int, default=needs.top, help=f"elites taken when none clears (default {needs.top})")
+    parser.add_argument("--allow-level-bets", action="store_true",
+                        help="keep programs flagged as bets on price or volume levels")
+    parser.add_argument("--min-stable-share", type=float, default=needs.min_stable_share,
+                        help="share of train and valid years with a positive RankIC an elite needs "
+                             f"(default {needs.min_stable_share})")
+    parser.add_argument("--max-p", type=float, default=needs.max_p,
+                        help="largest p-value of the valid RankIC deflated for the run's trials (default 1: any)")
     parser.add_argument("--k", type=int, default=50, help="stocks held by the TopkDropout portfolio")
     parser.add_argument("--n-drop", type=int, default=5, help="stocks replaced per day")
     parser.add_argument("--cost-bps", type=float, default=10.0, help="trading cost per unit traded, in bps")
@@ -48,7 +57,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     with store, Evaluator(dataset) as evaluator:
-        result = harvest(store, evaluator, threshold=args.threshold, max_corr=args.max_corr, top=args.top)
+        needs = Requirements(args.threshold, args.max_corr, args.top, args.allow_level_bets, args.min_stable_share,
+                             args.max_p)
+        result = harvest(store, evaluator, needs)
         if not result.elites:
             print("error: no program of this run was scored; nothing to harvest", file=sys.stderr)
             return 1
@@ -86,6 +97,7 @@ def _results(result: Harvest, models: dict[str, ModelResult], dataset: Dataset, 
     for elite in result.elites:
         quantiles = quantile_returns(elite.values[test], label.values[test])
         elites.append({"node_id": elite.node.node_id, "metrics": elite.metrics,
+                       "stability": asdict(elite.stability), "significance": asdict(elite.significance),
                        "daily_rank_ic": _list(daily_series(elite.values, label).rank_ic),
                        "quantile_annual": _list(quantiles.annual),
                        "long_short_annual": quantiles.long_short_annual})

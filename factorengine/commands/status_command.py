@@ -7,11 +7,11 @@ import statistics
 import sys
 from pathlib import Path
 
+from factorengine.generalization import TOP, Generalization, generalization
 from factorengine.llm.proposer import KIND as LLM_KIND, REJECTED
 from factorengine.store import RUN_DATABASE, NodeRow, Store, StoreError, TrialRow, TuningRow
 from factorengine.tune import NEIGHBOURS
 
-GENERALIZATION_TOP = 10
 SHARP_DROP = 0.5  # a best trial whose neighbours lose more than half its train FS sits on a spike
 
 
@@ -53,9 +53,7 @@ def summary_lines(store: Store, top: int) -> list[str]:
              f"proposals that failed: {len(store.events('proposal_failed'))}",
              f"valid FS, best / mean: seeds {_best_mean(scores, seeds)}; searched programs "
              f"{_best_mean(scores, searched)}; all {_best_mean(scores, nodes)}",
-             f"top {GENERALIZATION_TOP} by valid FS, mean test FS (never shown to the search): all programs "
-             f"{_top_test(scores, nodes)}, seeds {_top_test(scores, seeds)}",
-             *_tuning_lines(tunings, store.trials()), *_llm_lines(store, nodes), *_island_lines(store, nodes, scores),
+             *_generalization_lines(generalization(store)), *_tuning_lines(tunings, store.trials()), *_llm_lines(store, nodes), *_island_lines(store, nodes, scores),
              ""]
     ranked = store.top_nodes(top, by="valid")
     width = max([5, *(len(str(n.node_id)) for n in ranked)])
@@ -85,10 +83,15 @@ def _best_mean(scores: dict[int, tuple[float, float, float]], nodes: list[NodeRo
     return f"{max(valid):.4f} / {statistics.fmean(valid):.4f} over {len(valid)}" if valid else "n/a"
 
 
-def _top_test(scores: dict[int, tuple[float, float, float]], nodes: list[NodeRow]) -> str:
-    ranked = sorted((s for n in nodes if not math.isnan((s := scores[n.node_id])[1])), key=lambda s: -s[1])
-    tests = [s[2] for s in ranked[:GENERALIZATION_TOP] if not math.isnan(s[2])]
-    return f"{statistics.fmean(tests):.4f}" if tests else "n/a"
+def _generalization_lines(g: Generalization) -> list[str]:
+    """Out-of-sample standing and the novelty gate's work, in words."""
+    share = g.duplicate_evaluations / g.evaluations if g.evaluations else 0.0
+    return [f"top {TOP} by valid FS, mean test FS (never shown to the search): all programs {g.top_test_fs:.4f}, "
+            f"seeds {g.seeds_top_test_fs:.4f}",
+            f"train -> valid over {g.programs} programs: mean FS {g.mean_train_fs:.4f} -> {g.mean_valid_fs:.4f} "
+            f"(gap {g.gap:+.4f}), rank correlation {g.train_valid_corr:.2f}",
+            f"novelty: {g.value_duplicates} duplicates by value; {g.duplicate_evaluations} of {g.evaluations} "
+            f"evaluations ({share:.1%}) went to duplicates; {g.level_bets} level bets flagged"]
 
 
 def _island_lines(store: Store, nodes: list[NodeRow], scores: dict[int, tuple[float, float, float]]) -> list[str]:

@@ -84,3 +84,28 @@ def test_the_proposer_is_told_about_the_duplicate(tmp_path, synthetic_dataset):
         list(Island(config=config, store=store, evaluator=evaluator, proposer=recorder, seeds=seeds).run())
     failures = [step.outcome for step in recorder.contexts[-1].failures]
     assert any(f.startswith("duplicate of node 1 by its values") for f in failures)
+
+
+def test_harvest_leaves_out_level_bets_unless_allowed(seeded):
+    from factorengine.evaluate import Evaluator
+    from factorengine.harvest import Requirements, harvest
+    from factorengine.recorded import recorded_config, recorded_dataset
+
+    with _store(seeded) as store, Evaluator(recorded_dataset(store, recorded_config(store))) as evaluator:
+        [level_bet] = [n.node_id for n in store.nodes() if n.idea == "seed c_price_level"]
+        strict = harvest(store, evaluator, Requirements(min_stable_share=0.0))
+        allowed = harvest(store, evaluator, Requirements(min_stable_share=0.0, allow_level_bets=True))
+    assert (level_bet, "a level bet (its ranks follow a price or volume level)") in strict.rejected
+    assert level_bet not in {e.node.node_id for e in strict.elites}
+    assert not [n for n, why in allowed.rejected if n == level_bet and "level bet" in why]
+
+
+def test_null_reports_the_chance_level_and_each_program_against_it(seeded, capsys):
+    import json
+
+    assert main(["null", str(seeded), "--top", "3", "--shuffles", "5"]) == 0
+    out = capsys.readouterr().out
+    saved = json.loads((seeded / "null.json").read_text())
+    assert "the best of" in out and "tries reaches" in out and len(saved["programs"]) == 3
+    first = saved["programs"][0]
+    assert first["above_chance"] == pytest.approx(first["valid_fs"] - saved["chance"]["level"])

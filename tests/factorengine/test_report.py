@@ -17,7 +17,8 @@ from tests.factorengine.runs import copy_seeds, evolve_args
 
 CHROMIUM = Path("/usr/bin/chromium")
 REQUIRE_BROWSER_ENV = "FACTORENGINE_REQUIRE_BROWSER"
-HEADINGS = ("<h2>Evolution", "<h2>Tree size and depth", "<h2>Failures", "<h2>Top programs", "<h2>Harvest",
+HEADINGS = ("<h2>Evolution", "<h2>Tree size and depth", "<h2>Failures", "<h2>Top programs", "<h2>Generalization",
+            "<h2>Harvest",
             "<h3>Elites", "<h3>RankIC over time", "<h3>Quantile returns", "<h3>Model portfolio",
             "<h3>Backtest metrics", "<h3>Model against the seed baseline")
 PNG = '<img src="data:image/png;base64,'
@@ -127,7 +128,7 @@ def test_without_harvest_results_the_report_says_to_run_harvest_and_still_render
     page = reports.before.read_text()
     assert f"factorengine harvest {reports.run_dir}" in page
     assert "<h2>Top programs" in page and "<h3>Elites" not in page and page.rstrip().endswith("</html>")
-    assert page.count(PNG) == 3
+    assert page.count(PNG) == 4  # evolution, tree, failures, generalization
 
 
 def test_a_directory_without_a_run_is_an_error(tmp_path, capsys):
@@ -171,3 +172,15 @@ def test_the_report_renders_in_a_headless_browser_with_every_image_decoded(chrom
     body = dict(re.findall(r'data-([a-z-]+)="(\d+)"', re.search(r"<body([^>]*)>", dom).group(1)))
     images = source.count("<img ")
     assert body == {"images": str(images), "images-ok": str(images), "tables": str(source.count("<table>"))}
+
+
+def test_the_generalization_section_shows_the_chance_level_once_null_has_run(reports):
+    from factorengine.chance import NULL_RESULTS
+    from factorengine.report import generalization_section
+
+    with Store.open(reports.run_dir / "run.db", read_only=True) as store:
+        assert "<h3>Chance level" not in generalization_section(store, reports.run_dir)
+        assert main(["null", str(reports.run_dir), "--top", "2", "--shuffles", "3"]) == 0
+        section = generalization_section(store, reports.run_dir)
+    (reports.run_dir / NULL_RESULTS).unlink()
+    assert "<h3>Chance level" in section and "top 10 by valid FS: mean test FS" in section

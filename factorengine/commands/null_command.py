@@ -1,0 +1,70 @@
+"""`factorengine null`: how high the run's best programs score on labels with no signal, and what survives."""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+from factorengine.chance import NULL_RESULTS, chance_level, significance
+from factorengine.config import ConfigError
+from factorengine.data import DataError
+from factorengine.evaluate import Evaluator
+from factorengine.fitness import daily_series
+from factorengine.program import parse_program
+from factorengine.recorded import recorded_config, recorded_dataset
+from factorengine.store import RUN_DATABASE, Store, StoreError
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    """Register `null`."""
+    parser = commands.add_parser("null", help="chance level of the run's best programs on shuffled labels",
+                                 description="Rerun the best programs by valid FS against labels shuffled across "
+                                             "stocks within each day, and deflate their significance for the "
+                                             "number of trials the run tried.")
+    parser.add_argument("run_dir", type=Path)
+    parser.add_argument("--top", type=int, default=10, help="programs to test, best valid FS first (default 10)")
+    parser.add_argument("--shuffles", type=int, default=50, help="shuffled labels per program (default 50)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the shuffles")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the chance level and each program's standing against it; write RUN_DIR/null.json."""
+    try:
+        store = Store.open(args.run_dir / RUN_DATABASE, read_only=True)
+        dataset = recorded_dataset(store, recorded_config(store))
+    except (ConfigError, DataError, StoreError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    with store, Evaluator(dataset) as evaluator:
+        nodes = [n for n in store.top_nodes(len(store.nodes()), by="valid") if n.kind != "migrant"][:args.top]
+        if not nodes:
+            print("error: no program of this run was scored", file=sys.stderr)
+            return 1
+        evaluations = {n.node_id: store.evaluation(n.node_id) for n in nodes}
+        factors = {f"node {n.node_id}": evaluations[n.node_id].orientation
+                   * evaluator.values(parse_program(store.program(n.program_id)), n.params) for n in nodes}
+        tries = max(len(store.trials()), len(store.nodes()))
+    chance = chance_level(factors, dataset, tries, args.shuffles, args.seed)
+    valid = dataset.splits.days("valid")
+    rows = []
+    for node in nodes:
+        fs = evaluations[node.node_id].metrics["valid"]["fs"]
+        odds = significance(daily_series(factors[f"node {node.node_id}"], dataset.label).rank_ic[valid], tries)
+        rows.append({"node_id": node.node_id, "idea": node.idea, "valid_fs": fs, "above_chance": fs - chance.level,
+                     **asdict(odds), "significant": odds.significant})
+    (args.run_dir / NULL_RESULTS).write_text(json.dumps({"chance": asdict(chance), "programs": rows},
+                                                        allow_nan=True) + "\n")
+    print(f"valid FS on shuffled labels: mean {chance.null_mean:.4f}, std {chance.null_std:.4f} ({len(nodes)} programs "
+          f"x {args.shuffles} shuffles); the best of {tries} tries reaches {chance.level:.4f} by chance")
+    print(f"{'node':>10} {'valid FS':>9} {'above':>8} {'t':>6} {'deflated t':>10} {'p':>6}  significant")
+    for row in rows:
+        print(f"{row['node_id']:>10} {row['valid_fs']:>9.4f} {row['above_chance']:>+8.4f} {_f(row['t'])} "
+              f"{row['deflated_t']:>10.2f} {row['p']:>6.3f}  {'yes' if row['significant'] else 'no'}")
+    return 0
+
+
+def _f(value: float) -> str:
+    return f"{'n/a':>6}" if math.isnan(value) else f"{value:>6.2f}"
