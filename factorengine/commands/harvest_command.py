@@ -17,8 +17,8 @@ from factorengine.fitness import daily_series
 from factorengine.harvest import Harvest, Requirements, export, harvest
 from factorengine.model import ModelResult, fit_model
 from factorengine.program import parse_program
-from factorengine.recorded import recorded_config, recorded_dataset
-from factorengine.store import RUN_DATABASE, Store, StoreError
+from factorengine.recorded import open_run
+from factorengine.store import Store, StoreError
 
 RESULTS = "results.json"
 
@@ -51,8 +51,7 @@ def run(args: argparse.Namespace) -> int:
     """Harvest, model, backtest; write the elites, manifest.json and results.json."""
     out = args.out or args.run_dir / "harvest"
     try:
-        store = Store.open(args.run_dir / RUN_DATABASE, read_only=True)
-        dataset = recorded_dataset(store, recorded_config(store))
+        store, dataset = open_run(args.run_dir)
     except (ConfigError, DataError, StoreError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

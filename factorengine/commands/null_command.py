@@ -14,8 +14,8 @@ from factorengine.data import DataError
 from factorengine.evaluate import Evaluator
 from factorengine.fitness import daily_series
 from factorengine.program import parse_program
-from factorengine.recorded import recorded_config, recorded_dataset
-from factorengine.store import RUN_DATABASE, Store, StoreError
+from factorengine.recorded import open_run
+from factorengine.store import StoreError
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
     """Register `null`."""
@@ -33,8 +33,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Print the chance level and each program's standing against it; write RUN_DIR/null.json."""
     try:
-        store = Store.open(args.run_dir / RUN_DATABASE, read_only=True)
-        dataset = recorded_dataset(store, recorded_config(store))
+        store, dataset = open_run(args.run_dir)
     except (ConfigError, DataError, StoreError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
