@@ -6,7 +6,10 @@ maximum of N noisy draws. The shuffles measure the spread of a program's valid F
 level is the expected maximum of N draws from that spread (N = the trials in the run's ledger). The
 deflated t-statistic maps the family-wise p-value of a daily RankIC t-statistic among N tries,
 p = 1 - Phi(t) ** N (Sidak), back to a z-score: above 1.645 is significant at 5 % after the search.
-Trials are correlated, so N overstates the independent tries and both figures are conservative.
+Trials are correlated, so N overstates the independent tries and both figures are conservative in that
+respect. But a within-day shuffle also breaks what stocks share on a day, so a factor's daily RankIC varies
+far less on shuffled labels than on real ones: the shuffled chance level is the lenient test, the deflated
+t (which uses the factor's own daily variation) the strict one.
 """
 from __future__ import annotations
 
