@@ -99,3 +99,16 @@ def test_islands_as_ray_actors_reach_the_same_tree_as_island_processes(straight,
     import_ray()
     assert main([*evolve_args(tmp_path / "run", seeds_dir, ITERATIONS, 2, 2), "--backend", "ray"]) == 0
     assert run_tree(tmp_path / "run") == run_tree(straight)
+
+
+def test_a_migrant_brings_its_profile_so_its_copies_are_caught_as_duplicates(straight):
+    import numpy as np
+
+    with Store.open(straight / "run.db", read_only=True) as store:
+        arrivals = [(source, new) for e in store.events("migration") for _, source, new in e.payload["received"]
+                    if new is not None]
+        profiles = store.profiles()
+    assert arrivals and all(new in profiles for _, new in arrivals)
+    for source, new in arrivals:
+        assert np.array_equal(profiles[new].fingerprint, profiles[source].fingerprint)
+        assert profiles[new].exposures == profiles[source].exposures
