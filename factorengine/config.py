@@ -58,6 +58,7 @@ class SearchConfig:
     context_paths: int = _field(3, "chain-of-experience paths handed to the proposer")
     patience: int = _field(0, "stop after this many iterations without a better best valid FS (0 = never)")
     max_minutes: float = _field(0.0, "wall-clock budget of one evolve/resume call (0 = none)")
+    max_evaluations: int = _field(0, "stop an island after this many sandbox evaluations (tuning trials; 0 = none)")
 
     def __post_init__(self) -> None:
         _check_choice("search", "proposer", self.proposer, PROPOSERS)

@@ -61,7 +61,12 @@ class StepResult:
     train_fs: float
     valid_fs: float
     seconds: float
-    trials: int = 0  # tuning trials run for the node
+    trials: int = 0  # tuning trials run for the node (or for a proposal screened out as a duplicate)
+
+    @property
+    def evaluations(self) -> int:
+        """Sandbox evaluations the iteration cost: its trials, or one for a program scored untuned."""
+        return self.trials or int(self.node_id is not None)
 
 
 class Island:
@@ -89,6 +94,7 @@ class Island:
         self._crowd = Crowd(config.novelty)
         for node_id, row in store.profiles(island=island).items():
             self._crowd.add(node_id, Profile(row.fingerprint, row.exposures), self._nodes[node_id].code)
+        self._evaluations = self._evaluations_so_far()
         self.tree = Tree.from_records((_record(view) for view in self._nodes.values()),
                                       c=search.exploration, widening_k=search.widening_k,
                                       widening_alpha=search.widening_alpha)
@@ -99,16 +105,19 @@ class Island:
         return len(self.seeds) + self.config.search.iterations
 
     def run(self, *, deadline: float | None = None, exchange: Exchange | None = None) -> Iterator[StepResult]:
-        """Run the remaining iterations, yielding each; stops early on patience, the deadline or a stop request."""
+        """Run the remaining iterations, yielding each; stops early on patience, the evaluation budget, the
+        deadline or a stop request."""
         best, since_best = self._best_valid()
-        patience = self.config.search.patience
+        patience, budget = self.config.search.patience, self.config.search.max_evaluations
         if exchange is not None:
             self._catch_up(exchange)
         for iteration in range(self.store.progress(self.island) + 1, self.total_iterations):
-            if (patience and since_best >= patience) or (deadline is not None and time.monotonic() > deadline) \
+            if (patience and since_best >= patience) or (budget and self._evaluations >= budget) \
+                    or (deadline is not None and time.monotonic() > deadline) \
                     or (exchange is not None and exchange.should_stop()):
                 return
             result = self.step(iteration)
+            self._evaluations += result.evaluations
             yield result
             if result.failure == STOPPED:
                 return
@@ -356,7 +365,7 @@ class Island:
         if kind in REJECTIONS:
             self._rejections.append((iteration, detail))
         logger.debug("iteration %d: %s (%s)", iteration, kind, detail[:120])
-        return StepResult(iteration, None, kind, math.nan, math.nan, time.monotonic() - start)
+        return StepResult(iteration, None, kind, math.nan, math.nan, time.monotonic() - start, evaluations)
 
     def _stop(self, iteration: int, reason: str, start: float) -> StepResult:
         """The proposer cannot go on: record why and end the run before this iteration (it is not committed)."""
@@ -364,6 +373,13 @@ class Island:
             self.store.add_event(STOPPED, {"detail": reason}, island=self.island, iteration=iteration)
         logger.warning("island %d stops: %s", self.island, reason)
         return StepResult(iteration, None, STOPPED, math.nan, math.nan, time.monotonic() - start)
+
+    def _evaluations_so_far(self) -> int:
+        """Sandbox evaluations of the committed iterations: tuning trials, untuned programs, screened duplicates."""
+        own = {n for n, v in self._nodes.items() if v.row.kind != "migrant"}
+        trials = [t.node_id for t in self.store.trials() if t.node_id in own]
+        screened = sum(e.payload.get("evaluations", 0) for e in self.store.events("duplicate") if e.island == self.island)
+        return len(trials) + len(own - set(trials)) + screened
 
     def _best_valid(self) -> tuple[float, int]:
         """The best valid FS so far and the search iterations since it was first reached (for patience)."""

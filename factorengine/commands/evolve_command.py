@@ -33,6 +33,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     evolve.add_argument("--seed", type=int, help="random seed of the run")
     evolve.add_argument("--seeds", help="directory of seed programs")
     evolve.add_argument("--trials", type=int, help="tuning trials per new program (0: no tuning)")
+    evolve.add_argument("--max-evaluations", type=int, help="stop each island after this many sandbox evaluations")
     evolve.add_argument("--islands", type=int, help="island processes searching in parallel")
     evolve.add_argument("--backend", choices=BACKENDS,
                         help="what runs the islands: processes on this machine or Ray actors ([islands] address)")
@@ -40,6 +41,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     resume = commands.add_parser("resume", help="continue a run after a stop or crash")
     resume.add_argument("run_dir", type=Path)
     resume.add_argument("--iterations", type=int, help="raise the run's search iterations to this number")
+    resume.add_argument("--max-evaluations", type=int, help="change the run's evaluation budget per island")
     resume.set_defaults(run=run_resume)
 
 
@@ -47,7 +49,8 @@ def run_evolve(args: argparse.Namespace) -> int:
     """Create a run and search."""
     try:
         config = override(load_config(args.config), "search", iterations=args.iterations,
-                          proposer=args.proposer, seed=args.seed, seeds_dir=args.seeds)
+                          proposer=args.proposer, seed=args.seed, seeds_dir=args.seeds,
+                          max_evaluations=args.max_evaluations)
         config = override(override(config, "tuning", n_trials=args.trials), "islands", n_islands=args.islands,
                           backend=args.backend)
         if args.llm_replay:
@@ -76,7 +79,8 @@ def run_resume(args: argparse.Namespace) -> int:
     """Reopen a run, check its data and continue from its last committed iteration."""
     try:
         store = Store.open(args.run_dir / RUN_DATABASE)
-        config = override(recorded_config(store), "search", iterations=args.iterations)
+        config = override(recorded_config(store), "search", iterations=args.iterations,
+                          max_evaluations=args.max_evaluations)
         dataset = recorded_dataset(store, config)
     except (ConfigError, DataError, StoreError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -174,3 +174,14 @@ def test_a_program_that_runs_but_cannot_be_scored_is_stored_as_scored_with_no_fs
         evaluation = store.evaluation(flat.node_id)
         assert evaluation.status == "ok" and evaluation.metrics["valid"]["fs"] != evaluation.metrics["valid"]["fs"]
         assert store.tuning(flat.node_id).best_trial is None and flat.reward == 0.0
+
+
+def test_the_evaluation_budget_stops_the_search_within_one_program_of_it(tmp_path, seeds_dir):
+    assert main(evolve_args(tmp_path / "run", seeds_dir, 50, trials=4) + ["--max-evaluations", "30"]) == 0
+    with Store.open(tmp_path / "run" / "run.db", read_only=True) as store:
+        spent = len(store.trials()) + sum(e.payload.get("evaluations", 0) for e in store.events("duplicate"))
+        done = store.progress(0)
+    assert 30 <= spent < 30 + 4 and done < len(SEEDS) + 50 - 1
+    assert main(["resume", str(tmp_path / "run"), "--max-evaluations", "40"]) == 0
+    with Store.open(tmp_path / "run" / "run.db", read_only=True) as store:
+        assert 40 <= len(store.trials()) + sum(e.payload.get("evaluations", 0) for e in store.events("duplicate")) < 44
