@@ -41,13 +41,22 @@ def generalization(store: Store, top: int = TOP) -> Generalization:
     scored = [n for n in nodes if not math.isnan(fs[n.node_id][1])]
     duplicates = [e for e in store.events("duplicate") if "by its values" in e.payload["detail"]]
     spent = sum(e.payload.get("evaluations", 0) for e in store.events("duplicate"))
+    total = evaluations(store)
     train = np.array([fs[n.node_id][0] for n in scored])
     valid = np.array([fs[n.node_id][1] for n in scored])
     return Generalization(
         _top_test(scored, fs, top), _top_test([n for n in scored if n.kind == "seed"], fs, top),
         _mean(train), _mean(valid), _spearman(train, valid), len(scored),
-        sum(p.level_bet for p in store.profiles().values()), len(duplicates), spent,
-        (len(store.trials()) or len(store.nodes())) + spent)
+        sum(p.level_bet for p in store.profiles().values()), len(duplicates), spent, total)
+
+
+def evaluations(store: Store) -> int:
+    """The sandbox evaluations a run spent: tuning trials (or programs, untuned) and screened duplicates' trials.
+
+    It is the number of tries its best programs were chosen from, which their significance is deflated for.
+    """
+    screened = sum(e.payload.get("evaluations", 0) for e in store.events("duplicate"))
+    return (len(store.trials()) or len(store.nodes())) + screened
 
 
 def _fs(store: Store, node: NodeRow) -> tuple[float, float, float]:

@@ -22,6 +22,7 @@ from factorengine.chance import Significance, significance
 from factorengine.data import Dataset
 from factorengine.evaluate import Evaluator
 from factorengine.fitness import daily_correlation, daily_series
+from factorengine.generalization import evaluations
 from factorengine.migration import lineage, migration_origins
 from factorengine.ops import rank
 from factorengine.program import parse_program, set_docstring
@@ -82,7 +83,7 @@ def harvest(store: Store, evaluator: Evaluator, needs: Requirements = Requiremen
     cleared = [pair for pair in scored if pair[1].metrics["valid"]["fs"] >= needs.threshold]
     candidates = cleared or scored
     limit = len(candidates) if cleared else needs.top
-    tries = max(len(store.trials()), len(store.nodes()))
+    tries = evaluations(store)
     valid = dataset.splits.days("valid")
     lineages = _lineages(store)
     elites: list[Elite] = []

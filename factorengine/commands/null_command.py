@@ -13,6 +13,7 @@ from factorengine.config import ConfigError
 from factorengine.data import DataError
 from factorengine.evaluate import Evaluator
 from factorengine.fitness import daily_series
+from factorengine.generalization import evaluations
 from factorengine.program import parse_program
 from factorengine.recorded import open_run
 from factorengine.store import StoreError
@@ -42,15 +43,15 @@ def run(args: argparse.Namespace) -> int:
         if not nodes:
             print("error: no program of this run was scored", file=sys.stderr)
             return 1
-        evaluations = {n.node_id: store.evaluation(n.node_id) for n in nodes}
-        factors = {f"node {n.node_id}": evaluations[n.node_id].orientation
+        recorded = {n.node_id: store.evaluation(n.node_id) for n in nodes}
+        factors = {f"node {n.node_id}": recorded[n.node_id].orientation
                    * evaluator.values(parse_program(store.program(n.program_id)), n.params) for n in nodes}
-        tries = max(len(store.trials()), len(store.nodes()))
+        tries = evaluations(store)
     chance = chance_level(factors, dataset, tries, args.shuffles, args.seed)
     valid = dataset.splits.days("valid")
     rows = []
     for node in nodes:
-        fs = evaluations[node.node_id].metrics["valid"]["fs"]
+        fs = recorded[node.node_id].metrics["valid"]["fs"]
         odds = significance(daily_series(factors[f"node {node.node_id}"], dataset.label).rank_ic[valid], tries)
         rows.append({"node_id": node.node_id, "idea": node.idea, "valid_fs": fs, "above_chance": fs - chance.level,
                      **asdict(odds), "significant": odds.significant})
