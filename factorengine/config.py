@@ -10,6 +10,7 @@ from typing import Any, Mapping
 
 
 PROPOSERS = ("mutate", "llm")
+SELECTIONS = ("uct", "random")
 REFLECTIONS = ("inline", "call")
 ON_EXHAUSTED = ("mutate", "stop")
 # USD per million prompt and completion tokens; list prices when written, check yours.
@@ -51,6 +52,8 @@ class SearchConfig:
     seed: int = _field(0, "every random stream derives from (seed, island, iteration)")
     seeds_dir: str = _field("seeds", "seed factor programs, one per *.py file")
     proposer: str = _field("mutate", "how new programs are proposed: mutate (offline CST edits) or llm ([llm])")
+    selection: str = _field("uct", "which program is edited next: uct (the tree) or random (a random seed: the "
+                                   "random-search baseline)")
     exploration: float = _field(math.sqrt(2), "UCT constant c")
     widening_k: float = _field(1.0, "a node with N visits may have floor(k * N ** alpha) children")
     widening_alpha: float = _field(0.5, "progressive widening exponent alpha")
@@ -62,6 +65,7 @@ class SearchConfig:
 
     def __post_init__(self) -> None:
         _check_choice("search", "proposer", self.proposer, PROPOSERS)
+        _check_choice("search", "selection", self.selection, SELECTIONS)
 
 
 @dataclass(frozen=True, kw_only=True)

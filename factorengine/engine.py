@@ -207,7 +207,7 @@ class Island:
             seed = self.seeds[iteration]
             parent, proposal = ROOT, Proposal(code=seed.code, idea=f"seed {seed.name}", kind="seed")
         else:
-            parent = self.tree.select(rng)
+            parent = self._random_seed(rng) if self.config.search.selection == "random" else self.tree.select(rng)
             context = self._context(parent, rng)
             proposal = (ProposalFailure("no program ran successfully yet, so there is nothing to edit")
                         if context is None else self.proposer.propose(context, rng))
@@ -217,6 +217,12 @@ class Island:
         if isinstance(proposal, ProposalFailure):
             return self._commit_event(iteration, "proposal_failed", proposal.reason, start)
         return self._evaluate_and_commit(iteration, parent, proposal, start, rng, edited)
+
+    def _random_seed(self, rng: np.random.Generator) -> int:
+        """A uniformly random seed program that ran (ROOT when none did)."""
+        seeds = (self._nodes[n].row for n in self.tree.children(ROOT))
+        live = [row.node_id for row in seeds if row.kind == "seed" and not row.failed]
+        return int(live[rng.integers(len(live))]) if live else ROOT
 
     def _context(self, parent: int, rng: np.random.Generator) -> Context | None:
         """The proposer's view: the parent program (a random live seed when the root expands), best paths and the

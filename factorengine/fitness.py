@@ -70,10 +70,26 @@ class DailySeries:
 
 
 def daily_series(values: np.ndarray, label: Label, min_stocks: int = MIN_STOCKS) -> DailySeries:
-    """Daily Pearson IC, Spearman RankIC (average ranks), rank autocorrelation and coverage of `values`.
+    """Daily Pearson IC, Spearman RankIC (average ranks), rank autocorrelation and coverage of `values`."""
+    values, ranks, label_ranks, scored = _ranked(values, label)
+    autocorr = np.full(len(values), np.nan)
+    autocorr[1:] = daily_correlation(ranks[1:], ranks[:-1], min_stocks)
+    listed = np.maximum(label.known.sum(axis=1), 1)
+    return DailySeries(ic=daily_correlation(values, label.values, min_stocks),
+                       rank_ic=daily_correlation(ranks, label_ranks, min_stocks),
+                       rank_autocorr=autocorr, coverage=scored.sum(axis=1) / listed)
 
-    Both sides are ranked over the stocks scored that day (a value and a label); Pearson correlation of
-    percentile ranks equals Spearman correlation, since it ignores each day's scale.
+
+def daily_rank_ic(values: np.ndarray, label: Label, min_stocks: int = MIN_STOCKS) -> np.ndarray:
+    """Daily Spearman RankIC [T] of `values` (average ranks); NaN on days with fewer than min_stocks scored."""
+    _, ranks, label_ranks, _ = _ranked(values, label)
+    return daily_correlation(ranks, label_ranks, min_stocks)
+
+
+def _ranked(values: np.ndarray, label: Label) -> tuple[np.ndarray, ...]:
+    """Finite values, their daily ranks and the label's, both over the stocks scored that day, and that mask.
+
+    Pearson correlation of percentile ranks equals Spearman correlation, since it ignores each day's scale.
     """
     values = np.where(np.isfinite(values), values, np.nan)
     scored = ~np.isnan(values) & label.known
@@ -81,12 +97,7 @@ def daily_series(values: np.ndarray, label: Label, min_stocks: int = MIN_STOCKS)
     label_ranks = label.ranks.copy()
     narrower = ~(scored == label.known).all(axis=1)  # days where some labelled stock has no value
     label_ranks[narrower] = rank(np.where(scored[narrower], label.values[narrower], np.nan))
-    autocorr = np.full(len(values), np.nan)
-    autocorr[1:] = daily_correlation(ranks[1:], ranks[:-1], min_stocks)
-    listed = np.maximum(label.known.sum(axis=1), 1)
-    return DailySeries(ic=daily_correlation(values, label.values, min_stocks),
-                       rank_ic=daily_correlation(ranks, label_ranks, min_stocks),
-                       rank_autocorr=autocorr, coverage=scored.sum(axis=1) / listed)
+    return values, ranks, label_ranks, scored
 
 
 def daily_correlation(x: np.ndarray, y: np.ndarray, min_stocks: int = MIN_STOCKS) -> np.ndarray:

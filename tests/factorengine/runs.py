@@ -4,6 +4,10 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
+from factorengine.data import Panel
 from factorengine.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,6 +25,15 @@ def evolve_args(run_dir: Path, seeds_dir: Path, iterations: int, trials: int = 4
     """The `evolve` command line of a small test run."""
     return ["evolve", "--run-dir", str(run_dir), "--seeds", str(seeds_dir), "--iterations", str(iterations),
             "--trials", str(trials), "--islands", str(islands)]
+
+
+def write_panel(panel: Panel, path: Path) -> None:
+    """Write a panel as the long CSV `--data` reads (one row per known stock-day)."""
+    days, stocks = np.nonzero(~np.isnan(panel.close))
+    frame = pd.DataFrame({"date": panel.dates[days], "symbol": panel.symbols[stocks]})
+    for field in ("open", "high", "low", "close", "volume"):
+        frame[field] = panel.fields[field][days, stocks]
+    frame.to_csv(path, index=False)
 
 
 def run_tree(run_dir: Path) -> list[tuple]:

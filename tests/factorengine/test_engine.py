@@ -12,7 +12,7 @@ import pytest
 
 from factorengine.cli import main
 from factorengine.store import Store
-from tests.factorengine.runs import ROOT, SEEDS, evolve_args, run_tree
+from tests.factorengine.runs import ROOT, SEEDS, evolve_args, run_tree, write_panel
 
 pytestmark = pytest.mark.usefixtures("synthetic_default")
 
@@ -61,9 +61,9 @@ def test_resume_refuses_changed_data(tmp_path, seeds_dir, capsys):
     from factorengine.data import synthetic_panel
 
     panel = synthetic_panel(n_days=200, n_stocks=40)
-    _write_panel(panel, data)
+    write_panel(panel, data)
     assert main(evolve_args(tmp_path / "run", seeds_dir, 1) + ["--data", str(data)]) == 0
-    _write_panel(synthetic_panel(n_days=200, n_stocks=40, seed=5), data)
+    write_panel(synthetic_panel(n_days=200, n_stocks=40, seed=5), data)
     assert main(["resume", str(tmp_path / "run")]) == 2
     assert "the data under this run changed" in capsys.readouterr().err
 
@@ -76,17 +76,6 @@ def test_resume_reports_a_corrupted_database(tmp_path, seeds_dir, capsys):
     assert main(["resume", str(tmp_path / "run")]) == 2
     assert "error:" in capsys.readouterr().err
     assert database.read_bytes() == content[: len(content) // 2]
-
-
-def _write_panel(panel, path: Path) -> None:
-    import numpy as np
-    import pandas as pd
-
-    days, stocks = np.nonzero(~np.isnan(panel.close))
-    frame = pd.DataFrame({"date": panel.dates[days], "symbol": panel.symbols[stocks]})
-    for field in ("open", "high", "low", "close", "volume"):
-        frame[field] = panel.fields[field][days, stocks]
-    frame.to_csv(path, index=False)
 
 
 def test_search_recovers_a_planted_signal_the_seeds_miss(tmp_path, seeds_dir):
@@ -185,3 +174,15 @@ def test_the_evaluation_budget_stops_the_search_within_one_program_of_it(tmp_pat
     assert main(["resume", str(tmp_path / "run"), "--max-evaluations", "40"]) == 0
     with Store.open(tmp_path / "run" / "run.db", read_only=True) as store:
         assert 40 <= len(store.trials()) + sum(e.payload.get("evaluations", 0) for e in store.events("duplicate")) < 44
+
+
+def test_random_selection_edits_only_seeds(tmp_path, seeds_dir):
+    config = tmp_path / "random.toml"
+    config.write_text('[search]\nselection = "random"\n')
+    assert main(evolve_args(tmp_path / "run", seeds_dir, 12, trials=2) + ["--config", str(config)]) == 0
+    with Store.open(tmp_path / "run" / "run.db", read_only=True) as store:
+        nodes = {n.node_id: n for n in store.nodes()}
+    edits = [n for n in nodes.values() if n.kind != "seed"]
+    assert len(edits) >= 6
+    assert all(nodes[n.parent_id].kind == "seed" and n.depth == 2 for n in edits)
+    assert len({n.parent_id for n in edits}) >= 2

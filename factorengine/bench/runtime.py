@@ -1,0 +1,193 @@
+"""Runtime suites: loading and scoring, the sandbox, tuning in parallel, islands in parallel."""
+from __future__ import annotations
+
+import os
+import resource
+import statistics
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
+
+from factorengine.data import Dataset, load_panel
+from factorengine.archipelago import run_archipelago, sandbox_workers
+from factorengine.config import EvaluationConfig, IslandsConfig, RunConfig, SearchConfig, TuningConfig, as_dict
+from factorengine.engine import Seed
+from factorengine.store import RUN_DATABASE, Store
+from factorengine.evaluate import Evaluator
+from factorengine.fitness import score
+from factorengine.program import Program, load_factor
+from factorengine.tune import Tuner
+from factorengine.bench.measure import Ratio, SuiteResult, Target, Timing, measure
+from factorengine.bench.memory import PeakMemory
+
+
+@dataclass(frozen=True)
+class BenchInput:
+    """What every suite measures on: the panel file, its dataset, the seed programs and the budgets."""
+
+    path: Path
+    dataset: Dataset
+    programs: Mapping[str, Program]  # name -> program
+    repeat: int  # timed runs per step, after a warm-up
+    search_budget: int = 2000  # evaluations per search run
+    search_seeds: int = 3  # search runs per method, seeds 0, 1, ...
+    search_trials: int = 8  # TPE trials per program in the search runs
+
+
+def data_suite(bench: BenchInput) -> SuiteResult:
+    """Time loading the panel, and computing then scoring each seed program in this process."""
+    timings = [measure(f"load {bench.path.name}", lambda: load_panel(bench.path), repeat=min(bench.repeat, 3))]
+    for name, program in bench.programs.items():
+        factor = load_factor(program.source, name)
+        values = factor(bench.dataset.panel)
+        timings.append(measure(f"compute {name}", lambda: factor(bench.dataset.panel), bench.repeat))
+        timings.append(measure(f"score {name}",
+                               lambda: score(values, bench.dataset.label, bench.dataset.splits), bench.repeat))
+    return SuiteResult(timings)
+
+
+def sandbox_suite(bench: BenchInput) -> SuiteResult:
+    """Compare evaluating every seed (compute + score) in this process and through the sandbox."""
+    dataset = bench.dataset
+    factors = [load_factor(p.source, name) for name, p in bench.programs.items()]
+    jobs = [(name, p, p.defaults) for name, p in bench.programs.items()]
+
+    def in_process() -> None:
+        for factor in factors:
+            score(factor(dataset.panel), dataset.label, dataset.splits)
+
+    cpu = _cpu_seconds()
+    result = SuiteResult([measure(f"{len(factors)} seeds in-process", in_process, bench.repeat)])
+    cpu_timings = [Timing("CPU seconds of the seeds in-process", ((_cpu_seconds() - cpu) / (bench.repeat + 1),))]
+    for workers, probe in ((1, False), (2, False), (1, True)):
+        cpu = _cpu_seconds()
+        with Evaluator(dataset, EvaluationConfig(n_workers=workers, probe=probe)) as evaluator:
+            how = f"sandboxed on {workers} worker(s){' + lookahead probe' if probe else ''}"
+            result.timings.append(measure(f"{len(factors)} seeds {how}", lambda: evaluator.evaluate_many(jobs),
+                                          bench.repeat))
+        cpu_timings.append(Timing(f"CPU seconds of the seeds {how}",
+                                  ((_cpu_seconds() - cpu) / (bench.repeat + 1),)))
+        result.ratios.append(Ratio(f"seeds' evaluations/s: {how} vs in-process", result.timings[0],
+                                   result.timings[-1]))
+    result.ratios.append(Ratio("CPU seconds: in-process / sandboxed on 1 worker (all processes)", *cpu_timings[:2]))
+    result.targets.append(Target("sandbox >= 0.9x in-process (evaluations/s)", result.ratios[0].median, 0.9,
+                                 "each run pays the fixed overhead measured below (fork, send the parameters, "
+                                 "copy the values back); batching parameter sets per child would amortize it"))
+    batch_timings, batch_ratio = _batch(bench)
+    result.timings += cpu_timings + batch_timings + _overhead(dataset, bench.repeat)
+    result.ratios.append(batch_ratio)
+    return result
+
+
+def _batch(bench: BenchInput, size: int = 8) -> tuple[list[Timing], Ratio]:
+    """Compare a tuner-style batch (one seed, `size` parameter sets) in-process and on 2 sandbox workers."""
+    name, program = next(iter(bench.programs.items()))
+    dataset, factor = bench.dataset, load_factor(program.source, name)
+    batch = [program.defaults] * size
+    baseline = measure(f"{name} x {size} parameter sets in-process",
+                       lambda: [score(factor(dataset.panel, **p), dataset.label, dataset.splits) for p in batch],
+                       bench.repeat)
+    with Evaluator(dataset, EvaluationConfig(n_workers=2, probe=False)) as evaluator:
+        sandboxed = measure(f"{name} x {size} parameter sets sandboxed, 2 workers",
+                            lambda: evaluator.evaluate(program, batch), bench.repeat)
+    return [baseline, sandboxed], Ratio("tuning batch: sandboxed on 2 workers vs in-process", baseline, sandboxed)
+
+
+def _overhead(dataset: Dataset, repeat: int, runs: int = 50) -> list[Timing]:
+    """Time `runs` runs of a trivial program in the sandbox and in-process; their difference per run."""
+    source = "def factor(d):\n    return d.close * 1.0\n"
+    with Evaluator(dataset, EvaluationConfig(n_workers=1)) as evaluator:
+        sandbox = evaluator.sandbox
+        sandboxed = measure(f"trivial program, {runs} sandboxed runs",
+                            lambda: sandbox.run(source, "factor", [{}] * runs, 60.0), repeat)
+    plain = measure(f"trivial program, {runs} in-process runs",
+                    lambda: [dataset.panel.close * 1.0 for _ in range(runs)], repeat)
+    per_run = Timing("sandbox overhead of one run (trivial program)",
+                     tuple((s - p) / runs for s, p in zip(sandboxed.seconds, plain.seconds)))
+    return [sandboxed, plain, per_run]
+
+
+def tune_suite(bench: BenchInput, n_programs: int = 3, n_trials: int = 16) -> SuiteResult:
+    """Time TPE studies (fixed budget, no early stop) asking 1 vs 2 trials at once on 2 sandbox workers."""
+    programs = list(bench.programs.values())[:n_programs]
+    timings = []
+    with Evaluator(bench.dataset, EvaluationConfig(n_workers=2)) as evaluator:
+        for n_parallel in (1, 2):
+            tuner = Tuner(evaluator, TuningConfig(n_trials=n_trials, n_parallel=n_parallel, patience=0))
+            timings.append(measure(f"tune {len(programs)} seeds x {n_trials} trials, n_parallel={n_parallel}",
+                                   lambda: [tuner.tune(p, seed=0) for p in programs], min(bench.repeat, 3)))
+    return SuiteResult(timings, [Ratio("tuning trials/s: n_parallel=2 vs 1 (2 sandbox workers)", *timings)])
+
+
+@dataclass(frozen=True)
+class IslandSetup:
+    """How one search budget is run: islands, sandbox workers per island, trials in flight per island."""
+
+    name: str
+    n_islands: int
+    workers: int
+    n_parallel: int
+
+
+ISLAND_SETUPS = (IslandSetup("1 serial island", 1, 1, 1), IslandSetup("2 serial islands", 2, 1, 1),
+                 IslandSetup("1 island, default parallelism", 1, 0, 2))
+
+
+def islands_suite(bench: BenchInput, n_seeds: int = 8, minutes: float = 1.0, trials: int = 8) -> SuiteResult:
+    """Search for `minutes` as 1 and as 2 islands and compare evaluations (tuning trials) per second.
+
+    A serial island (1 sandbox worker, 1 trial at a time) is the unit that islands multiply; the default
+    single island (trials in parallel on every core) is measured beside it. Reports seconds per trial, cores
+    kept busy (CPU seconds of the process tree / wall seconds) and peak memory (PSS: pages shared between
+    processes, like the panel, count once).
+    """
+    seeds = [Seed(name, p.source) for name, p in list(bench.programs.items())[:n_seeds]]
+    timings, busy = [], {}
+    for setup in ISLAND_SETUPS:
+        config = RunConfig(search=SearchConfig(iterations=100_000, max_minutes=minutes),
+                           tuning=TuningConfig(n_trials=trials, n_parallel=setup.n_parallel),
+                           evaluation=EvaluationConfig(n_workers=setup.workers),
+                           islands=IslandsConfig(n_islands=setup.n_islands))
+        per_trial, cores, peak = [], [], 0.0
+        for _ in range(min(bench.repeat, 2)):
+            seconds, cpu, n_trials, memory = _search_run(config, bench.dataset, seeds)
+            per_trial.append(seconds / n_trials)
+            cores.append(cpu / seconds)
+            peak = max(peak, memory)
+        busy[setup.name] = statistics.median(cores)
+        timings.append(Timing(f"{setup.name} ({setup.n_islands} x {sandbox_workers(config)} worker(s), "
+                              f"{setup.n_parallel} trial(s) in flight): seconds per trial, "
+                              f"{busy[setup.name]:.2f} cores busy, peak memory {peak:.0f} MiB", tuple(per_trial)))
+    serial, double, default = timings
+    ratio = Ratio("evaluations/s: 2 serial islands vs 1", serial, double)
+    one, two = busy[ISLAND_SETUPS[0].name], busy[ISLAND_SETUPS[1].name]
+    cores = os.cpu_count() or 1
+    why = (f"two serial islands keep only {two:.2f} of {cores} cores busy: migration is a barrier each round (what "
+           "an island receives is fixed by the round, so runs repeat), and the faster island waits there for the "
+           "slower one; collecting the previous round's migrants instead (a one-round lag) would keep runs "
+           f"repeatable and remove most of the waiting. And one serial island already keeps {one:.2f} cores busy, "
+           f"so {cores} cores allow at most {cores / one:.2f}x")
+    return SuiteResult(timings, [ratio, Ratio("evaluations/s: 2 serial islands vs 1 island on every core",
+                                              default, double)],
+                       [Target("2 islands >= 1.8x one island (evaluations/s)", ratio.median, 1.8, why)])
+
+
+def _search_run(config: RunConfig, dataset: Dataset, seeds: list[Seed]) -> tuple[float, float, int, float]:
+    """Wall seconds, CPU seconds of the process tree, trials and peak memory (MiB) of one fresh search."""
+    with tempfile.TemporaryDirectory() as directory, PeakMemory() as memory:
+        run_dir = Path(directory)
+        Store.create(run_dir / RUN_DATABASE, config=as_dict(config), fingerprint="bench", seed=0).close()
+        cpu, start = _cpu_seconds(), time.perf_counter()
+        run_archipelago(run_dir, config, dataset, seeds)
+        seconds, cpu = time.perf_counter() - start, _cpu_seconds() - cpu
+        with Store.open(run_dir / RUN_DATABASE, read_only=True) as store:
+            n_trials = len(store.trials())
+    return seconds, cpu, n_trials, memory.peak_mib
+
+
+def _cpu_seconds() -> float:
+    """User + system CPU seconds of this process and its reaped descendants."""
+    return sum(u.ru_utime + u.ru_stime for u in (resource.getrusage(resource.RUSAGE_SELF),
+                                                 resource.getrusage(resource.RUSAGE_CHILDREN)))
