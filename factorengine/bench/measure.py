@@ -57,7 +57,6 @@ class Ratio:
         """The ratio of each paired run."""
         return tuple(b / c for b, c in zip(self.baseline.seconds, self.candidate.seconds))
 
-
     @property
     def median(self) -> float:
         """Median of the paired ratios."""

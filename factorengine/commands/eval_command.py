@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"data: {source}")
         print(_table(results, segments))
     if args.markdown:
-        _write_markdown(args.markdown, results, source, segments)
+        _write_markdown(args.markdown, results, source, segments, args.argv)
     return 1 if any(r.error for r in results) else 0
 
 
@@ -131,9 +131,10 @@ def _table(results: list[Evaluation], segments: tuple[str, ...]) -> str:
     return "\n".join(lines)
 
 
-def _write_markdown(path: Path, results: list[Evaluation], source: str, segments: tuple[str, ...]) -> None:
+def _write_markdown(path: Path, results: list[Evaluation], source: str, segments: tuple[str, ...],
+                    argv: list[str]) -> None:
     header, rows = _rows(results, segments)
-    command = "factorengine " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    command = "factorengine " + " ".join(shlex.quote(a) for a in argv)
     lines = ["# Factor evaluation\n", f"Data: `{source}`  ", f"Command: `{command}`\n",
              "Metrics are oriented by the sign of train RankIC (column `sign`). "
              "FS = (10·IC + ICIR + 10·RankIC + RankICIR)/4, daily, not annualized.\n",
