@@ -1,6 +1,7 @@
 """Runtime suites: loading and scoring, the sandbox, tuning in parallel, islands in parallel."""
 from __future__ import annotations
 
+import contextlib
 import os
 import resource
 import statistics
@@ -8,7 +9,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
+from typing import Iterator, Mapping, Sequence
 
 from factorengine.data import Dataset, load_panel
 from factorengine.archipelago import run_archipelago, sandbox_workers
@@ -152,10 +153,10 @@ def islands_suite(bench: BenchInput, n_seeds: int = 8, minutes: float = 1.0, tri
                            islands=IslandsConfig(n_islands=setup.n_islands))
         per_trial, cores, peak = [], [], 0.0
         for _ in range(min(bench.repeat, 2)):
-            seconds, cpu, n_trials, memory = _search_run(config, bench.dataset, seeds)
-            per_trial.append(seconds / n_trials)
+            with PeakMemory() as memory, fresh_search(config, bench.dataset, seeds) as (seconds, cpu, store):
+                per_trial.append(seconds / len(store.trials()))
             cores.append(cpu / seconds)
-            peak = max(peak, memory)
+            peak = max(peak, memory.peak_mib)
         busy[setup.name] = statistics.median(cores)
         timings.append(Timing(f"{setup.name} ({setup.n_islands} x {sandbox_workers(config)} worker(s), "
                               f"{setup.n_parallel} trial(s) in flight): seconds per trial, "
@@ -174,17 +175,18 @@ def islands_suite(bench: BenchInput, n_seeds: int = 8, minutes: float = 1.0, tri
                        [Target("2 islands >= 1.8x one island (evaluations/s)", ratio.median, 1.8, why)])
 
 
-def _search_run(config: RunConfig, dataset: Dataset, seeds: list[Seed]) -> tuple[float, float, int, float]:
-    """Wall seconds, CPU seconds of the process tree, trials and peak memory (MiB) of one fresh search."""
-    with tempfile.TemporaryDirectory() as directory, PeakMemory() as memory:
+@contextlib.contextmanager
+def fresh_search(config: RunConfig, dataset: Dataset, seeds: Sequence[Seed]) -> Iterator[tuple[float, float, Store]]:
+    """Run a new search in a temporary directory; yield its wall seconds, CPU seconds and read-only store."""
+    with tempfile.TemporaryDirectory() as directory:
         run_dir = Path(directory)
-        Store.create(run_dir / RUN_DATABASE, config=as_dict(config), fingerprint="bench", seed=0).close()
+        Store.create(run_dir / RUN_DATABASE, config=as_dict(config), fingerprint="bench",
+                     seed=config.search.seed).close()
         cpu, start = _cpu_seconds(), time.perf_counter()
         run_archipelago(run_dir, config, dataset, seeds)
         seconds, cpu = time.perf_counter() - start, _cpu_seconds() - cpu
         with Store.open(run_dir / RUN_DATABASE, read_only=True) as store:
-            n_trials = len(store.trials())
-    return seconds, cpu, n_trials, memory.peak_mib
+            yield seconds, cpu, store
 
 
 def _cpu_seconds() -> float:

@@ -3,20 +3,16 @@ from __future__ import annotations
 
 import math
 import statistics
-import tempfile
-import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Sequence
 
-from factorengine.archipelago import run_archipelago
 from factorengine.bench.measure import BenchError, SuiteResult, Target
-from factorengine.bench.runtime import BenchInput
-from factorengine.config import RunConfig, SearchConfig, TuningConfig, as_dict
+from factorengine.bench.runtime import BenchInput, fresh_search
+from factorengine.config import RunConfig, SearchConfig, TuningConfig
 from factorengine.data import Dataset
 from factorengine.engine import Seed
 from factorengine.generalization import evaluations
-from factorengine.store import RUN_DATABASE, NodeRow, Store
+from factorengine.store import NodeRow, Store
 
 TOP = 10
 TREE = "UCT tree + mutate + TPE"
@@ -70,15 +66,9 @@ def engine_search(dataset: Dataset, seeds: Sequence[Seed], selection: str, budge
     """One island of our engine (mutate proposer) with `selection`, stopped at `budget` evaluations."""
     config = RunConfig(search=SearchConfig(iterations=budget, seed=seed, selection=selection,
                                            max_evaluations=budget), tuning=TuningConfig(n_trials=trials))
-    with tempfile.TemporaryDirectory() as directory:
-        run_dir = Path(directory)
-        Store.create(run_dir / RUN_DATABASE, config=as_dict(config), fingerprint="bench", seed=seed).close()
-        start = time.perf_counter()
-        run_archipelago(run_dir, config, dataset, seeds)
-        seconds = time.perf_counter() - start
-        with Store.open(run_dir / RUN_DATABASE, read_only=True) as store:
-            found = [_found(store, node) for node in store.nodes() if not node.failed]
-            spent = evaluations(store)
+    with fresh_search(config, dataset, seeds) as (seconds, _, store):
+        found = [_found(store, node) for node in store.nodes() if not node.failed]
+        spent = evaluations(store)
     return SearchOutcome(TREE if selection == "uct" else RANDOM, seed, spent, seconds, _ranked(found))
 
 
