@@ -131,7 +131,7 @@ def test_hostile_suite_leaves_no_processes_and_no_shared_memory(synthetic_datase
         for path in HOSTILE:
             program = parse_program(path.read_text(), str(path))
             evaluator.check_lookahead(program, {})  # straight into the sandbox, no static policy
-    assert children_of(os.getpid()) == before_children
+    assert children_of(os.getpid()) <= before_children  # earlier tests' workers may exit meanwhile
     assert memfds() == before_memfds
     assert not [name for name in os.listdir("/dev/shm") if "sandbox" in name]
 

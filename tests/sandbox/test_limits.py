@@ -148,7 +148,7 @@ def test_close_leaves_no_processes_and_no_shared_memory():
     box.close()  # idempotent
     assert process_state(server_pid) is None
     assert children_of(server_pid) == set()
-    assert children_of(os.getpid()) == before_children
+    assert children_of(os.getpid()) <= before_children  # earlier tests' workers may exit meanwhile
     assert memfds() == before_memfds
 
 
