@@ -21,7 +21,8 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from factorengine.data import Dataset
-from factorengine.fitness import Label, daily_series, segment_metrics
+from factorengine.data.label import Label
+from factorengine.fitness import daily_series, segment_metrics
 
 NULL_RESULTS = "null.json"  # where `factorengine null` leaves its results in a run directory
 EULER_GAMMA = 0.5772156649015329

@@ -2,14 +2,18 @@
 
 FS = (10 * IC + ICIR + 10 * RankIC + RankICIR) / 4 on the factor oriented by the sign of its train RankIC;
 ICIR is the mean over the standard deviation (ddof=1) of the daily series, not annualized.
+A day is scored when at least MIN_STOCKS stocks have a value and a label, and at least MIN_STOCKS of them differ
+from the value most of them share: a near-constant factor's IC comes from the handful of stocks that differ.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Sequence
 
+import bottleneck as bn
 import numpy as np
 
+from factorengine.data.label import Label
 from factorengine.data.split import SEGMENTS, Splits
 from factorengine.ops import rank
 
@@ -44,21 +48,6 @@ class Fitness:
     test: SegmentMetrics | None = None
 
 
-@dataclass(frozen=True, eq=False)
-class Label:
-    """Forward returns [T, N] (NaN where unknown) with their daily percentile ranks, computed once."""
-
-    values: np.ndarray
-    ranks: np.ndarray
-    known: np.ndarray
-
-
-def make_label(values: np.ndarray) -> Label:
-    """Wrap forward returns [T, N] as a Label (inf counts as unknown)."""
-    values = np.where(np.isfinite(values), values, np.nan)
-    return Label(values, rank(values), ~np.isnan(values))
-
-
 @dataclass(frozen=True)
 class DailySeries:
     """Per-day statistics [T] of an unoriented factor; NaN on days that were not scored."""
@@ -71,7 +60,7 @@ class DailySeries:
 
 def daily_series(values: np.ndarray, label: Label, min_stocks: int = MIN_STOCKS) -> DailySeries:
     """Daily Pearson IC, Spearman RankIC (average ranks), rank autocorrelation and coverage of `values`."""
-    values, ranks, label_ranks, scored = _ranked(values, label)
+    values, ranks, label_ranks, scored = _ranked(values, label, min_stocks)
     autocorr = np.full(len(values), np.nan)
     autocorr[1:] = daily_correlation(ranks[1:], ranks[:-1], min_stocks)
     listed = np.maximum(label.known.sum(axis=1), 1)
@@ -82,22 +71,45 @@ def daily_series(values: np.ndarray, label: Label, min_stocks: int = MIN_STOCKS)
 
 def daily_rank_ic(values: np.ndarray, label: Label, min_stocks: int = MIN_STOCKS) -> np.ndarray:
     """Daily Spearman RankIC [T] of `values` (average ranks); NaN on days with fewer than min_stocks scored."""
-    _, ranks, label_ranks, _ = _ranked(values, label)
+    _, ranks, label_ranks, _ = _ranked(values, label, min_stocks)
     return daily_correlation(ranks, label_ranks, min_stocks)
 
 
-def _ranked(values: np.ndarray, label: Label) -> tuple[np.ndarray, ...]:
+def _ranked(values: np.ndarray, label: Label, min_stocks: int) -> tuple[np.ndarray, ...]:
     """Finite values, their daily ranks and the label's, both over the stocks scored that day, and that mask.
 
-    Pearson correlation of percentile ranks equals Spearman correlation, since it ignores each day's scale.
+    Near-constant days are blanked. Pearson correlation of percentile ranks equals Spearman correlation,
+    since it ignores each day's scale.
     """
     values = np.where(np.isfinite(values), values, np.nan)
     scored = ~np.isnan(values) & label.known
     ranks = rank(np.where(scored, values, np.nan))
+    flat = near_constant_days(ranks, min_stocks)
+    values[flat], ranks[flat], scored[flat] = np.nan, np.nan, False
     label_ranks = label.ranks.copy()
-    narrower = ~(scored == label.known).all(axis=1)  # days where some labelled stock has no value
+    label_ranks[flat] = np.nan
+    narrower = ~(scored == label.known).all(axis=1) & ~flat  # days where some labelled stock has no value
     label_ranks[narrower] = rank(np.where(scored[narrower], label.values[narrower], np.nan))
     return values, ranks, label_ranks, scored
+
+
+def near_constant_days(ranks: np.ndarray, min_stocks: int = MIN_STOCKS) -> np.ndarray:
+    """Days [T] on which fewer than `min_stocks` ranked stocks differ from the value most of them share.
+
+    `ranks` are daily percentile ranks with ties averaged, so the stocks sharing a value share its rank.
+    """
+    count = np.count_nonzero(~np.isnan(ranks), axis=1)
+    # One value held by more than half the stocks takes > 12 % of the rank variance an untied day has,
+    # so only days keeping < 90 % of it (cheap to find) need the exact count around their median.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        untied = (count.astype(float) ** 2 - 1) / (12 * count.astype(float) ** 2)
+        tied = bn.nanvar(ranks, axis=1) < 0.9 * untied
+    flat = np.zeros(len(ranks), dtype=bool)
+    if tied.any():
+        candidates = ranks[tied]
+        shared = np.count_nonzero(candidates == bn.nanmedian(candidates, axis=1)[:, None], axis=1)
+        flat[tied] = (2 * shared > count[tied]) & (count[tied] - shared < min_stocks)
+    return flat
 
 
 def daily_correlation(x: np.ndarray, y: np.ndarray, min_stocks: int = MIN_STOCKS) -> np.ndarray:

@@ -13,7 +13,8 @@ import lightgbm as lgb
 import numpy as np
 
 from factorengine.data import SEGMENTS, Splits
-from factorengine.fitness import Label, SegmentMetrics, daily_series, segment_metrics
+from factorengine.data.label import Label
+from factorengine.fitness import SegmentMetrics, daily_series, segment_metrics
 from factorengine.ops import rank
 
 PARAMS: Mapping[str, object] = {

@@ -1,5 +1,7 @@
 """The layering: `sandbox` and `islands` are generic and never import `factorengine`."""
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -30,3 +32,21 @@ def test_readme_test_command_is_what_ci_runs():
     ci = (ROOT / ".ci" / "run").read_text()
     command = 'pip install -e ".[test]" && python -m pytest'
     assert command in readme and command in ci
+
+
+def test_every_module_imports_first_in_a_fresh_interpreter():
+    script = (
+        "import importlib, pkgutil, sys\n"
+        "import factorengine\n"
+        "names = [m.name for m in pkgutil.walk_packages(factorengine.__path__, 'factorengine.')]\n"
+        "for name in names:\n"
+        "    for loaded in [m for m in sys.modules if m.split('.')[0] in ('factorengine', 'sandbox', 'islands')]:\n"
+        "        del sys.modules[loaded]\n"
+        "    try:\n"
+        "        importlib.import_module(name)\n"
+        "    except ImportError as error:\n"
+        "        print(name, error)\n"
+        "print(len(names), 'modules')\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert result.stdout.splitlines()[-1].endswith(" modules") and result.stdout.splitlines()[:-1] == [], \
+        result.stdout + result.stderr

@@ -18,7 +18,8 @@ from gplearn.genetic import SymbolicTransformer
 
 from factorengine import ops
 from factorengine.data import Dataset, Panel
-from factorengine.fitness import daily_rank_ic, make_label, score
+from factorengine.data.label import make_label
+from factorengine.fitness import daily_rank_ic, score
 
 FEATURES = ("returns", "open_close", "high_close", "low_close", "vwap_close", "volume_ratio")
 BUILTINS = ("add", "sub", "mul", "div", "neg", "abs", "log", "sqrt")
@@ -44,20 +45,23 @@ class GPProgram:
 class GPRun:
     """What one gplearn run found at a budget of evaluations."""
 
-    programs: tuple[GPProgram, ...]  # the transformer's distinct best programs, best valid FS first (NaN last)
+    programs: tuple[GPProgram, ...]  # the best distinct programs by train fitness, best valid FS first (NaN last)
     evaluations: int  # programs evaluated: population_size * generations
     seconds: float
 
 
-def run_gp(dataset: Dataset, evaluations: int, seed: int, population_size: int = 200,
-           n_components: int = 10, n_jobs: int = 1) -> GPRun:
-    """Evolve factors with gplearn's SymbolicTransformer under a budget of `evaluations` programs."""
+def run_gp(dataset: Dataset, evaluations: int, seed: int, population_size: int = 200, keep: int = 50,
+           n_jobs: int = 1) -> GPRun:
+    """Evolve factors with gplearn's SymbolicTransformer under a budget of `evaluations` programs.
+
+    The `keep` distinct programs of any generation with the best train fitness are scored with ours.
+    """
     start = time.perf_counter()
     features, missing = _features(dataset.panel)
-    hall_of_fame = min(population_size, 2 * n_components)
     transformer = SymbolicTransformer(
-        population_size=population_size, generations=max(1, evaluations // population_size),
-        hall_of_fame=hall_of_fame, n_components=min(n_components, hall_of_fame),
+        population_size=population_size, generations=1, warm_start=True,
+        # its own pick of a decorrelated hall of fame is not used: every generation's programs are kept below
+        hall_of_fame=2, n_components=1,
         function_set=_function_set(missing), metric=_train_rank_ic(dataset, missing),
         # no random constants: gplearn prints them with 3 decimals, so the expression would not be the factor
         const_range=None, init_depth=(1, 4), parsimony_coefficient=0.001, max_samples=1.0,
@@ -65,12 +69,18 @@ def run_gp(dataset: Dataset, evaluations: int, seed: int, population_size: int =
     # Evolution sees the train days only; the ts functions are causal, so their train rows are unchanged.
     train_rows = dataset.splits.days("train").stop * missing.shape[1]
     label = np.nan_to_num(dataset.label.values).ravel()
-    transformer.fit(features[:train_rows], label[:train_rows])
-    # gplearn's best programs repeat an expression when the population has converged on it
-    distinct = {str(program): program for program in transformer._best_programs}
-    programs = [_scored(program, features, missing, dataset) for program in distinct.values()]
+    found: dict[str, _Program] = {}
+    generations = max(1, evaluations // population_size)
+    # One generation per fit: gplearn drops earlier programs that left no offspring; a warm start evolves
+    # exactly as one fit of all the generations would (it skips the random draws already made).
+    for generation in range(1, generations + 1):
+        transformer.set_params(generations=generation)
+        transformer.fit(features[:train_rows], label[:train_rows])
+        for program in transformer._programs[-1]:
+            found.setdefault(str(program), program)  # the population repeats expressions it has converged on
+    best = sorted(found.values(), key=lambda program: -program.raw_fitness_)[:keep]
+    programs = [_scored(program, features, missing, dataset) for program in best]
     programs.sort(key=lambda p: (math.isnan(p.valid_fs), -p.valid_fs))
-    generations = len(transformer.run_details_["generation"])
     return GPRun(tuple(programs), population_size * generations, time.perf_counter() - start)
 
 

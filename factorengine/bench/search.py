@@ -89,8 +89,7 @@ def gp_search(dataset: Dataset, budget: int, seed: int) -> SearchOutcome:
         from factorengine.bench.gp import run_gp
     except ImportError as exc:
         raise BenchError("the search suite's GP baseline needs gplearn: pip install -e '.[bench]'") from exc
-    run = run_gp(dataset, evaluations=budget, seed=seed, population_size=min(200, budget), n_components=50,
-                 n_jobs=2)
+    run = run_gp(dataset, evaluations=budget, seed=seed, population_size=min(200, budget), keep=50, n_jobs=2)
     return SearchOutcome(GP, seed, run.evaluations, run.seconds,
                          _ranked([Found(p.valid_fs, p.test_rank_ic) for p in run.programs]))
 

@@ -8,7 +8,8 @@ import pytest
 
 from factorengine.chance import chance_level, expected_max_normal, shuffled, significance
 from factorengine.data import PLANTED_SIGNALS
-from factorengine.fitness import daily_series, make_label
+from factorengine.data.label import make_label
+from factorengine.fitness import daily_series
 from factorengine.program import load_factor
 
 

@@ -4,7 +4,8 @@ import pytest
 from scipy import stats
 
 from factorengine.data import SEGMENTS, split_days
-from factorengine.fitness import daily_correlation, daily_series, make_label, score, segment_metrics
+from factorengine.data.label import make_label
+from factorengine.fitness import daily_correlation, daily_series, score, segment_metrics
 
 
 def _panel(rng, n_days=120, n_stocks=40, nan_share=0.1):
@@ -121,3 +122,37 @@ def test_rank_ic_ranks_the_label_over_the_stocks_the_factor_scores():
     x[:, :7] = np.nan  # the label is known for stocks the factor does not score
     expected = [stats.spearmanr(a[7:], b[7:])[0] for a, b in zip(x, y)]
     np.testing.assert_allclose(daily_series(x, make_label(y), min_stocks=10).rank_ic, expected, rtol=1e-10)
+
+
+def _one_value_but(n_stocks: int, differing: int) -> np.ndarray:
+    day = np.ones(n_stocks)
+    day[:differing] = np.linspace(-1.0, 0.0, differing)
+    return day
+
+
+@pytest.mark.parametrize(("differing", "scored"), [(0, False), (9, False), (10, True), (30, True)])
+def test_a_day_needs_min_stocks_stocks_apart_from_the_value_most_share(differing, scored):
+    rng = np.random.default_rng(11)
+    values = rng.normal(size=(3, 40))
+    values[1] = _one_value_but(40, differing)
+    series = daily_series(values, make_label(rng.normal(size=(3, 40))), min_stocks=10)
+    assert np.isfinite(series.rank_ic[1]) == scored and np.isfinite(series.ic[1]) == scored
+    assert np.isfinite(series.rank_ic[[0, 2]]).all()
+
+
+def test_a_balanced_binary_factor_is_scored():
+    rng = np.random.default_rng(12)
+    values = np.where(rng.random((5, 40)) < 0.5, 1.0, 0.0)
+    assert np.isfinite(daily_series(values, make_label(rng.normal(size=(5, 40))), min_stocks=10).ic).all()
+
+
+def test_a_near_constant_factor_cannot_score_from_the_few_stocks_that_differ():
+    # 1 everywhere but on the stocks whose next return is extreme: a large IC from a handful of stocks
+    rng = np.random.default_rng(13)
+    returns = rng.normal(0.0, 0.01, size=(250, 200))
+    returns[:, :5] = rng.choice([-0.3, 0.3], size=(250, 5))
+    values = np.where(returns[:, :] < -0.2, 0.0, 1.0)
+    metrics = segment_metrics(daily_series(values, make_label(returns), min_stocks=30), slice(0, 250))
+    assert metrics.n_days == 0 and np.isnan(metrics.fs)
+    separating = segment_metrics(daily_series(values, make_label(returns), min_stocks=2), slice(0, 250))
+    assert separating.ic > 0.5  # what the rule refuses: with 2 stocks enough, this factor scores

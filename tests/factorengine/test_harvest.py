@@ -14,7 +14,8 @@ from factorengine.config import EvaluationConfig, RunConfig, SearchConfig, Tunin
 from factorengine.data import make_dataset, synthetic_panel
 from factorengine.engine import Island, Seed
 from factorengine.evaluate import Evaluator
-from factorengine.fitness import Label, daily_series, make_label
+from factorengine.data.label import Label, make_label
+from factorengine.fitness import daily_series
 from factorengine.model import features, fit_model, predict
 from factorengine.proposers.mutate import MutationProposer
 from factorengine.store import Store

@@ -10,14 +10,15 @@ from gplearn.functions import _function_map
 
 from factorengine.bench.gp import BUILTINS, FEATURES, GPRun, _features, _function_set, run_gp
 from factorengine.data import Dataset
-from factorengine.fitness import make_label, score
+from factorengine.data.label import make_label
+from factorengine.fitness import score
 
 POPULATION = 30
 EVALUATIONS = 70  # two generations of 30: the 10 left over do not make a generation
 
 
 def _run(dataset: Dataset, seed: int = 0, n_jobs: int = 1) -> GPRun:
-    return run_gp(dataset, EVALUATIONS, seed, population_size=POPULATION, n_components=5, n_jobs=n_jobs)
+    return run_gp(dataset, EVALUATIONS, seed, population_size=POPULATION, keep=5, n_jobs=n_jobs)
 
 
 @pytest.fixture(scope="module")
