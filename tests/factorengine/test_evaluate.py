@@ -1,5 +1,6 @@
 """Evaluating programs: policy first, then the sandbox, the lookahead probe and fitness; failures are values."""
 import os
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -132,7 +133,7 @@ def test_hostile_suite_leaves_no_processes_and_no_shared_memory(synthetic_datase
             program = parse_program(path.read_text(), str(path))
             evaluator.check_lookahead(program, {})  # straight into the sandbox, no static policy
     assert children_of(os.getpid()) <= before_children  # earlier tests' workers may exit meanwhile
-    assert memfds() == before_memfds
+    assert not Counter(memfds()) - Counter(before_memfds)  # none left; an earlier one may be freed meanwhile
     assert not [name for name in os.listdir("/dev/shm") if "sandbox" in name]
 
 

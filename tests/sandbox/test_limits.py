@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -149,7 +150,7 @@ def test_close_leaves_no_processes_and_no_shared_memory():
     assert process_state(server_pid) is None
     assert children_of(server_pid) == set()
     assert children_of(os.getpid()) <= before_children  # earlier tests' workers may exit meanwhile
-    assert memfds() == before_memfds
+    assert not Counter(memfds()) - Counter(before_memfds)  # none left; an earlier one may be freed meanwhile
 
 
 def test_killed_parent_leaves_no_server_behind():
