@@ -70,7 +70,7 @@ def daily_series(values: np.ndarray, label: Label, min_stocks: int = MIN_STOCKS)
 
 
 def daily_rank_ic(values: np.ndarray, label: Label, min_stocks: int = MIN_STOCKS) -> np.ndarray:
-    """Daily Spearman RankIC [T] of `values` (average ranks); NaN on days with fewer than min_stocks scored."""
+    """Daily Spearman RankIC [T] of `values` (average ranks); NaN on days not scored (see the module)."""
     _, ranks, label_ranks, _ = _ranked(values, label, min_stocks)
     return daily_correlation(ranks, label_ranks, min_stocks)
 
