@@ -2,18 +2,16 @@
 
 Run from the repository: python reports/two_process_scaling.py (prints each setting twice).
 """
-import sys
 import time
-from pathlib import Path
 
 import multiprocess as mp
 import numpy as np
 
+from factorengine import ops
+
 
 def work(_: int) -> float:
     """Seconds one process takes for a fixed amount of operator work."""
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from factorengine import ops
     rng = np.random.default_rng(0)
     x = rng.normal(size=(3523, 500))
     start = time.perf_counter()
