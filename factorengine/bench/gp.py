@@ -19,7 +19,7 @@ from gplearn.genetic import SymbolicTransformer
 from factorengine import ops
 from factorengine.data import Dataset, Panel
 from factorengine.data.label import make_label
-from factorengine.fitness import daily_rank_ic, score
+from factorengine.score.fitness import daily_rank_ic, score
 
 FEATURES = ("returns", "open_close", "high_close", "low_close", "vwap_close", "volume_ratio")
 BUILTINS = ("add", "sub", "mul", "div", "neg", "abs", "log", "sqrt")

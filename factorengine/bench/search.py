@@ -10,9 +10,9 @@ from factorengine.bench.measure import BenchError, SuiteResult, Target
 from factorengine.bench.runtime import BenchInput, fresh_search
 from factorengine.config import RunConfig, SearchConfig, TuningConfig
 from factorengine.data import Dataset
-from factorengine.engine import Seed
-from factorengine.generalization import evaluations
-from factorengine.store import NodeRow, Store
+from factorengine.search.island import Seed
+from factorengine.harvest.generalization import evaluations
+from factorengine.store.store import NodeRow, Store
 
 TOP = 10
 TREE = "UCT tree + mutate + TPE"

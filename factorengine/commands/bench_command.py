@@ -13,7 +13,7 @@ from factorengine.bench.measure import BenchError
 from factorengine.bench.report import markdown
 from factorengine.data import DataError, load_panel, make_dataset, resolve_data_path
 from factorengine.data.dataset import DATA_ENV
-from factorengine.program import ProgramError, parse_program
+from factorengine.program.source import ProgramError, parse_program
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:

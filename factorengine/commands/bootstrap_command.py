@@ -8,10 +8,10 @@ from pathlib import Path
 from factorengine.config import ConfigError, as_dict, load_config
 from factorengine.data import DataError, make_dataset, open_panel
 from factorengine.data.dataset import DATA_ENV
-from factorengine.evaluate import Evaluator
+from factorengine.score.evaluate import Evaluator
 from factorengine.llm.bootstrap import Bootstrapper, unique_names
 from factorengine.llm.client import BudgetExhausted, LLMClient, LLMUnavailable
-from factorengine.store import Store, StoreError
+from factorengine.store.store import Store, StoreError
 
 LEDGER = "bootstrap.db"  # the LLM calls of a bootstrap, in the output directory: reruns are answered from it
 

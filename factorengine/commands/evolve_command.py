@@ -7,13 +7,13 @@ import sys
 import time
 from pathlib import Path
 
-from factorengine.archipelago import run_archipelago, run_island
+from factorengine.search.archipelago import run_archipelago, run_island
 from factorengine.config import BACKENDS, PROPOSERS, ConfigError, RunConfig, as_dict, load_config, override
 from factorengine.data import DataError, Dataset, make_dataset, open_panel
 from factorengine.data.dataset import DATA_ENV
-from factorengine.engine import Seed
-from factorengine.recorded import recorded_config, recorded_dataset
-from factorengine.store import RUN_DATABASE, Store, StoreError
+from factorengine.search.island import Seed
+from factorengine.store.recorded import recorded_config, recorded_dataset
+from factorengine.store.store import RUN_DATABASE, Store, StoreError
 
 logger = logging.getLogger(__name__)
 

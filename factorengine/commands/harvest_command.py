@@ -9,16 +9,16 @@ from pathlib import Path
 
 import numpy as np
 
-from factorengine.backtest import quantile_returns, topk_dropout
+from factorengine.harvest.backtest import quantile_returns, topk_dropout
 from factorengine.config import ConfigError
 from factorengine.data import DataError, Dataset
-from factorengine.evaluate import Evaluator
-from factorengine.fitness import daily_series
-from factorengine.harvest import Harvest, Requirements, export, harvest
-from factorengine.model import ModelResult, fit_model
-from factorengine.program import parse_program
-from factorengine.recorded import open_run
-from factorengine.store import Store, StoreError
+from factorengine.score.evaluate import Evaluator
+from factorengine.score.fitness import daily_series
+from factorengine.harvest.elites import Harvest, Requirements, export, harvest
+from factorengine.harvest.model import ModelResult, fit_model
+from factorengine.program.source import parse_program
+from factorengine.store.recorded import open_run
+from factorengine.store.store import Store, StoreError
 
 RESULTS = "results.json"
 

@@ -8,15 +8,15 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from factorengine.chance import NULL_RESULTS, chance_level, significance
+from factorengine.harvest.chance import NULL_RESULTS, chance_level, significance
 from factorengine.config import ConfigError
 from factorengine.data import DataError
-from factorengine.evaluate import Evaluator
-from factorengine.fitness import daily_series
-from factorengine.generalization import evaluations
-from factorengine.program import parse_program
-from factorengine.recorded import open_run
-from factorengine.store import StoreError
+from factorengine.score.evaluate import Evaluator
+from factorengine.score.fitness import daily_series
+from factorengine.harvest.generalization import evaluations
+from factorengine.program.source import parse_program
+from factorengine.store.recorded import open_run
+from factorengine.store.store import StoreError
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
     """Register `null`."""

@@ -5,8 +5,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from factorengine import report
-from factorengine.store import RUN_DATABASE, Store, StoreError
+from factorengine.harvest import report
+from factorengine.store.store import RUN_DATABASE, Store, StoreError
 
 REPORTS = Path("reports")
 

@@ -7,10 +7,10 @@ import statistics
 import sys
 from pathlib import Path
 
-from factorengine.generalization import TOP, Generalization, generalization
-from factorengine.llm.proposer import KIND as LLM_KIND, REJECTED
-from factorengine.store import RUN_DATABASE, NodeRow, Store, StoreError, TrialRow, TuningRow
-from factorengine.tune import NEIGHBOURS
+from factorengine.harvest.generalization import TOP, Generalization, generalization
+from factorengine.proposers.llm import KIND as LLM_KIND, REJECTED
+from factorengine.store.store import RUN_DATABASE, NodeRow, Store, StoreError, TrialRow, TuningRow
+from factorengine.search.tune import NEIGHBOURS
 
 SHARP_DROP = 0.5  # a best trial whose neighbours lose more than half its train FS sits on a spike
 

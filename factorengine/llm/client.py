@@ -17,7 +17,7 @@ from typing import Any, Callable, Mapping, Sequence
 import openai
 
 from factorengine.config import BudgetConfig, LLMConfig
-from factorengine.store import LLMCallRow, Store
+from factorengine.store.store import LLMCallRow, Store
 
 logger = logging.getLogger(__name__)
 

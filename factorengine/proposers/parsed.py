@@ -9,8 +9,8 @@ import libcst as cst
 import numpy as np
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
-from factorengine.proposers import edits
-from factorengine.proposers.edits import Binding
+from factorengine.program import syntax
+from factorengine.program.syntax import Binding
 
 _T = TypeVar("_T")
 
@@ -45,20 +45,20 @@ class Parsed:
 
     def refs(self, ops: Sequence[str]) -> dict[str, str] | None:
         """Return op -> the name to call it by, or None when one of them cannot be imported."""
-        refs = {op: edits.op_reference(op, self.bindings, self.taken) for op in ops}
+        refs = {op: syntax.op_reference(op, self.bindings, self.taken) for op in ops}
         return None if None in refs.values() else refs  # type: ignore[return-value]
 
     def finish(self, module: cst.Module, refs: Mapping[str, str]) -> str:
         """Import the ops a rewrite calls by their own names and return the module's code."""
         needed = [op for op, ref in refs.items() if ref == op and self.bindings.get(op) != ("ops", op)]
-        return edits.add_ops_imports(module, needed).code
+        return syntax.add_ops_imports(module, needed).code
 
 
 def read(source: str) -> Parsed:
     """Parse a program (already checked by parse_program) for editing."""
     module = cst.parse_module(source)
-    fn = edits.factor_def(module)
-    return Parsed(module, fn, edits.module_bindings(module), edits.all_names(module), edits.data_names(fn))
+    fn = syntax.factor_def(module)
+    return Parsed(module, fn, syntax.module_bindings(module), syntax.all_names(module), syntax.data_names(fn))
 
 
 def pick(rng: np.random.Generator, items: Sequence[_T]) -> _T:

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from factorengine.data import Panel
-from factorengine.store import Store
+from factorengine.store.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
 SEEDS = ("close_location", "return_volatility", "turnover_change", "upper_shadow")

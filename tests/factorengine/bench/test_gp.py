@@ -11,7 +11,7 @@ from gplearn.functions import _function_map
 from factorengine.bench.gp import BUILTINS, FEATURES, GPRun, _features, _function_set, run_gp
 from factorengine.data import Dataset
 from factorengine.data.label import make_label
-from factorengine.fitness import score
+from factorengine.score.fitness import score
 
 POPULATION = 30
 EVALUATIONS = 70  # two generations of 30: the 10 left over do not make a generation

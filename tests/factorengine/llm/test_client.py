@@ -8,7 +8,7 @@ import pytest
 from factorengine.config import BudgetConfig, LLMConfig
 from factorengine.llm.client import BudgetExhausted, LLMClient, LLMUnavailable
 from factorengine.llm.scripted import Reply, ScriptedServer
-from factorengine.store import Store
+from factorengine.store.store import Store
 from tests.factorengine.llm.scripts import KEY, KEY_ENV
 
 ASK = [{"role": "user", "content": "Propose a factor." * 10}]  # 170 characters: 43 prompt tokens by the server

@@ -11,7 +11,7 @@ import pytest
 
 from factorengine.cli import main
 from factorengine.llm.scripted import Reply, ScriptedServer
-from factorengine.store import Store
+from factorengine.store.store import Store
 from tests.factorengine.llm.scripts import KEY, KEY_ENV, llm_config, mutating
 from tests.factorengine.runs import copy_seeds, evolve_args, run_tree
 

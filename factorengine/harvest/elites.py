@@ -1,0 +1,198 @@
+"""Harvest a run's elite factors: pick them, de-duplicate them, and export each as a standalone program.
+
+Elites are the programs (migrant copies aside) whose valid FS clears the threshold (or, when none does, the best `top` by valid FS)
+and whose RankIC has the same sign on train and valid, de-duplicated greedily (best valid FS first) by the
+absolute mean daily rank correlation of their factor values on the valid days. Level bets are left out
+unless allowed; a minimum share of years with the right RankIC sign and a maximum family-wise p-value (the
+valid RankIC t-statistic deflated for the run's trials) can be required. Values are recomputed in the
+sandbox from the stored programs; test metrics are read from the store, where they were kept apart.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from factorengine.harvest.chance import Significance, significance
+from factorengine.data import Dataset
+from factorengine.score.evaluate import Evaluator
+from factorengine.score.fitness import daily_correlation, daily_series
+from factorengine.harvest.generalization import evaluations
+from factorengine.search.migration import lineage, migration_origins
+from factorengine.ops import rank
+from factorengine.program.source import parse_program, set_docstring
+from factorengine.harvest.stability import Stability, yearly_stability
+from factorengine.store.store import NodeRow, Store
+
+THRESHOLD = 0.4  # valid FS, as in the FactorEngine paper
+MAX_CORRELATION = 0.7
+TOP = 10
+
+
+@dataclass(frozen=True)
+class Elite:
+    """A harvested factor: its node, exported source, metrics per segment, lineage and oriented values."""
+
+    node: NodeRow
+    source: str  # the stored program with a docstring stating hypothesis, metrics, lineage and content id
+    metrics: Mapping[str, Mapping[str, float]]  # "train", "valid", "test" -> metric -> value
+    orientation: int
+    lineage: tuple[str, ...]  # "node N: idea", from the seed down to this node
+    values: np.ndarray = field(repr=False)  # orientation * factor values [T, N]: higher predicts higher returns
+    stability: Stability
+    significance: Significance  # of the valid RankIC, deflated for the run's trials
+
+
+@dataclass(frozen=True)
+class Harvest:
+    """The elites and how they were chosen."""
+
+    elites: tuple[Elite, ...]
+    threshold: float
+    cleared: int  # programs whose valid FS cleared the threshold
+    valid_fs: tuple[float, ...]  # every scored program's valid FS, to show where the run's programs lie
+    rejected: tuple[tuple[int, str], ...]  # (node_id, why)
+    correlations: np.ndarray  # |mean daily rank correlation| between elites on valid, [K, K]
+    tries: int  # parameter sets the run tried (its trial ledger), which significance is deflated for
+
+
+@dataclass(frozen=True)
+class Requirements:
+    """What an elite must show beyond its valid FS."""
+
+    threshold: float = THRESHOLD
+    max_corr: float = MAX_CORRELATION
+    top: int = TOP
+    allow_level_bets: bool = False
+    min_stable_share: float = 0.5  # years of train and valid with a positive oriented RankIC
+    max_p: float = 1.0  # family-wise p-value of the valid RankIC among the run's tries (1.0: not required)
+
+
+def harvest(store: Store, evaluator: Evaluator, needs: Requirements = Requirements()) -> Harvest:
+    """Choose the run's elites (see the module docstring)."""
+    dataset = evaluator.dataset
+    scored = [(node, store.evaluation(node.node_id, include_test=True)) for node in store.nodes()
+              if not node.failed and node.kind != "migrant"]  # a migrant is a copy of a node scored here too
+    scored = [(n, e) for n, e in scored if e is not None and not math.isnan(e.metrics["valid"]["fs"])]
+    scored.sort(key=lambda pair: (-pair[1].metrics["valid"]["fs"], pair[0].node_id))
+    cleared = [pair for pair in scored if pair[1].metrics["valid"]["fs"] >= needs.threshold]
+    candidates = cleared or scored
+    limit = len(candidates) if cleared else needs.top
+    tries = evaluations(store)
+    valid = dataset.splits.days("valid")
+    lineages = _lineages(store)
+    elites: list[Elite] = []
+    ranked_values: list[np.ndarray] = []
+    rejected: list[tuple[int, str]] = []
+    for node, evaluation in candidates:
+        if len(elites) >= limit:
+            break
+        if evaluation.metrics["valid"]["rank_ic"] <= 0:  # metrics are oriented by train: <= 0 is a sign flip
+            rejected.append((node.node_id, "RankIC changes sign between train and valid"))
+            continue
+        profile = store.profile(node.node_id)
+        if profile is not None and profile.level_bet and not needs.allow_level_bets:
+            rejected.append((node.node_id, "a level bet (its ranks follow a price or volume level)"))
+            continue
+        code = store.program(node.program_id)
+        values = evaluation.orientation * evaluator.values(parse_program(code), node.params)
+        daily = daily_series(values, dataset.label).rank_ic
+        stability, odds = yearly_stability(daily, dataset), significance(daily[valid], tries)
+        if not stability.share >= needs.min_stable_share:
+            rejected.append((node.node_id, f"RankIC above 0 in {stability.share:.0%} of the train and valid years"))
+            continue
+        if odds.p > needs.max_p:
+            rejected.append((node.node_id, f"not significant among {tries} tries (p {odds.p:.2f})"))
+            continue
+        ranked = rank(values)[valid]
+        similar = [(abs(_mean_correlation(ranked, other)), e) for other, e in zip(ranked_values, elites)]
+        worst = max(similar, key=lambda pair: pair[0], default=(0.0, None))
+        if worst[0] >= needs.max_corr:
+            rejected.append((node.node_id, f"correlation {worst[0]:.2f} with node {worst[1].node.node_id}"))
+            continue
+        metrics = {**evaluation.metrics, "test": evaluation.test_metrics or {}}
+        lineage = lineages(node.node_id)
+        elites.append(Elite(node, exported_source(code, node, metrics, evaluation.orientation, lineage,
+                                                  store.experience(node.node_id)),
+                            metrics, evaluation.orientation, lineage, values, stability, odds))
+        ranked_values.append(ranked)
+    correlations = np.array([[abs(_mean_correlation(a, b)) for b in ranked_values] for a in ranked_values])
+    return Harvest(tuple(elites), needs.threshold, len(cleared), tuple(e.metrics["valid"]["fs"] for _, e in scored),
+                   tuple(rejected), correlations.reshape(len(elites), len(elites)), tries)
+
+
+def _mean_correlation(a: np.ndarray, b: np.ndarray) -> float:
+    daily = daily_correlation(a, b)
+    return float(np.nanmean(daily)) if np.any(~np.isnan(daily)) else 0.0
+
+
+def _lineages(store: Store) -> Callable[[int], tuple[str, ...]]:
+    """A function node_id -> its lineage as text, following migrants back to the node they came from."""
+    nodes, origins = {n.node_id: n for n in store.nodes()}, migration_origins(store)
+    return lambda node_id: tuple(f"node {n.node_id} (island {n.island}, {n.kind}): {n.idea}"
+                                 for n in lineage(node_id, nodes, origins))
+
+
+def exported_source(code: str, node: NodeRow, metrics: Mapping[str, Mapping[str, float]], orientation: int,
+                    lineage: Sequence[str], experience: object | None) -> str:
+    """The program with its module docstring rewritten to document the harvested factor."""
+    program = parse_program(code)
+    lines = [program.docstring.strip() or node.idea, ""]
+    why = getattr(experience, "why", "")
+    if why:
+        lines += [f"Hypothesis: {why}", ""]
+    lines += [f"Harvested node {node.node_id} (island {node.island}, iteration {node.iteration}); "
+              f"content id {program.program_id}.",
+              f"Orientation {orientation:+d}: " + ("higher values predict higher returns." if orientation > 0
+                                                   else "LOWER values predict higher returns (use -factor)."),
+              "", "Metrics (daily, oriented; FS = (10*IC + ICIR + 10*RankIC + RankICIR)/4):"]
+    for segment in ("train", "valid", "test"):
+        m = metrics.get(segment) or {}
+        if m:
+            lines.append(f"  {segment:<5} FS {m['fs']:.4f}  IC {m['ic']:.4f}  ICIR {m['icir']:.3f}  "
+                         f"RankIC {m['rank_ic']:.4f}  RankICIR {m['rank_icir']:.3f}")
+    lines += ["", "Lineage (seed first):", *(f"  {step}" for step in lineage)]
+    return set_docstring(code, "\n".join(lines))
+
+
+def export(result: Harvest, dataset: Dataset, out_dir: Path, run_dir: Path) -> Path:
+    """Write each elite's program, its values (date, symbol, factor) as Parquet, and manifest.json."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    entries = []
+    for k, elite in enumerate(result.elites, start=1):
+        stem = f"elite_{k:02d}_node_{elite.node.node_id}"
+        (out_dir / f"{stem}.py").write_text(elite.source)
+        long_values(elite.values, dataset).to_parquet(out_dir / f"{stem}.parquet", index=False)
+        entries.append({"file": f"{stem}.py", "values": f"{stem}.parquet", "node_id": elite.node.node_id,
+                        "island": elite.node.island, "program_id": elite.node.program_id,
+                        "params": dict(elite.node.params), "orientation": elite.orientation,
+                        "metrics": elite.metrics, "lineage": list(elite.lineage),
+                        "stability": asdict(elite.stability), "significance": asdict(elite.significance)})
+    manifest = {"run": str(run_dir), "data": dataset.panel.source, "fingerprint": dataset.panel.fingerprint(),
+                "threshold": result.threshold, "cleared_threshold": result.cleared, "tries": result.tries,
+                "valid_fs_quantiles": _quantiles(result.valid_fs),
+                "values_note": "factor = orientation * program values: higher predicts higher forward returns",
+                "rejected": [{"node_id": n, "why": why} for n, why in result.rejected],
+                "correlations": result.correlations.round(4).tolist(), "elites": entries}
+    path = out_dir / "manifest.json"
+    path.write_text(json.dumps(manifest, indent=2, allow_nan=True) + "\n")
+    return path
+
+
+def long_values(values: np.ndarray, dataset: Dataset) -> pd.DataFrame:
+    """Factor values [T, N] as the long table alphalens and qlib read: date, symbol, factor (finite only)."""
+    days, stocks = np.nonzero(np.isfinite(values))
+    return pd.DataFrame({"date": dataset.panel.dates[days], "symbol": dataset.panel.symbols[stocks],
+                         "factor": values[days, stocks]})
+
+
+def _quantiles(values: Sequence[float]) -> dict[str, float]:
+    if not values:
+        return {}
+    qs = np.quantile(np.asarray(values), [0.0, 0.25, 0.5, 0.75, 0.9, 1.0])
+    return dict(zip(["min", "q25", "median", "q75", "q90", "max"], map(float, qs)))

@@ -1,0 +1,188 @@
+"""Evaluate factor programs safely: static policy, sandboxed runs, the lookahead probe, then fitness."""
+from __future__ import annotations
+
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from factorengine.config import EvaluationConfig
+from factorengine.data.dataset import Dataset
+from factorengine.score.fitness import TRAIN_VALID, Fitness, score
+from factorengine.score.novelty import Profile, Profiler
+from factorengine.program.policy import ALLOWED_IMPORTS, check_policy
+from factorengine.score.probe import Lookahead, cut_rows, probe_lookahead
+from factorengine.program.source import Program, ProgramError
+from sandbox import Limits, Ok, Policy, Sandbox, SharedInputs
+
+Params = Mapping[str, "int | float"]
+_ENTRY = "factor"
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """The outcome of one program run: its fitness, or the kind of failure and a reason fit for a prompt."""
+
+    name: str
+    program_id: str
+    params: Params
+    fitness: Fitness | None
+    failure: str | None  # "policy", "lookahead", or a sandbox failure kind ("timeout", "raised", ...)
+    error: str | None
+    seconds: float
+    profile: Profile | None = field(default=None, compare=False, repr=False)  # of the values, when scored
+
+
+@dataclass(frozen=True)
+class _Success:
+    """A run that passed every check and waits to be scored."""
+
+    name: str
+    program_id: str
+    params: dict
+    outcome: Ok
+    start: float
+
+
+_Ran = Evaluation | _Success
+
+
+class Evaluator:
+    """Scores factor programs on one dataset; a program's code runs only inside the evaluator's sandbox.
+
+    The sandbox holds the panel's fields, never the label: programs return values, the parent scores them.
+    `inputs`: the fields already shared (`share_inputs`), so evaluators of several islands hold one copy.
+    """
+
+    def __init__(self, dataset: Dataset, settings: EvaluationConfig = EvaluationConfig(), *,
+                 inputs: SharedInputs | None = None) -> None:
+        self.dataset = dataset
+        self.settings = settings
+        policy = Policy(preload=("numpy", "math", "factorengine.ops"), allowed_imports=ALLOWED_IMPORTS,
+                        output_shape=dataset.panel.shape)
+        limits = Limits(memory_mb=settings.memory_mb, cpu_s=max(1, int(settings.timeout_s * 2)))
+        self._n_workers = settings.n_workers or os.cpu_count() or 1
+        self._sandbox = Sandbox(inputs or dict(dataset.panel.fields), policy=policy,
+                                n_workers=self._n_workers, limits=limits)
+
+    @property
+    def sandbox(self) -> Sandbox:
+        """The sandbox every program of this evaluator runs in."""
+        return self._sandbox
+
+    def evaluate(self, program: Program, params_list: Sequence[Params], *, name: str = "<program>",
+                 segments: Sequence[str] = TRAIN_VALID, probe: bool = True) -> list[Evaluation]:
+        """Run `program` once per parameter set and score each run that passes every check on `segments`.
+
+        The runs go to the sandbox's workers at once and are scored in as many threads. `probe=False` skips
+        the lookahead probe (for more parameter sets of a program already probed).
+        """
+        ran = self._run(program, params_list, name, probe)
+        if len(ran) <= 1:
+            return [self._score(run, segments) for run in ran]
+        with ThreadPoolExecutor(max_workers=self._n_workers) as scorers:
+            return list(scorers.map(lambda run: self._score(run, segments), ran))
+
+    def evaluate_many(self, jobs: Sequence[tuple[str, Program, Params]], *,
+                      segments: Sequence[str] = TRAIN_VALID) -> list[Evaluation]:
+        """Evaluate (name, program, params) jobs in order, scoring one in a second thread while the next runs."""
+        with ThreadPoolExecutor(max_workers=1) as scorer:
+            futures = [scorer.submit(self._score, run, segments)
+                       for name, program, params in jobs for run in self._run(program, [params], name, True)]
+            return [future.result() for future in futures]
+
+    def _run(self, program: Program, params_list: Sequence[Params], name: str, probe: bool) -> list[_Ran]:
+        """Check and run `program` per parameter set: a failed Evaluation, or the successful run to score."""
+        start = time.perf_counter()
+        violations = check_policy(program.source)
+        if violations:
+            reason = "refused by the static policy: " + "; ".join(map(str, violations))
+            return [self._failed(program, name, p, "policy", reason, start) for p in params_list]
+        outcomes = self._sandbox.run(program.source, _ENTRY, params_list, self.settings.timeout_s)
+        first = next(((p, o) for p, o in zip(params_list, outcomes) if isinstance(o, Ok)), None)
+        refusal = self._probe(program, *first) if probe and self.settings.probe and first else None
+        ran: list[_Ran] = []
+        for params, outcome in zip(params_list, outcomes):
+            if not isinstance(outcome, Ok):
+                ran.append(self._failed(program, name, params, outcome.kind, outcome.reason, start))
+            elif refusal is not None:
+                ran.append(self._failed(program, name, params, *refusal, start))
+            else:
+                ran.append(_Success(name, program.program_id, dict(params), outcome, start))
+        return ran
+
+    def _score(self, run: _Ran, segments: Sequence[str]) -> Evaluation:
+        """Score a successful run (pure numpy on read-only arrays: safe in other threads)."""
+        if isinstance(run, Evaluation):
+            return run
+        fitness = score(run.outcome.values, self.dataset.label, self.dataset.splits, segments=segments)
+        return Evaluation(run.name, run.program_id, run.params, fitness, None, None, time.perf_counter() - run.start,
+                          self.profiler.profile(run.outcome.values))
+
+    @cached_property
+    def profiler(self) -> Profiler:
+        """Fingerprints and level exposures of factor values on this evaluator's dataset."""
+        return Profiler(self.dataset)
+
+    def values(self, program: Program, params: Params) -> np.ndarray:
+        """The program's factor values [T, N] with `params`, computed in the sandbox; ProgramError if it fails."""
+        [outcome] = self._sandbox.run(program.source, _ENTRY, [params], self.settings.timeout_s)
+        if not isinstance(outcome, Ok):
+            raise ProgramError(f"{outcome.kind}: {outcome.reason}")
+        return outcome.values
+
+    def check_lookahead(self, program: Program, params: Params) -> tuple[str, str] | None:
+        """Run `program` on the full and on cut panels, skipping the static policy (a probe on its own).
+
+        Returns (failure kind, reason) when it reads the future or fails on a shorter history, else None.
+        """
+        [outcome] = self._sandbox.run(program.source, _ENTRY, [params], self.settings.timeout_s)
+        return self._probe(program, params, outcome) if isinstance(outcome, Ok) else (outcome.kind, outcome.reason)
+
+    def _probe(self, program: Program, params: Params, outcome: Ok) -> tuple[str, str] | None:
+        """Compare a successful full run with runs on cut panels; one probe per program suffices,
+        since code that leaks does so for every parameter set."""
+
+        panel = self.dataset.panel
+        rows = cut_rows(len(panel.dates))
+        runs = self._sandbox.run(program.source, _ENTRY, [params] * len(rows), self.settings.timeout_s, rows=rows)
+        cuts = {k: run.values if isinstance(run, Ok) else run for k, run in zip(rows, runs)}
+        verdict = probe_lookahead(outcome.values, cuts, panel.dates, panel.symbols)
+        if verdict is None:
+            return None
+        if isinstance(verdict, Lookahead):
+            return "lookahead", verdict.reason
+        return verdict.kind, f"on a shorter history (lookahead probe): {verdict.reason}"
+
+    @staticmethod
+    def _failed(program: Program, name: str, params: Params, kind: str, reason: str, start: float) -> Evaluation:
+        return Evaluation(name, program.program_id, dict(params), None, kind, reason, time.perf_counter() - start)
+
+    def close(self) -> None:
+        """Stop the sandbox."""
+        self._sandbox.close()
+
+    def __enter__(self) -> Evaluator:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def resolve_params(program: Program, overrides: Mapping[str, str]) -> dict[str, int | float]:
+    """Return the program's defaults with `overrides` (name -> text) applied and typed."""
+    params = {p.name: p.default for p in program.params}
+    kinds = {p.name: p.kind for p in program.params}
+    for name, text in overrides.items():
+        if name not in params:
+            raise ProgramError(f"--param {name}={text}: the program has no parameter {name!r}; "
+                               f"its parameters are {', '.join(params) or 'none'}")
+        try:
+            params[name] = int(text) if kinds[name] == "int" else float(text)
+        except ValueError:
+            raise ProgramError(f"--param {name}={text}: {name} takes an {kinds[name]}") from None
+    return params

@@ -1,0 +1,179 @@
+"""Tune a program's numeric parameters with Optuna's TPE (ask/tell, batches under the constant liar).
+
+The objective is train FS; valid and test are never read here. Trial 0 is the program's current defaults and
+runs with the lookahead probe, so a program the policy or the probe refuses costs one batch, not a study;
+a trial that fails for its parameters (an error, a timeout) is told as failed and the study goes on.
+"""
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+import optuna
+from optuna.distributions import BaseDistribution, FloatDistribution, IntDistribution
+from optuna.trial import TrialState
+
+from factorengine.config import TuningConfig
+from factorengine.score.evaluate import Evaluation, Evaluator
+from factorengine.program.source import Number, Param, Program, parse_program, set_defaults
+
+# Failures of the program itself, not of a parameter set: no other parameters can help.
+REFUSALS = frozenset({"policy", "policy_violation", "syntax", "lookahead"})
+NEIGHBOURS = 4  # trials nearest the best one that its robustness is measured on
+_SIGNIFICANT_DIGITS = 4  # floats are tried (and written back) rounded, so sources stay readable
+
+
+@dataclass(frozen=True)
+class Trial:
+    """One parameter set tried: its train-only evaluation, or the earlier trial it repeats."""
+
+    number: int
+    params: dict[str, Number]
+    evaluation: Evaluation
+    repeat_of: int | None = None
+
+    @property
+    def train_fs(self) -> float:
+        """Train FS, NaN when the run failed or could not be scored."""
+        return math.nan if self.evaluation.fitness is None else self.evaluation.fitness.train.fs
+
+
+@dataclass(frozen=True)
+class Tuned:
+    """A study's result: the program with the best parameters written back as its defaults, and every trial."""
+
+    program: Program
+    trials: tuple[Trial, ...]
+    best: Trial | None  # None when no trial scored
+    neighbour_drop: float  # relative fall of train FS from the best trial to its nearest trials; NaN if unknown
+    stop: str  # "budget", "patience", "refused" or "screened"
+    seconds: float
+    screened: str | None = None  # why the screen stopped the study after trial 0
+
+
+class Tuner:
+    """Runs one TPE study per program on an evaluator's sandbox."""
+
+    def __init__(self, evaluator: Evaluator, settings: TuningConfig = TuningConfig()) -> None:
+        self.evaluator, self.settings = evaluator, settings
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+    def tune(self, program: Program, seed: int,
+             screen: Callable[[Evaluation], str | None] | None = None) -> Tuned:
+        """Search the program's parameter space from its defaults; the same seed gives the same trials.
+
+        `screen` sees trial 0's evaluation; a reason from it ends the study there (a duplicate, say).
+        """
+        start = time.monotonic()
+        space = search_space(program.params)
+        study = optuna.create_study(direction="maximize", sampler=_sampler(seed, self.settings.n_trials))
+        study.enqueue_trial(program.defaults)
+        trials: list[Trial] = []
+        best: Trial | None = None
+        stop, screened = "budget", None
+        while len(trials) < max(1, self.settings.n_trials):
+            size = min(self.settings.n_parallel, self.settings.n_trials - len(trials)) if trials else 1
+            asked = [study.ask(space) for _ in range(max(1, size))]
+            batch = self._run(program, [_rounded(t.params, space) for t in asked], trials)
+            for optuna_trial, trial in zip(asked, batch):
+                if math.isnan(trial.train_fs):
+                    study.tell(optuna_trial, state=TrialState.FAIL)
+                else:
+                    study.tell(optuna_trial, trial.train_fs)
+                    best = trial if best is None or trial.train_fs > best.train_fs else best
+            trials.extend(batch)
+            if trials[0].evaluation.failure in REFUSALS:
+                stop = "refused"
+                break
+            if len(trials) == 1 and screen is not None:
+                screened = screen(trials[0].evaluation)
+                if screened is not None:
+                    stop = "screened"
+                    break
+            if self.settings.patience and best_age(trials, best) >= self.settings.patience:
+                stop = "patience"
+                break
+        tuned = program if best is None else parse_program(set_defaults(program.source, best.params))
+        return Tuned(tuned, tuple(trials), best, neighbour_drop(trials, best, space), stop,
+                     time.monotonic() - start, screened)
+
+    def _run(self, program: Program, params_list: list[dict[str, Number]], done: Sequence[Trial]) -> list[Trial]:
+        """Evaluate a batch on train alone; a parameter set tried before is not run again."""
+        seen = {_key(t.params): t for t in done}
+        fresh = list({_key(p): p for p in params_list if _key(p) not in seen}.values())  # first of each, in order
+        evaluations = self.evaluator.evaluate(program, fresh, segments=("train",), probe=not done) if fresh else []
+        ran = {_key(p): e for p, e in zip(fresh, evaluations)}
+        batch: list[Trial] = []
+        for number, params in enumerate(params_list, start=len(done)):
+            earlier = seen.get(_key(params))
+            if earlier is None:
+                trial = Trial(number, params, ran.pop(_key(params)))
+                seen[_key(params)] = trial
+            else:
+                trial = Trial(number, params, earlier.evaluation, repeat_of=earlier.number)
+            batch.append(trial)
+        return batch
+
+
+def search_space(params: Sequence[Param]) -> dict[str, BaseDistribution]:
+    """Optuna distributions of the parameters; a positive range spanning 4x or more is searched in log scale."""
+    space: dict[str, BaseDistribution] = {}
+    for p in params:
+        log = p.low > 0 and p.high >= 4 * p.low
+        space[p.name] = (IntDistribution(int(p.low), int(p.high), log=log) if p.kind == "int"
+                         else FloatDistribution(float(p.low), float(p.high), log=log))
+    return space
+
+
+def best_age(trials: Sequence[Trial], best: Trial | None) -> int:
+    """Trials since the best one (all of them when none scored)."""
+    return len(trials) if best is None else len(trials) - 1 - best.number
+
+
+def neighbour_drop(trials: Sequence[Trial], best: Trial | None, space: dict[str, BaseDistribution]) -> float:
+    """How far train FS falls from the best trial to the mean of its nearest distinct trials, relative to it.
+
+    Distances are taken with each parameter scaled to [0, 1] (log-scaled where searched so); failed
+    neighbours count as FS 0. Near 0: a plateau; near 1 or above: a sharp optimum, likely fitted to noise.
+    """
+    others = [t for t in trials if t.repeat_of is None and best is not None and t.number != best.number]
+    if best is None or not others or not space or best.train_fs <= 0:
+        return math.nan
+    where = np.array([_unit(t.params, space) for t in others])
+    distance = np.linalg.norm(where - _unit(best.params, space), axis=1)
+    nearest = np.argsort(distance, kind="stable")[:NEIGHBOURS]
+    fs = np.array([others[i].train_fs for i in nearest])
+    return float((best.train_fs - np.nan_to_num(fs, nan=0.0).mean()) / best.train_fs)
+
+
+def _unit(params: dict[str, Number], space: dict[str, BaseDistribution]) -> list[float]:
+    """Parameters scaled to [0, 1] by their distributions."""
+    scaled = []
+    for name, dist in space.items():
+        low, high, value = float(dist.low), float(dist.high), float(params[name])
+        if dist.log:
+            low, high, value = math.log(low), math.log(high), math.log(value)
+        scaled.append((value - low) / (high - low) if high > low else 0.0)
+    return scaled
+
+
+def _sampler(seed: int, n_trials: int) -> optuna.samplers.TPESampler:
+    with warnings.catch_warnings():  # multivariate and constant_liar are marked experimental
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return optuna.samplers.TPESampler(seed=seed, multivariate=True, constant_liar=True,
+                                          n_startup_trials=max(4, n_trials // 4))
+
+
+def _rounded(params: dict[str, Number], space: dict[str, BaseDistribution]) -> dict[str, Number]:
+    """Floats rounded to a few significant digits, kept inside their ranges."""
+    return {k: v if isinstance(v, int) else
+            min(max(float(f"{v:.{_SIGNIFICANT_DIGITS}g}"), space[k].low), space[k].high)
+            for k, v in params.items()}
+
+
+def _key(params: dict[str, Number]) -> tuple:
+    return tuple(sorted(params.items()))

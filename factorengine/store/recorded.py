@@ -1,0 +1,31 @@
+"""A run's recorded configuration and data, reopened and checked against the fingerprint stored with it."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from factorengine.config import RunConfig, config_from_dict
+from factorengine.data import Dataset, load_panel, make_dataset, synthetic_panel
+from factorengine.store.store import RUN_DATABASE, Store
+
+
+def recorded_config(store: Store) -> RunConfig:
+    """The configuration the run was started with."""
+    return config_from_dict(store.run_info().config, str(store.path))
+
+
+def recorded_dataset(store: Store, config: RunConfig) -> Dataset:
+    """The run's panel with its label and splits; StoreError if the data changed since the run began."""
+    panel = load_panel(config.data.path) if config.data.path else synthetic_panel(seed=config.data.synthetic_seed)
+    store.check_fingerprint(panel.fingerprint())
+    return make_dataset(panel, config.data.horizon)
+
+
+def open_run(run_dir: Path) -> tuple[Store, Dataset]:
+    """A finished (or running) run's store, read-only, and its checked dataset; ConfigError, DataError or
+    StoreError say what is wrong."""
+    store = Store.open(run_dir / RUN_DATABASE, read_only=True)
+    try:
+        return store, recorded_dataset(store, recorded_config(store))
+    except BaseException:
+        store.close()
+        raise

@@ -1,0 +1,136 @@
+"""Harvest on the synthetic market: elites exported and re-evaluating to their metrics; the model sees no test data."""
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from factorengine.cli import main
+from factorengine.config import EvaluationConfig, RunConfig, SearchConfig, TuningConfig
+from factorengine.data import make_dataset, synthetic_panel
+from factorengine.search.island import Island, Seed
+from factorengine.score.evaluate import Evaluator
+from factorengine.data.label import Label, make_label
+from factorengine.score.fitness import daily_series
+from factorengine.harvest.model import features, fit_model, predict
+from factorengine.proposers.mutate import MutationProposer
+from factorengine.store.store import Store
+from tests.factorengine.runs import ROOT, SEEDS, copy_seeds, evolve_args
+
+pytestmark = pytest.mark.usefixtures("synthetic_default")
+
+
+@pytest.fixture(scope="module")
+def harvested(tmp_path_factory) -> Path:
+    """A small synthetic run, harvested with a threshold some programs clear."""
+    run_dir = tmp_path_factory.mktemp("harvest") / "run"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("FACTORENGINE_DATA", raising=False)
+        seeds = copy_seeds(tmp_path_factory.mktemp("seeds"))
+        assert main(evolve_args(run_dir, seeds, 12, trials=4)) == 0
+        assert main(["harvest", str(run_dir), "--threshold", "0.2", "--k", "10", "--n-drop", "2"]) == 0
+    return run_dir / "harvest"
+
+
+def test_elites_are_exported_with_a_manifest_and_long_format_values(harvested):
+    manifest = json.loads((harvested / "manifest.json").read_text())
+    assert manifest["elites"] and manifest["cleared_threshold"] >= len(manifest["elites"])
+    for entry in manifest["elites"]:
+        assert entry["metrics"]["valid"]["fs"] >= 0.2 and entry["metrics"]["valid"]["rank_ic"] > 0
+        values = pd.read_parquet(harvested / entry["values"])
+        assert list(values.columns) == ["date", "symbol", "factor"] and len(values) > 10_000
+        assert values["factor"].notna().all()
+
+
+def test_each_exported_program_reevaluates_to_its_recorded_metrics(harvested, capsys):
+    manifest = json.loads((harvested / "manifest.json").read_text())
+    for entry in manifest["elites"]:
+        capsys.readouterr()
+        assert main(["eval", str(harvested / entry["file"]), "--include-test", "--json"]) == 0
+        result = json.loads(capsys.readouterr().out)
+        for segment in ("train", "valid", "test"):
+            assert result[segment]["fs"] == pytest.approx(entry["metrics"][segment]["fs"], rel=1e-12, nan_ok=True)
+        source = (harvested / entry["file"]).read_text()
+        assert f"content id {entry['program_id']}" in source and "Lineage (seed first):" in source
+
+
+def test_harvest_results_hold_the_model_table_and_the_backtest(harvested):
+    results = json.loads((harvested / "results.json").read_text())
+    assert set(results["models"]) == {"elites", "seeds"}
+    test_days = results["splits"]["test"][1] - results["splits"]["test"][0]
+    assert len(results["backtest"]["net"]) == test_days
+    assert results["backtest"]["metrics"]["max_drawdown"] <= 0
+
+
+@pytest.fixture(scope="module")
+def market():
+    dataset = make_dataset(synthetic_panel(n_days=500, n_stocks=60, seed=4))
+    rng = np.random.default_rng(0)
+    factors = {"signal": dataset.label.values + rng.normal(0, 0.05, dataset.label.values.shape),
+               "noise": rng.normal(size=dataset.label.values.shape)}
+    return dataset, factors
+
+
+def test_test_predictions_do_not_change_when_train_period_data_change_after_fitting(market):
+    dataset, factors = market
+    fitted = fit_model(factors, dataset.label, dataset.splits)
+    train, test = dataset.splits.days("train"), dataset.splits.days("test")
+    changed = {name: values.copy() for name, values in factors.items()}
+    for values in changed.values():
+        values[train] = np.random.default_rng(1).normal(size=values[train].shape)
+    np.testing.assert_array_equal(features(changed)[test], features(factors)[test])
+    np.testing.assert_array_equal(predict(fitted.booster, features(changed))[test], fitted.predictions[test])
+    assert fitted.metrics["test"].rank_ic > 0.2
+
+
+def test_test_labels_never_change_the_model_fit(market):
+    dataset, factors = market
+    test = dataset.splits.days("test")
+    fitted = fit_model(factors, dataset.label, dataset.splits)
+    shuffled = fit_model(factors, _with(dataset.label, test, np.nan), dataset.splits)
+    np.testing.assert_array_equal(shuffled.predictions, fitted.predictions)
+    assert np.isnan(shuffled.metrics["test"].rank_ic) and not np.isnan(fitted.metrics["test"].rank_ic)
+
+
+def _with(label: Label, days: slice, value: float) -> Label:
+    values = label.values.copy()
+    values[days] = value
+    return make_label(values)
+
+
+def test_test_data_never_reach_the_search(tmp_path):
+    dataset = make_dataset(synthetic_panel(n_days=400, n_stocks=50))
+    blind = replace(dataset, label=_with(dataset.label, dataset.splits.days("test"), np.nan))
+    config = RunConfig(search=SearchConfig(iterations=6), tuning=TuningConfig(n_trials=3),
+                       evaluation=EvaluationConfig(n_workers=1))
+    seeds = [Seed(name, (ROOT / "seeds" / f"{name}.py").read_text()) for name in SEEDS]
+    trees = []
+    for name, data in (("seen", dataset), ("blind", blind)):
+        with Store.create(tmp_path / f"{name}.db", config={}, fingerprint="f", seed=0) as store, \
+                Evaluator(data, config.evaluation) as evaluator:
+            for _ in Island(config=config, store=store, evaluator=evaluator, proposer=MutationProposer(),
+                            seeds=seeds).run():
+                pass
+            trees.append([(n.node_id, n.parent_id, n.program_id, n.params, store.evaluation(n.node_id).metrics)
+                          for n in store.nodes()])
+    assert trees[0] == trees[1] and len(trees[0]) >= 8
+
+
+def test_our_daily_rank_ic_matches_alphalens(market):
+    performance = pytest.importorskip("alphalens.performance", reason="alphalens-reloaded is in the test extra")
+    dataset, factors = market
+    values, label = factors["signal"] + factors["noise"], dataset.label
+    ours = daily_series(values, label).rank_ic
+    both = np.isfinite(values) & np.isfinite(label.values)
+    days, stocks = np.nonzero(both)
+    frame = pd.DataFrame({"date": pd.DatetimeIndex(dataset.panel.dates[days]), "asset": stocks,
+                          "factor": values[days, stocks], "1D": label.values[days, stocks]})
+    theirs = performance.factor_information_coefficient(frame.set_index(["date", "asset"]))["1D"]
+    scored = ~np.isnan(ours)
+    np.testing.assert_allclose(ours[scored], theirs.loc[pd.DatetimeIndex(dataset.panel.dates[scored])].to_numpy(),
+                               rtol=0, atol=1e-9)
+    assert scored.sum() > 400

@@ -1,0 +1,186 @@
+"""`factorengine report`: a run as one self-contained HTML page, lineage diffs and harvest included, browser-checked."""
+from __future__ import annotations
+
+import html
+import os
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from factorengine.cli import main
+from factorengine.harvest.report import llm_section
+from factorengine.store.store import LLMCallRow, NodeRow, Store
+from tests.factorengine.runs import copy_seeds, evolve_args
+
+CHROMIUM = Path("/usr/bin/chromium")
+REQUIRE_BROWSER_ENV = "FACTORENGINE_REQUIRE_BROWSER"
+HEADINGS = ("<h2>Evolution", "<h2>Tree size and depth", "<h2>Failures", "<h2>Top programs", "<h2>Generalization",
+            "<h2>Harvest",
+            "<h3>Elites", "<h3>RankIC over time", "<h3>Quantile returns", "<h3>Model portfolio",
+            "<h3>Backtest metrics", "<h3>Model against the seed baseline")
+PNG = '<img src="data:image/png;base64,'
+# Appended to a copy of the page: after load, count decoded images and tables onto <body>'s data attributes.
+PROBE = """<script>
+window.addEventListener("load", () => {
+  const images = Array.from(document.images);
+  document.body.dataset.images = images.length;
+  document.body.dataset.imagesOk = images.filter((i) => i.complete && i.naturalWidth > 0).length;
+  document.body.dataset.tables = document.querySelectorAll("table").length;
+});
+</script>
+"""
+
+
+@dataclass(frozen=True)
+class Reports:
+    """A small run and its reports before the harvest and after it (written to the default place)."""
+
+    run_dir: Path
+    before: Path
+    after: Path
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory) -> Reports:
+    """Evolve two islands on the synthetic market; report; harvest; report again without --out."""
+    root = tmp_path_factory.mktemp("report")
+    run_dir = root / "run"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("FACTORENGINE_DATA", raising=False)
+        patch.chdir(root)
+        seeds = copy_seeds(tmp_path_factory.mktemp("seeds"))
+        assert main(evolve_args(run_dir, seeds, 10, trials=2, islands=2)) == 0
+        assert main(["report", str(run_dir), "--out", str(root / "before")]) == 0
+        assert main(["harvest", str(run_dir), "--threshold", "0.3"]) == 0
+        assert main(["report", str(run_dir)]) == 0
+    return Reports(run_dir, root / "before" / "index.html", root / "reports" / "run" / "index.html")
+
+
+def _top_programs(run_dir: Path) -> tuple[Store, list[NodeRow]]:
+    store = Store.open(run_dir / "run.db", read_only=True)
+    return store, [n for n in store.top_nodes(len(store.nodes())) if n.kind != "migrant"][:10]
+
+
+def _article(page: str, node_id: int) -> str:
+    return re.search(rf'<article id="node-{node_id}">(.*?)</article>', page, re.DOTALL).group(1)
+
+
+def _ancestors(store: Store, node_id: int) -> list[NodeRow]:
+    """The node and its ancestors up to the seed, through parents and from migrants to their sources."""
+    nodes = {n.node_id: n for n in store.nodes()}
+    sources = {new: source for e in store.events("migration") for _, source, new in e.payload["received"]}
+    chain = [nodes[node_id]]
+    while chain[-1].kind != "seed":
+        node = chain[-1]
+        chain.append(nodes[sources[node.node_id] if node.kind == "migrant" else node.parent_id])
+    return chain
+
+
+def test_the_report_is_one_self_contained_file_with_every_section(reports):
+    page = reports.after.read_text()
+    assert os.listdir(reports.after.parent) == ["index.html"]
+    for external in ('src="http', "<link", "<script", "url("):
+        assert external not in page
+    for heading in HEADINGS:
+        assert heading in page
+    assert page.count(PNG) == page.count("<img ") >= 6
+    store, top = _top_programs(reports.run_dir)
+    with store:
+        assert html.escape(store.program(top[0].program_id)) in _article(page, top[0].node_id)
+    assert html.escape(top[0].idea) in page and "<h2>LLM" not in page  # no LLM calls: no LLM section
+
+
+def test_the_lineage_of_a_searched_node_diffs_its_seed_into_it(reports):
+    page = reports.after.read_text()
+    store, top = _top_programs(reports.run_dir)
+    with store:
+        node = next(n for n in top if n.kind != "seed" and n.depth >= 3 and not any(
+            a.kind == "migrant" for a in _ancestors(store, n.node_id)))
+        seed = _ancestors(store, node.node_id)[-1]
+        before, after = (store.program(n.program_id).splitlines() for n in (seed, node))
+    article = _article(page, node.node_id)
+    assert article.index(f"--- node {seed.node_id}") < article.rindex(f"+++ node {node.node_id}")
+    assert {line for line in before if line not in after} and {line for line in after if line not in before}
+    for line in set(before) - set(after):
+        assert html.escape(f"-{line}") in article
+    for line in set(after) - set(before):
+        assert html.escape(f"+{line}") in article
+
+
+def test_the_lineage_of_a_migrant_descendant_goes_back_to_the_seed_of_the_sending_island(reports):
+    page = reports.after.read_text()
+    store, top = _top_programs(reports.run_dir)
+    with store:
+        chains = [_ancestors(store, n.node_id) for n in top]
+    chain = next((c for c in chains if any(a.kind == "migrant" for a in c)), None)
+    assert chain is not None, "no top program of the test run descends from a migrant"
+    article = _article(page, chain[0].node_id)
+    assert chain[-1].island != chain[0].island
+    assert f"from seed node {chain[-1].node_id} " in article
+    for ancestor in chain[1:-1]:
+        assert f"node {ancestor.node_id} →" in article
+
+
+def test_without_harvest_results_the_report_says_to_run_harvest_and_still_renders(reports):
+    page = reports.before.read_text()
+    assert f"factorengine harvest {reports.run_dir}" in page
+    assert "<h2>Top programs" in page and "<h3>Elites" not in page and page.rstrip().endswith("</html>")
+    assert page.count(PNG) == 4  # evolution, tree, failures, generalization
+
+
+def test_a_directory_without_a_run_is_an_error(tmp_path, capsys):
+    assert main(["report", str(tmp_path), "--out", str(tmp_path / "out")]) == 2
+    assert capsys.readouterr().err.startswith("error: no run database at ")
+    assert not (tmp_path / "out").exists()
+
+
+def test_llm_usage_totals_calls_tokens_and_cost_only_when_the_run_made_calls(tmp_path):
+    with Store.create(tmp_path / "run.db", config={}, fingerprint="f", seed=0) as store:
+        assert llm_section(store) == ""
+        with store.transaction():
+            for key, purpose, tokens, cost in (("a", "propose", (80, 20), 0.25), ("b", "repair", (40, 10), 0.5)):
+                store.add_llm_call(LLMCallRow(key, purpose, 0, "m", {}, "{}", "stop", None, *tokens, cost, 1.0))
+        section = llm_section(store)
+    assert "<h2>LLM usage" in section
+    assert "<td>calls</td><td>2</td>" in section and "<td>tokens</td><td>150</td>" in section
+    assert "<td>cost (USD)</td><td>0.7500</td>" in section and "<td>repair calls</td><td>1</td>" in section
+
+
+@pytest.fixture
+def chromium() -> Path:
+    """Headless Chromium; skipped when absent unless FACTORENGINE_REQUIRE_BROWSER is set (then failed)."""
+    if not CHROMIUM.exists():
+        reason = f"headless Chromium not found at {CHROMIUM} (apt-get install chromium)"
+        if os.environ.get(REQUIRE_BROWSER_ENV):
+            pytest.fail(f"{reason}; {REQUIRE_BROWSER_ENV} is set, so the browser test must run")
+        pytest.skip(reason)
+    return CHROMIUM
+
+
+def test_the_report_renders_in_a_headless_browser_with_every_image_decoded(chromium, reports, tmp_path):
+    source = reports.after.read_text()
+    page = tmp_path / "index.html"
+    page.write_text(source.replace("</body>", PROBE + "</body>"))
+    command = [str(chromium), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+               "--disable-background-networking", "--disable-component-update", "--disable-sync",
+               f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=5000", "--dump-dom",
+               page.as_uri()]
+    dom = subprocess.run(command, capture_output=True, text=True, timeout=120, check=True).stdout
+    body = dict(re.findall(r'data-([a-z-]+)="(\d+)"', re.search(r"<body([^>]*)>", dom).group(1)))
+    images = source.count("<img ")
+    assert body == {"images": str(images), "images-ok": str(images), "tables": str(source.count("<table>"))}
+
+
+def test_the_generalization_section_shows_the_chance_level_once_null_has_run(reports):
+    from factorengine.harvest.chance import NULL_RESULTS
+    from factorengine.harvest.report import generalization_section
+
+    with Store.open(reports.run_dir / "run.db", read_only=True) as store:
+        assert "<h3>Chance level" not in generalization_section(store, reports.run_dir)
+        assert main(["null", str(reports.run_dir), "--top", "2", "--shuffles", "3"]) == 0
+        section = generalization_section(store, reports.run_dir)
+    (reports.run_dir / NULL_RESULTS).unlink()
+    assert "<h3>Chance level" in section and "top 10 by valid FS: mean test FS" in section
