@@ -8,6 +8,7 @@ from typing import Sequence
 
 from factorengine.commands import (bench_command, bootstrap_command, eval_command, evolve_command, harvest_command,
                                    llm_server_command, null_command, report_command, status_command)
+from factorengine.errors import FactorEngineError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,6 +37,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     try:
         return args.run(args)
+    except FactorEngineError as exc:  # what a command did not catch itself still ends in one line
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except BrokenPipeError:  # output piped into `head` and the like: stop quietly
         sys.stderr.close()
         return 0

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Mapping
 
+from factorengine.errors import FactorEngineError
+
 
 PROPOSERS = ("mutate", "llm")
 SELECTIONS = ("uct", "random")
@@ -26,7 +28,7 @@ def _field(default: Any, doc: str) -> Any:
     return field(default=default, metadata={"doc": doc})
 
 
-class ConfigError(ValueError):
+class ConfigError(FactorEngineError, ValueError):
     """A configuration that cannot be used; the message names the file, the key and the fix."""
 
 

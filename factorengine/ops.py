@@ -19,6 +19,8 @@ import numpy as np
 import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
+from factorengine.errors import FactorEngineError
+
 __all__ = [
     "delay", "delta", "pct_change", "ts_sum", "ts_mean", "ts_std", "ts_var", "ts_min", "ts_max",
     "ts_argmin", "ts_argmax", "ts_rank", "ts_zscore", "ts_corr", "ts_cov", "ts_skew", "ts_kurt",
@@ -33,7 +35,7 @@ _BLOCK_ROWS = 128  # rows per block of a blocked scan: fits in cache, and fixed 
 _SORT_MAX_WINDOW = 32  # ts_quantile sorts windows up to this length, beyond it pandas' skip list is faster
 
 
-class OperatorError(ValueError):
+class OperatorError(FactorEngineError, ValueError):
     """An operator got an invalid argument; the message names the operator, the value and the fix."""
 
 

@@ -10,8 +10,10 @@ from importlib import metadata
 from pathlib import Path
 from typing import Callable
 
+from factorengine.errors import FactorEngineError
 
-class BenchError(RuntimeError):
+
+class BenchError(FactorEngineError, RuntimeError):
     """A suite cannot run (a missing library) or its comparison is void (results disagree)."""
 
 

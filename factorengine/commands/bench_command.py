@@ -9,11 +9,11 @@ import time
 from pathlib import Path
 
 from factorengine.bench import SUITES, BenchInput
-from factorengine.bench.measure import BenchError
 from factorengine.bench.report import markdown
-from factorengine.data import DataError, load_panel, make_dataset, resolve_data_path
+from factorengine.data import load_panel, make_dataset, resolve_data_path
 from factorengine.data.dataset import DATA_ENV
-from factorengine.program.source import ProgramError, parse_program
+from factorengine.errors import FactorEngineError
+from factorengine.program.source import parse_program
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
             if args.out:  # after every suite, so a long run that dies keeps what it measured
                 args.out.parent.mkdir(parents=True, exist_ok=True)
                 args.out.write_text(report)
-    except (DataError, ProgramError, BenchError) as exc:
+    except FactorEngineError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(report)

@@ -5,13 +5,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from factorengine.config import ConfigError, as_dict, load_config
-from factorengine.data import DataError, make_dataset, open_panel
+from factorengine.config import as_dict, load_config
+from factorengine.data import make_dataset, open_panel
 from factorengine.data.dataset import DATA_ENV
+from factorengine.errors import FactorEngineError
 from factorengine.score.evaluate import Evaluator
 from factorengine.llm.bootstrap import Bootstrapper, unique_names
 from factorengine.llm.client import BudgetExhausted, LLMClient, LLMUnavailable
-from factorengine.store.store import Store, StoreError
+from factorengine.store.store import Store
 
 LEDGER = "bootstrap.db"  # the LLM calls of a bootstrap, in the output directory: reruns are answered from it
 
@@ -41,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
         store = (Store.open(ledger) if ledger.exists() else
                  Store.create(ledger, config=as_dict(config), fingerprint=panel.fingerprint(), seed=0))
         replay = Store.open(args.llm_replay, read_only=True) if args.llm_replay else None
-    except (ConfigError, DataError, StoreError, OSError) as exc:
+    except (FactorEngineError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     dataset = make_dataset(panel, config.data.horizon)

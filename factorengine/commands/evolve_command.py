@@ -7,13 +7,14 @@ import sys
 import time
 from pathlib import Path
 
+from factorengine.errors import FactorEngineError
 from factorengine.search.archipelago import run_archipelago, run_island
 from factorengine.config import BACKENDS, PROPOSERS, ConfigError, RunConfig, as_dict, load_config, override
-from factorengine.data import DataError, Dataset, make_dataset, open_panel
+from factorengine.data import Dataset, make_dataset, open_panel
 from factorengine.data.dataset import DATA_ENV
 from factorengine.search.island import Seed
 from factorengine.store.recorded import recorded_config, recorded_dataset
-from factorengine.store.store import RUN_DATABASE, Store, StoreError
+from factorengine.store.store import RUN_DATABASE, Store
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +67,7 @@ def run_evolve(args: argparse.Namespace) -> int:
         run_dir.mkdir(parents=True, exist_ok=True)
         store = Store.create(run_dir / RUN_DATABASE, config=as_dict(config), fingerprint=panel.fingerprint(),
                              seed=config.search.seed)
-    except (ConfigError, DataError, StoreError, OSError) as exc:
+    except (FactorEngineError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     with store.transaction():
@@ -82,7 +83,7 @@ def run_resume(args: argparse.Namespace) -> int:
         config = override(recorded_config(store), "search", iterations=args.iterations,
                           max_evaluations=args.max_evaluations)
         dataset = recorded_dataset(store, config)
-    except (ConfigError, DataError, StoreError, OSError) as exc:
+    except (FactorEngineError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     [event] = store.events(kind="seeds")

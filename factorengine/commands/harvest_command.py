@@ -9,16 +9,16 @@ from pathlib import Path
 
 import numpy as np
 
+from factorengine.errors import FactorEngineError
 from factorengine.harvest.backtest import quantile_returns, topk_dropout
-from factorengine.config import ConfigError
-from factorengine.data import DataError, Dataset
+from factorengine.data import Dataset
 from factorengine.score.evaluate import Evaluator
 from factorengine.score.fitness import daily_series
 from factorengine.harvest.elites import Harvest, Requirements, export, harvest
 from factorengine.harvest.model import ModelResult, fit_model
 from factorengine.program.source import parse_program
 from factorengine.store.recorded import open_run
-from factorengine.store.store import Store, StoreError
+from factorengine.store.store import Store
 
 RESULTS = "results.json"
 
@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     out = args.out or args.run_dir / "harvest"
     try:
         store, dataset = open_run(args.run_dir)
-    except (ConfigError, DataError, StoreError) as exc:
+    except FactorEngineError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     with store, Evaluator(dataset) as evaluator:

@@ -8,15 +8,13 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
+from factorengine.errors import FactorEngineError
 from factorengine.harvest.chance import NULL_RESULTS, chance_level, significance
-from factorengine.config import ConfigError
-from factorengine.data import DataError
 from factorengine.score.evaluate import Evaluator
 from factorengine.score.fitness import daily_series
 from factorengine.harvest.generalization import evaluations
 from factorengine.program.source import parse_program
 from factorengine.store.recorded import open_run
-from factorengine.store.store import StoreError
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
     """Register `null`."""
@@ -35,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
     """Print the chance level and each program's standing against it; write RUN_DIR/null.json."""
     try:
         store, dataset = open_run(args.run_dir)
-    except (ConfigError, DataError, StoreError) as exc:
+    except FactorEngineError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     with store, Evaluator(dataset) as evaluator:

@@ -8,13 +8,14 @@ import numpy as np
 import pandas as pd
 
 from factorengine.data.panel import PRICE_FIELDS, REQUIRED_COLUMNS, Panel
+from factorengine.errors import FactorEngineError
 
 logger = logging.getLogger(__name__)
 
 _MAX_ROWS_SHOWN = 5
 
 
-class DataError(ValueError):
+class DataError(FactorEngineError, ValueError):
     """A panel file that cannot be used; the message names the file, the column, the rows and the fix."""
 
 

@@ -10,10 +10,12 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from factorengine.errors import FactorEngineError
+
 _FENCE = re.compile(r"```([A-Za-z]*)[ \t]*\n(.*?)```", re.DOTALL)
 
 
-class AnswerError(ValueError):
+class AnswerError(FactorEngineError, ValueError):
     """An answer that holds no usable program; the message says exactly what is wrong, for the repair request."""
 
 

@@ -17,6 +17,7 @@ from typing import Any, Callable, Mapping, Sequence
 import openai
 
 from factorengine.config import BudgetConfig, LLMConfig
+from factorengine.errors import FactorEngineError
 from factorengine.store.store import LLMCallRow, Store
 
 logger = logging.getLogger(__name__)
@@ -25,11 +26,11 @@ MAX_WAIT_S = 120.0  # the longest one Retry-After (or backoff) may hold a run
 Message = Mapping[str, str]
 
 
-class LLMUnavailable(Exception):
+class LLMUnavailable(FactorEngineError):
     """No answer: the endpoint failed every retry, the breaker is open, or a replay has no such request."""
 
 
-class BudgetExhausted(Exception):
+class BudgetExhausted(FactorEngineError):
     """A [budget] limit is reached; the message names it."""
 
 

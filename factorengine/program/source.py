@@ -33,6 +33,8 @@ import libcst as cst
 import libcst.matchers as m
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
+from factorengine.errors import FactorEngineError
+
 __all__ = ["HiddenKnob", "KnobSite", "Param", "Program", "ProgramError", "find_knob_sites",
            "load_factor", "parse_program", "program_id", "set_defaults", "set_docstring", "shape_id"]
 
@@ -49,7 +51,7 @@ _SEARCH_SPACE = (m.Assign(targets=[m.AssignTarget(target=m.Name("SEARCH_SPACE"))
                                value=m.MatchIfTrue(lambda value: value is not None)))
 
 
-class ProgramError(ValueError):
+class ProgramError(FactorEngineError, ValueError):
     """A factor program that cannot be used; the message names file, line, problem and fix."""
 
 

@@ -30,6 +30,8 @@ from urllib.parse import quote
 
 import numpy as np
 
+from factorengine.errors import FactorEngineError
+
 __all__ = ["SCHEMA_VERSION", "EvaluationRow", "EventRow", "ExperienceRow", "LLMCallRow", "LLMTotals", "ProfileRow", "NodeRow", "RunInfo", "Store",
            "StoreError", "TrialRow", "TuningRow"]
 
@@ -48,7 +50,7 @@ Clock = Callable[[], float]
 Params = Mapping[str, "int | float"]
 
 
-class StoreError(Exception):
+class StoreError(FactorEngineError):
     """A run database that cannot be used as asked; the message says what is wrong and what to do."""
 
 
