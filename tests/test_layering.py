@@ -50,3 +50,22 @@ def test_every_module_imports_as_the_first_import():
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=300)
     *failures, summary = result.stdout.splitlines() or [""]
     assert failures == [] and summary.endswith(" modules"), result.stdout + result.stderr
+
+
+def _calls_print(path: Path) -> bool:
+    return any(isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print"
+               for node in ast.walk(ast.parse(path.read_text())))
+
+
+def test_only_the_command_line_prints():
+    domain = [path for path in (ROOT / "factorengine").rglob("*.py")
+              if path.parent.name != "commands" and path.name != "cli.py"]
+    assert [str(path.relative_to(ROOT)) for path in domain if _calls_print(path)] == []
+
+
+def test_domain_packages_never_import_the_commands():
+    domain = [path for path in (ROOT / "factorengine").rglob("*.py")
+              if path.parent.name != "commands" and path.name != "cli.py"]
+    offenders = [str(path.relative_to(ROOT)) for path in domain
+                 if any(name.startswith("factorengine.commands") for name in _imported_modules(path))]
+    assert offenders == []

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from factorengine.errors import FactorEngineError
 from factorengine.search.archipelago import run_archipelago, run_island
+from factorengine.commands.progress import ProgressLines, report_island_event
 from factorengine.config import BACKENDS, PROPOSERS, ConfigError, RunConfig, as_dict, load_config, override
 from factorengine.data import Dataset, make_dataset, open_panel
 from factorengine.data.dataset import DATA_ENV
@@ -103,7 +104,8 @@ def _search(store: Store, config: RunConfig, dataset: Dataset, seeds: list[Seed]
     if config.islands.n_islands > 1:
         store.close()  # each island process opens its own connection
         try:
-            result = run_archipelago(run_dir, config, dataset, seeds)
+            result = run_archipelago(run_dir, config, dataset, seeds, watch=ProgressLines(several=True),
+                                     on_event=report_island_event)
         except KeyboardInterrupt:
             print(stopped, file=sys.stderr)
             return 130
@@ -114,7 +116,7 @@ def _search(store: Store, config: RunConfig, dataset: Dataset, seeds: list[Seed]
         print(f"\n{'stopped' if lost else 'done'}: {run_dir}. See: factorengine status {run_dir}", file=sys.stderr)
         return 1 if lost else 0
     try:
-        run_island(store, config, dataset, seeds)
+        run_island(store, config, dataset, seeds, watch=ProgressLines(several=False))
     except KeyboardInterrupt:
         print(stopped, file=sys.stderr)
         return 130

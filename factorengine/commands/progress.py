@@ -1,12 +1,16 @@
-"""The live progress line of a search: best scores, throughput and failures by kind."""
+"""What a search shows while it runs: the live progress line of each island, and its supervisor's events."""
 from __future__ import annotations
 
+import logging
 import math
 import sys
 import time
 from collections import Counter
 
 from factorengine.search.island import StepResult
+from islands import IslandEvent
+
+logger = logging.getLogger(__name__)
 
 
 class Progress:
@@ -34,3 +38,25 @@ class Progress:
                 f"{self.trials / elapsed:.2f} trials/s  failures: {failed}")
         in_place = sys.stderr.isatty() and not self.prefix  # several islands share the terminal
         print(line.ljust(100), end="\r" if in_place else "\n", file=sys.stderr, flush=True)
+
+
+class ProgressLines:
+    """Watches the islands of a search: one Progress per island, made in the island's own process."""
+
+    def __init__(self, several: bool) -> None:
+        self.several = several
+        self._lines: dict[int, Progress] = {}
+
+    def __call__(self, island: int, total: int, result: StepResult) -> None:
+        """Show one iteration of `island` (of `total` iterations)."""
+        if island not in self._lines:
+            self._lines[island] = Progress(total, prefix=f"island {island}: " if self.several else "")
+        self._lines[island].show(result)
+
+
+def report_island_event(event: IslandEvent) -> None:
+    """Print what a user must see (a restart, a failure, a stall); log the rest."""
+    if event.kind in ("restarted", "failed", "stalled"):
+        print(f"island {event.island} {event.kind}: {event.detail}", file=sys.stderr, flush=True)
+    else:
+        logger.info("island %d %s: %s", event.island, event.kind, event.detail)

@@ -14,19 +14,17 @@ import contextlib
 import dataclasses
 import logging
 import os
-import sys
 import time
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 from factorengine.config import RunConfig
 from factorengine.data import Dataset
-from factorengine.search.island import Island, Seed
+from factorengine.search.island import Island, Seed, StepResult
 from factorengine.score.evaluate import Evaluator
 from factorengine.llm.client import LLMClient
 from factorengine.proposers.llm import LLMProposer
 from factorengine.search.migration import Exchange
-from factorengine.commands.progress import Progress
 from factorengine.proposers.base import Proposer
 from factorengine.proposers.mutate import MutationProposer
 from factorengine.store.store import RUN_DATABASE, Store
@@ -34,6 +32,8 @@ from islands import IslandEvent, IslandsResult, Mailbox, run_islands
 from sandbox import SharedInputs, share_inputs
 
 logger = logging.getLogger(__name__)
+
+Watch = Callable[[int, int, StepResult], None]  # (island, its total iterations, what an iteration did)
 
 
 def island_seeds(seeds: Sequence[Seed], island: int, config: RunConfig) -> list[Seed]:
@@ -59,8 +59,10 @@ def make_proposer(config: RunConfig, store: Store, dataset: Dataset, island: int
 
 
 def run_island(store: Store, config: RunConfig, dataset: Dataset, seeds: Sequence[Seed], *, island: int = 0,
-               inputs: SharedInputs | None = None, exchange: Exchange | None = None) -> None:
-    """Search one island until it is done (or its deadline, patience or a stop request), showing its progress."""
+               inputs: SharedInputs | None = None, exchange: Exchange | None = None,
+               watch: Watch | None = None) -> None:
+    """Search one island until it is done (or its deadline, patience or a stop request); `watch` sees each
+    iteration."""
     minutes = config.search.max_minutes
     deadline = time.monotonic() + 60 * minutes if minutes else None
     settings = dataclasses.replace(config.evaluation, n_workers=sandbox_workers(config))
@@ -68,13 +70,17 @@ def run_island(store: Store, config: RunConfig, dataset: Dataset, seeds: Sequenc
         proposer = make_proposer(config, store, dataset, island, resources)
         node = Island(config=config, store=store, evaluator=evaluator, proposer=proposer,
                       seeds=island_seeds(seeds, island, config), island=island)
-        progress = Progress(node.total_iterations, prefix=f"island {island}: " if exchange is not None else "")
         for result in node.run(deadline=deadline, exchange=exchange):
-            progress.show(result)
+            if watch is not None:
+                watch(island, node.total_iterations, result)
 
 
-def run_archipelago(run_dir: Path, config: RunConfig, dataset: Dataset, seeds: Sequence[Seed]) -> IslandsResult:
-    """Run every island of the run in its own process until each is done; Ctrl-C stops them cleanly."""
+def run_archipelago(run_dir: Path, config: RunConfig, dataset: Dataset, seeds: Sequence[Seed], *,
+                    watch: Watch | None = None,
+                    on_event: Callable[[IslandEvent], None] | None = None) -> IslandsResult:
+    """Run every island of the run in its own process until each is done; Ctrl-C stops them cleanly.
+
+    `watch` sees each iteration (in the island's process), `on_event` each start, restart or failure."""
     backend = config.islands.backend
     # A memfd exists only in processes forked from its owner, which Ray actors are not.
     inputs = share_inputs(dict(dataset.panel.fields)) if backend == "multiprocess" else None
@@ -84,18 +90,13 @@ def run_archipelago(run_dir: Path, config: RunConfig, dataset: Dataset, seeds: S
         with Store.open(database) as store:
             with store.transaction():  # who runs the island now: for operators (and tests) to find it
                 store.add_event("island_started", {"pid": os.getpid()}, island=island)
-            run_island(store, config, dataset, seeds, island=island, inputs=inputs, exchange=mailbox)
+            run_island(store, config, dataset, seeds, island=island, inputs=inputs, exchange=mailbox,
+                       watch=watch)
 
     try:
         return run_islands(island_main, config.islands.n_islands, config.islands.topology, backend=backend,
-                           address=config.islands.address or None, on_event=_report)
+                           address=config.islands.address or None, on_event=on_event)
     finally:
         if inputs is not None:
             os.close(inputs.fd)
 
-
-def _report(event: IslandEvent) -> None:
-    if event.kind in ("restarted", "failed", "stalled"):
-        print(f"island {event.island} {event.kind}: {event.detail}", file=sys.stderr, flush=True)
-    else:
-        logger.info("island %d %s: %s", event.island, event.kind, event.detail)

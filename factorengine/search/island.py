@@ -1,28 +1,32 @@
-"""One island's search: select, propose, check, evaluate, record, backpropagate, commit; resumable."""
+"""One island's search: select, propose, check, score, record, backpropagate, commit; resumable."""
 from __future__ import annotations
 
 import hashlib
 import logging
 import math
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from typing import Iterator, Mapping, Sequence
 
 import numpy as np
 
 from factorengine.config import RunConfig
-from factorengine.score.evaluate import Evaluation, Evaluator
 from factorengine.data import SEGMENTS
-from factorengine.program.lift import LiftedKnob, lift_knobs
-from factorengine.search.migration import Exchange, Migrant, choose_emigrants, migration_round, round_iteration
-from factorengine.score.novelty import Assessment, Crowd, Profile
+from factorengine.program.lift import lift_knobs
 from factorengine.program.source import ProgramError, parse_program, shape_id
-from factorengine.proposers.base import Context, Proposal, ProposalFailure, Proposer, Step
-from factorengine.store.store import EvaluationRow, ExperienceRow, NodeRow, ProfileRow, Store, TrialRow, TuningRow
-from factorengine.search.tree import ROOT, NodeRecord, Tree, normalize_reward
-from factorengine.search.tune import Tuned, Tuner
+from factorengine.proposers.base import Proposal, ProposalFailure, Proposer, Step
+from factorengine.score.evaluate import Evaluation, Evaluator
+from factorengine.score.novelty import Crowd, Profile
+from factorengine.search.context import NodeView, load_view, proposer_context
+from factorengine.search.iteration import (REJECTIONS, Candidate, Record, Rejection, Scored, evaluation_row,
+                                           outcome, profile_row, tuning_rows)
+from factorengine.search.migration import Exchange, Migrant, choose_emigrants, migration_round, round_iteration
+from factorengine.search.tree import ROOT, Tree, normalize_reward
+from factorengine.search.tune import Tuner
+from factorengine.store.store import ExperienceRow, NodeRow, Store
 
 logger = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class Seed:
@@ -33,22 +37,7 @@ class Seed:
 
 
 ISLAND_STRIDE = 1_000_000_000
-RECENT_FAILURES = 3  # failed programs and rejected proposals shown to the proposer
-REJECTIONS = ("proposal_failed", "duplicate")  # events that tell the proposer what not to propose again
 STOPPED = "stopped"  # StepResult.failure when the proposer ended the run
-
-
-@dataclass(frozen=True)
-class NodeView:
-    """A stored node with what the search reads of it: code, train/valid FS, failure reason and experience."""
-
-    row: NodeRow
-    code: str
-    train_fs: float
-    valid_fs: float
-    failure_reason: str | None
-    outcome: str = ""
-    lesson: str = ""
 
 
 @dataclass(frozen=True)
@@ -86,7 +75,7 @@ class Island:
         search = config.search
         self._tuning = config.tuning.n_trials > 0
         self._tuner = Tuner(evaluator, config.tuning)
-        self._nodes = {row.node_id: self._view(row) for row in store.nodes(island=island)}
+        self._nodes = {row.node_id: load_view(store, row) for row in store.nodes(island=island)}
         self._keys = {self._key(view.code, view.row.program_id): node for node, view in self._nodes.items()}
         self._received = {e.payload["round"] for e in store.events("migration") if e.island == island}
         rejections = [e for kind in REJECTIONS for e in store.events(kind) if e.island == island]
@@ -95,7 +84,7 @@ class Island:
         for node_id, row in store.profiles(island=island).items():
             self._crowd.add(node_id, Profile(row.fingerprint, row.exposures), self._nodes[node_id].code)
         self._evaluations = self._evaluations_so_far()
-        self.tree = Tree.from_records((_record(view) for view in self._nodes.values()),
+        self.tree = Tree.from_records((view.record for view in self._nodes.values()),
                                       c=search.exploration, widening_k=search.widening_k,
                                       widening_alpha=search.widening_alpha)
 
@@ -130,6 +119,153 @@ class Island:
                 round = migration_round(iteration, len(self.seeds), self.config.islands.migration_interval)
                 if round is not None:
                     self._migrate(exchange, round)
+
+    def step(self, iteration: int) -> StepResult:
+        """Run and commit one iteration: propose, check, score, assess and record."""
+        start = time.monotonic()
+        rng = np.random.default_rng([self.config.search.seed, self.island, iteration])
+        parent, edited, proposal = self._propose(iteration, rng)
+        if isinstance(proposal, ProposalFailure) and proposal.stop:
+            return self._stop(iteration, proposal.reason, start)
+        if isinstance(proposal, ProposalFailure):
+            return self._reject(iteration, Rejection("proposal_failed", proposal.reason), start)
+        checked = self._check(proposal)
+        scored = self._score(checked, rng) if isinstance(checked, Candidate) else checked
+        if isinstance(scored, Rejection):
+            return self._reject(iteration, scored, start)
+        record = self._record(iteration, parent, edited, proposal, scored, rng)
+        self._commit(iteration, record)
+        logger.debug("iteration %d: node %d %s", iteration, record.node.node_id, scored.evaluation.failure
+                     or f"train FS {scored.train_fs:.4f} valid FS {scored.valid_fs:.4f}")
+        return StepResult(iteration, record.node.node_id, scored.evaluation.failure, scored.train_fs,
+                          scored.valid_fs, time.monotonic() - start, scored.trials)
+
+    def _propose(self, iteration: int, rng: np.random.Generator) -> tuple[int, Step | None, Proposal | ProposalFailure]:
+        """The parent, the program the proposal edits (None for a seed) and the proposal."""
+        if iteration < len(self.seeds):
+            seed = self.seeds[iteration]
+            return ROOT, None, Proposal(code=seed.code, idea=f"seed {seed.name}", kind="seed")
+        parent = self._random_seed(rng) if self.config.search.selection == "random" else self.tree.select(rng)
+        context = proposer_context(self.tree, self._nodes, self._rejections, parent,
+                                   self.config.search.context_paths, rng)
+        if context is None:
+            return parent, None, ProposalFailure("no program ran successfully yet, so there is nothing to edit")
+        return parent, context.parent, self.proposer.propose(context, rng)
+
+    def _random_seed(self, rng: np.random.Generator) -> int:
+        """A uniformly random seed program that ran (ROOT when none did)."""
+        seeds = (self._nodes[n].row for n in self.tree.children(ROOT))
+        live = [row.node_id for row in seeds if row.kind == "seed" and not row.failed]
+        return int(live[rng.integers(len(live))]) if live else ROOT
+
+    def _check(self, proposal: Proposal) -> Candidate | Scored | Rejection:
+        """Parse the proposal and lift its knobs; a program that does not parse is scored as failed."""
+        try:
+            proposed = parse_program(proposal.code)
+        except ProgramError as exc:
+            program_id = hashlib.sha256(proposal.code.encode()).hexdigest()[:16]
+            return Scored(proposal.code, Evaluation("<proposal>", program_id, {}, None, "program", str(exc), 0.0))
+        program, lifted = (lift_knobs(proposed) if self._tuning and self.config.tuning.lift_knobs
+                           else (proposed, ()))
+        key = self._key(program.source, program.program_id)
+        if key in self._keys:
+            return Rejection("duplicate", f"duplicate of node {self._keys[key]} (the same "
+                                          f"code{' up to its parameters' if self._tuning else ''})")
+        return Candidate(program, proposed.program_id, lifted)
+
+    def _score(self, candidate: Candidate, rng: np.random.Generator) -> Scored | Rejection:
+        """Tune the candidate (screening trial 0 for duplicates by value), then score it on train and valid."""
+        program, tuned = candidate.program, None
+        if self._tuning:
+            study = self._tuner.start(program, seed=int(rng.integers(2 ** 32)))
+            if (duplicate := self._screen(study.first.evaluation)) is not None:
+                return Rejection("duplicate", duplicate, evaluations=1)
+            tuned = study.finish()
+            program = tuned.program
+            if tuned.best is None and tuned.trials[0].evaluation.fitness is None:  # nothing ran: keep why
+                return Scored(program.source, tuned.trials[0].evaluation, tuned, candidate)
+        [evaluation] = self.evaluator.evaluate(program, [program.defaults], segments=SEGMENTS,
+                                               probe=tuned is None or not tuned.probed)
+        if tuned is None and (duplicate := self._screen(evaluation)) is not None:
+            return Rejection("duplicate", duplicate, evaluations=1)
+        return Scored(program.source, evaluation, tuned, candidate)
+
+    def _record(self, iteration: int, parent: int, edited: Step | None, proposal: Proposal, scored: Scored,
+                rng: np.random.Generator) -> Record:
+        """The new node's rows: its reward (the novelty penalty applied), outcome, lesson, tuning and profile."""
+        node_id, evaluation = self._next_node_id(), scored.evaluation
+        profile = evaluation.profile
+        assessment = None if profile is None else self._crowd.assess(scored.code, profile, self._elites())
+        failed = evaluation.fitness is None
+        reward = 0.0 if failed else normalize_reward(scored.train_fs, self.config.search.reward_scale)
+        reward *= 1.0 if assessment is None else assessment.penalty
+        row = NodeRow(node_id=node_id, parent_id=None if parent == ROOT else parent, island=self.island,
+                      iteration=iteration, depth=self.tree.depth(parent) + 1, program_id=evaluation.program_id,
+                      params=dict(evaluation.params), idea=proposal.idea, kind=proposal.kind, reward=reward,
+                      failed=failed)
+        before = None if parent == ROOT else (self._nodes[parent].train_fs, self._nodes[parent].valid_fs)
+        said = outcome(scored, before, assessment)
+        lesson = ("" if edited is None else self.proposer.reflect(edited, proposal, said, rng)) or proposal.lesson
+        return Record(row, scored.code, evaluation_row(node_id, evaluation),
+                      ExperienceRow(node_id, proposal.idea, proposal.hypothesis, said, proposal.category, lesson),
+                      tuning_rows(node_id, scored), None if assessment is None else
+                      profile_row(node_id, profile, assessment))
+
+    def _commit(self, iteration: int, record: Record) -> None:
+        """Write the record and the island's progress in one transaction, then add the node to the search."""
+        node_id, evaluation = record.node.node_id, record.evaluation
+        with self.store.transaction():
+            self.store.add_program(record.node.program_id, record.code)
+            self.store.add_node(record.node)
+            self.store.add_evaluation(evaluation)
+            if record.tuning is not None:
+                self.store.add_tuning(*record.tuning)
+            self.store.add_experience(record.experience)
+            if record.profile is not None:
+                self.store.add_profile(record.profile)
+            self.store.set_progress(self.island, iteration)
+        fs = evaluation.metrics
+        view = NodeView(record.node, record.code, fs.get("train", {}).get("fs", math.nan),
+                        fs.get("valid", {}).get("fs", math.nan), evaluation.failure_reason,
+                        record.experience.outcome, record.experience.lesson)
+        self._nodes[node_id] = view
+        self._keys[self._key(record.code, record.node.program_id)] = node_id
+        if record.profile is not None:
+            self._crowd.add(node_id, Profile(record.profile.fingerprint, record.profile.exposures), record.code)
+        self.tree.add(view.record)
+
+    def _screen(self, evaluation: Evaluation) -> str | None:
+        """Why a program that ran is a duplicate of a node by its values, or None when it is new."""
+        found = None if evaluation.profile is None else self._crowd.duplicate(evaluation.profile)
+        if found is None:
+            return None
+        node, corr = found
+        return f"duplicate of node {node} by its values (|rank correlation| {corr:.3f} on the sample days)"
+
+    def _elites(self) -> list[int]:
+        """The island's best programs by train FS, which a new one should not crowd."""
+        scored = [(v.train_fs, -n) for n, v in self._nodes.items() if not math.isnan(v.train_fs)]
+        return [-n for _, n in sorted(scored, reverse=True)[:self.config.novelty.elites]]
+
+    def _key(self, code: str, program_id: str) -> str:
+        """What makes a program a duplicate: its code, or, when tuning moves the defaults, its shape."""
+        if not self._tuning:
+            return program_id
+        try:
+            return shape_id(code)
+        except ProgramError:
+            return program_id
+
+    def _reject(self, iteration: int, rejection: Rejection, start: float) -> StepResult:
+        """Commit an iteration that added no node."""
+        with self.store.transaction():
+            self.store.add_event(rejection.kind, {"detail": rejection.detail, "evaluations": rejection.evaluations},
+                                 island=self.island, iteration=iteration)
+            self.store.set_progress(self.island, iteration)
+        self._rejections.append((iteration, rejection.detail))
+        logger.debug("iteration %d: %s (%s)", iteration, rejection.kind, rejection.detail[:120])
+        return StepResult(iteration, None, rejection.kind, math.nan, math.nan, time.monotonic() - start,
+                          rejection.evaluations)
 
     def _catch_up(self, exchange: Exchange) -> None:
         """After a restart: publish every past round again (a neighbour may still need it), receive missed ones."""
@@ -180,7 +316,7 @@ class Island:
                                  iteration=iteration)
         for view, _ in arrivals:
             self._nodes[view.row.node_id] = view
-            self.tree.add(_record(view))
+            self.tree.add(view.record)
             if (profile := profiles[view.row.node_id]) is not None:
                 self._crowd.add(view.row.node_id, Profile(profile.fingerprint, profile.exposures), view.code)
         self._received.add(round)
@@ -197,181 +333,6 @@ class Island:
     def _next_node_id(self) -> int:
         """Node ids are unique across islands: island i numbers its nodes from i * ISLAND_STRIDE + 1."""
         return max(self._nodes, default=self.island * ISLAND_STRIDE) + 1
-
-    def step(self, iteration: int) -> StepResult:
-        """Run and commit one iteration."""
-        start = time.monotonic()
-        rng = np.random.default_rng([self.config.search.seed, self.island, iteration])
-        edited: Step | None = None  # the program the proposal changed (none for a seed)
-        if iteration < len(self.seeds):
-            seed = self.seeds[iteration]
-            parent, proposal = ROOT, Proposal(code=seed.code, idea=f"seed {seed.name}", kind="seed")
-        else:
-            parent = self._random_seed(rng) if self.config.search.selection == "random" else self.tree.select(rng)
-            context = self._context(parent, rng)
-            proposal = (ProposalFailure("no program ran successfully yet, so there is nothing to edit")
-                        if context is None else self.proposer.propose(context, rng))
-            edited = None if context is None else context.parent
-        if isinstance(proposal, ProposalFailure) and proposal.stop:
-            return self._stop(iteration, proposal.reason, start)
-        if isinstance(proposal, ProposalFailure):
-            return self._commit_event(iteration, "proposal_failed", proposal.reason, start)
-        return self._evaluate_and_commit(iteration, parent, proposal, start, rng, edited)
-
-    def _random_seed(self, rng: np.random.Generator) -> int:
-        """A uniformly random seed program that ran (ROOT when none did)."""
-        seeds = (self._nodes[n].row for n in self.tree.children(ROOT))
-        live = [row.node_id for row in seeds if row.kind == "seed" and not row.failed]
-        return int(live[rng.integers(len(live))]) if live else ROOT
-
-    def _context(self, parent: int, rng: np.random.Generator) -> Context | None:
-        """The proposer's view: the parent program (a random live seed when the root expands), best paths and the
-        recent failures (failed programs and rejected proposals)."""
-        if parent == ROOT:
-            live = [n for n in self.tree.children(ROOT) if not self.tree.record(n).failed]
-            if not live:
-                return None
-            parent = int(live[rng.integers(len(live))])
-        paths = self.tree.best_paths(parent, k=self.config.search.context_paths)
-        chain = tuple(tuple(self._step_of(n) for n in path) for path in paths)
-        failed = [(v.row.iteration, self._step_of(n)) for n, v in self._nodes.items() if v.row.failed]
-        rejected = [(i, Step(code="", idea="a proposal was not evaluated", outcome=reason))
-                    for i, reason in self._rejections]
-        recent = sorted(failed + rejected, key=lambda item: item[0])[-RECENT_FAILURES:]
-        return Context(parent=self._step_of(parent), chain=chain, failures=tuple(step for _, step in recent))
-
-    def _view(self, row: NodeRow) -> NodeView:
-        evaluation, experience = self.store.evaluation(row.node_id), self.store.experience(row.node_id)
-        segments = evaluation.metrics if evaluation else {}
-        return NodeView(row, self.store.program(row.program_id) or "",
-                        segments.get("train", {}).get("fs", math.nan), segments.get("valid", {}).get("fs", math.nan),
-                        evaluation.failure_reason if evaluation else None,
-                        experience.outcome if experience else "", experience.lesson if experience else "")
-
-    def _step_of(self, node_id: int) -> Step:
-        view = self._nodes[node_id]
-        return Step(code=view.code, idea=view.row.idea, train_fs=_nan_to_none(view.train_fs),
-                    valid_fs=_nan_to_none(view.valid_fs), failure=view.failure_reason, outcome=view.outcome,
-                    lesson=view.lesson)
-
-    def _evaluate_and_commit(self, iteration: int, parent: int, proposal: Proposal, start: float,
-                             rng: np.random.Generator, edited: Step | None) -> StepResult:
-        tuned: Tuned | None = None
-        lifted: tuple[LiftedKnob, ...] = ()
-        try:
-            program = proposed = parse_program(proposal.code)
-        except ProgramError as exc:
-            evaluation = Evaluation("<proposal>", hashlib.sha256(proposal.code.encode()).hexdigest()[:16],
-                                    {}, None, "program", str(exc), 0.0)
-            code = proposal.code
-        else:
-            if self._tuning and self.config.tuning.lift_knobs:
-                program, lifted = lift_knobs(program)
-            key = self._key(program.source, program.program_id)
-            if key in self._keys:
-                return self._commit_event(iteration, "duplicate", f"duplicate of node {self._keys[key]} (the same "
-                                          f"code{' up to its parameters' if self._tuning else ''})", start)
-            if self._tuning:
-                tuned = self._tuner.tune(program, seed=int(rng.integers(2 ** 32)), screen=self._screen)
-                if tuned.screened is not None:
-                    return self._commit_event(iteration, "duplicate", tuned.screened, start, len(tuned.trials))
-                program = tuned.program
-            first = tuned.trials[0].evaluation if tuned is not None else None
-            if first is not None and first.fitness is None and tuned.best is None:  # nothing ran: keep why
-                evaluation = first
-            else:  # trial 0 ran the probe: parameters other than its own must pass it too before being stored
-                probed = first is not None and program.defaults == first.params
-                [evaluation] = self.evaluator.evaluate(program, [program.defaults], segments=SEGMENTS,
-                                                       probe=not probed)
-            code = program.source
-            if not self._tuning and (duplicate := self._screen(evaluation)) is not None:
-                return self._commit_event(iteration, "duplicate", duplicate, start, 1)
-        node_id = self._next_node_id()
-        failed = evaluation.fitness is None
-        train_fs = math.nan if failed else evaluation.fitness.train.fs
-        valid_fs = math.nan if failed else evaluation.fitness.valid.fs
-        assessment = None if evaluation.profile is None else self._crowd.assess(code, evaluation.profile,
-                                                                                 self._elites())
-        reward = 0.0 if failed else normalize_reward(train_fs, self.config.search.reward_scale)
-        reward *= 1.0 if assessment is None else assessment.penalty
-        row = NodeRow(node_id=node_id, parent_id=None if parent == ROOT else parent, island=self.island,
-                      iteration=iteration, depth=self.tree.depth(parent) + 1, program_id=evaluation.program_id,
-                      params=dict(evaluation.params), idea=proposal.idea, kind=proposal.kind, reward=reward,
-                      failed=failed)
-        outcome = self._outcome(parent, evaluation, tuned, assessment)
-        reflection = "" if edited is None else self.proposer.reflect(edited, proposal, outcome, rng)
-        lesson = reflection or proposal.lesson
-        with self.store.transaction():
-            self.store.add_program(evaluation.program_id, code)
-            self.store.add_node(row)
-            self.store.add_evaluation(_evaluation_row(node_id, evaluation))
-            if tuned is not None:
-                self.store.add_tuning(*_tuning_rows(node_id, proposed.program_id, lifted, tuned))
-            self.store.add_experience(ExperienceRow(node_id, proposal.idea, proposal.hypothesis, outcome,
-                                                    proposal.category, lesson))
-            if assessment is not None:
-                self.store.add_profile(_profile_row(node_id, evaluation.profile, assessment))
-            self.store.set_progress(self.island, iteration)
-        view = NodeView(row, code, train_fs, valid_fs, evaluation.error, outcome, lesson)
-        self._nodes[node_id] = view
-        self._keys[self._key(code, evaluation.program_id)] = node_id
-        if evaluation.profile is not None:
-            self._crowd.add(node_id, evaluation.profile, code)
-        self.tree.add(_record(view))
-        logger.debug("iteration %d: node %d %s", iteration, node_id,
-                     evaluation.failure or f"train FS {train_fs:.4f} valid FS {valid_fs:.4f}")
-        return StepResult(iteration, node_id, evaluation.failure, train_fs, valid_fs, time.monotonic() - start,
-                          0 if tuned is None else len(tuned.trials))
-
-    def _screen(self, evaluation: Evaluation) -> str | None:
-        """Why a program that ran is a duplicate of a node by its values, or None when it is new."""
-        found = None if evaluation.profile is None else self._crowd.duplicate(evaluation.profile)
-        if found is None:
-            return None
-        node, corr = found
-        return f"duplicate of node {node} by its values (|rank correlation| {corr:.3f} on the sample days)"
-
-    def _elites(self) -> list[int]:
-        """The island's best programs by train FS, which a new one should not crowd."""
-        scored = [(v.train_fs, -n) for n, v in self._nodes.items() if not math.isnan(v.train_fs)]
-        return [-n for _, n in sorted(scored, reverse=True)[:self.config.novelty.elites]]
-
-    def _outcome(self, parent: int, evaluation: Evaluation, tuned: Tuned | None,
-                 assessment: Assessment | None) -> str:
-        if evaluation.fitness is None:
-            return f"failed ({evaluation.failure}): {evaluation.error}"
-        train, valid = evaluation.fitness.train.fs, evaluation.fitness.valid.fs
-        if parent == ROOT:
-            text = f"train FS {train:.4f}, valid FS {valid:.4f}"
-        else:
-            before = self._nodes[parent]
-            text = f"train FS {before.train_fs:.4f} -> {train:.4f}, valid FS {before.valid_fs:.4f} -> {valid:.4f}"
-        if tuned is not None:
-            text += (f"; tuning ({len(tuned.trials)} trials) took train FS from {tuned.trials[0].train_fs:.4f} "
-                     f"at the proposed defaults to {train:.4f}")
-        if assessment is not None and assessment.describe():
-            text += f"; {assessment.describe()}"
-        return text
-
-    def _key(self, code: str, program_id: str) -> str:
-        """What makes a program a duplicate: its code, or, when tuning moves the defaults, its shape."""
-        if not self._tuning:
-            return program_id
-        try:
-            return shape_id(code)
-        except ProgramError:
-            return program_id
-
-    def _commit_event(self, iteration: int, kind: str, detail: str, start: float, evaluations: int = 0) -> StepResult:
-        """Commit an iteration that added no node; `evaluations`: the sandbox runs it cost (a screened duplicate's)."""
-        with self.store.transaction():
-            self.store.add_event(kind, {"detail": detail, "evaluations": evaluations}, island=self.island,
-                                 iteration=iteration)
-            self.store.set_progress(self.island, iteration)
-        if kind in REJECTIONS:
-            self._rejections.append((iteration, detail))
-        logger.debug("iteration %d: %s (%s)", iteration, kind, detail[:120])
-        return StepResult(iteration, None, kind, math.nan, math.nan, time.monotonic() - start, evaluations)
 
     def _stop(self, iteration: int, reason: str, start: float) -> StepResult:
         """The proposer cannot go on: record why and end the run before this iteration (it is not committed)."""
@@ -395,40 +356,3 @@ class Island:
         best = max(scored, key=lambda v: (v.valid_fs, -v.row.iteration))
         last_seed = len(self.seeds) - 1
         return best.valid_fs, max(0, self.store.progress(self.island) - max(best.row.iteration, last_seed))
-
-
-def _record(view: NodeView) -> NodeRecord:
-    row = view.row
-    return NodeRecord(node_id=row.node_id, parent_id=row.parent_id or ROOT, reward=row.reward, failed=row.failed,
-                      score=math.nan if row.failed else row.reward)
-
-
-def _evaluation_row(node_id: int, evaluation: Evaluation) -> EvaluationRow:
-    fitness = evaluation.fitness
-    if fitness is None:
-        return EvaluationRow(node_id, evaluation.failure or "failed", evaluation.error, {}, None, None,
-                             evaluation.seconds)
-    metrics = {"train": asdict(fitness.train), "valid": asdict(fitness.valid)}
-    return EvaluationRow(node_id, "ok", None, metrics, asdict(fitness.test) if fitness.test else None,
-                         fitness.orientation, evaluation.seconds)
-
-
-def _tuning_rows(node_id: int, proposed_id: str, lifted: tuple[LiftedKnob, ...],
-                 tuned: Tuned) -> tuple[TuningRow, list[TrialRow]]:
-    best = tuned.best
-    tuning = TuningRow(node_id, proposed_id, tuple(asdict(knob) for knob in lifted), len(tuned.trials),
-                       None if best is None else best.number, tuned.trials[0].train_fs,
-                       math.nan if best is None else best.train_fs, tuned.neighbour_drop, tuned.stop, tuned.seconds)
-    trials = [TrialRow(node_id, t.number, t.params, t.train_fs, t.evaluation.failure or "ok", t.evaluation.error,
-                       t.repeat_of, 0.0 if t.repeat_of is not None else t.evaluation.seconds)
-              for t in tuned.trials]
-    return tuning, trials
-
-
-def _profile_row(node_id: int, profile: Profile, assessment: Assessment) -> ProfileRow:
-    return ProfileRow(node_id, profile.fingerprint, dict(profile.exposures), assessment.level_bet,
-                      assessment.structural, assessment.correlation, assessment.penalty)
-
-
-def _nan_to_none(value: float) -> float | None:
-    return None if math.isnan(value) else value

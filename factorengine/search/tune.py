@@ -10,7 +10,7 @@ import math
 import time
 import warnings
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Sequence
 
 import numpy as np
 import optuna
@@ -50,9 +50,13 @@ class Tuned:
     trials: tuple[Trial, ...]
     best: Trial | None  # None when no trial scored
     neighbour_drop: float  # relative fall of train FS from the best trial to its nearest trials; NaN if unknown
-    stop: str  # "budget", "patience", "refused" or "screened"
+    stop: str  # "budget", "patience" or "refused"
     seconds: float
-    screened: str | None = None  # why the screen stopped the study after trial 0
+
+    @property
+    def probed(self) -> bool:
+        """Whether the tuned defaults are trial 0's parameters, which ran the lookahead probe."""
+        return self.program.defaults == self.trials[0].params
 
 
 class Tuner:
@@ -62,46 +66,15 @@ class Tuner:
         self.evaluator, self.settings = evaluator, settings
         optuna.logging.set_verbosity(optuna.logging.WARNING)
 
-    def tune(self, program: Program, seed: int,
-             screen: Callable[[Evaluation], str | None] | None = None) -> Tuned:
-        """Search the program's parameter space from its defaults; the same seed gives the same trials.
+    def start(self, program: Program, seed: int) -> Study:
+        """Open a study of the program's parameter space and run trial 0, its current defaults, with the probe."""
+        return Study(self, program, seed)
 
-        `screen` sees trial 0's evaluation; a reason from it ends the study there (a duplicate, say).
-        """
-        start = time.monotonic()
-        space = search_space(program.params)
-        study = optuna.create_study(direction="maximize", sampler=_sampler(seed, self.settings.n_trials))
-        study.enqueue_trial(program.defaults)
-        trials: list[Trial] = []
-        best: Trial | None = None
-        stop, screened = "budget", None
-        while len(trials) < max(1, self.settings.n_trials):
-            size = min(self.settings.n_parallel, self.settings.n_trials - len(trials)) if trials else 1
-            asked = [study.ask(space) for _ in range(max(1, size))]
-            batch = self._run(program, [_rounded(t.params, space) for t in asked], trials)
-            for optuna_trial, trial in zip(asked, batch):
-                if math.isnan(trial.train_fs):
-                    study.tell(optuna_trial, state=TrialState.FAIL)
-                else:
-                    study.tell(optuna_trial, trial.train_fs)
-                    best = trial if best is None or trial.train_fs > best.train_fs else best
-            trials.extend(batch)
-            if trials[0].evaluation.failure in REFUSALS:
-                stop = "refused"
-                break
-            if len(trials) == 1 and screen is not None:
-                screened = screen(trials[0].evaluation)
-                if screened is not None:
-                    stop = "screened"
-                    break
-            if self.settings.patience and best_age(trials, best) >= self.settings.patience:
-                stop = "patience"
-                break
-        tuned = program if best is None else parse_program(set_defaults(program.source, best.params))
-        return Tuned(tuned, tuple(trials), best, neighbour_drop(trials, best, space), stop,
-                     time.monotonic() - start, screened)
+    def tune(self, program: Program, seed: int) -> Tuned:
+        """Search the program's parameter space from its defaults; the same seed gives the same trials."""
+        return self.start(program, seed).finish()
 
-    def _run(self, program: Program, params_list: list[dict[str, Number]], done: Sequence[Trial]) -> list[Trial]:
+    def run(self, program: Program, params_list: list[dict[str, Number]], done: Sequence[Trial]) -> list[Trial]:
         """Evaluate a batch on train alone; a parameter set tried before is not run again."""
         seen = {_key(t.params): t for t in done}
         fresh = list({_key(p): p for p in params_list if _key(p) not in seen}.values())  # first of each, in order
@@ -117,6 +90,54 @@ class Tuner:
                 trial = Trial(number, params, earlier.evaluation, repeat_of=earlier.number)
             batch.append(trial)
         return batch
+
+
+class Study:
+    """One program's study, begun with trial 0 so that the caller can look at it before paying for the rest."""
+
+    def __init__(self, tuner: Tuner, program: Program, seed: int) -> None:
+        self._tuner, self._program, self._start = tuner, program, time.monotonic()
+        self._space = search_space(program.params)
+        self._study = optuna.create_study(direction="maximize", sampler=_sampler(seed, tuner.settings.n_trials))
+        self._study.enqueue_trial(program.defaults)
+        self._trials: list[Trial] = []
+        self._best: Trial | None = None
+        self._batch(1)
+
+    @property
+    def first(self) -> Trial:
+        """Trial 0: the program's defaults, run with the lookahead probe."""
+        return self._trials[0]
+
+    def finish(self) -> Tuned:
+        """Run the remaining trials (none when trial 0 was refused) and write the best back as the defaults."""
+        settings, stop = self._tuner.settings, "budget"
+        while True:
+            if self.first.evaluation.failure in REFUSALS:
+                stop = "refused"
+                break
+            if settings.patience and best_age(self._trials, self._best) >= settings.patience:
+                stop = "patience"
+                break
+            if len(self._trials) >= settings.n_trials:
+                break
+            self._batch(min(settings.n_parallel, settings.n_trials - len(self._trials)))
+        best, program = self._best, self._program
+        tuned = program if best is None else parse_program(set_defaults(program.source, best.params))
+        return Tuned(tuned, tuple(self._trials), best, neighbour_drop(self._trials, best, self._space), stop,
+                     time.monotonic() - self._start)
+
+    def _batch(self, size: int) -> None:
+        """Ask, run and tell one batch of trials."""
+        asked = [self._study.ask(self._space) for _ in range(max(1, size))]
+        batch = self._tuner.run(self._program, [_rounded(t.params, self._space) for t in asked], self._trials)
+        for optuna_trial, trial in zip(asked, batch):
+            if math.isnan(trial.train_fs):
+                self._study.tell(optuna_trial, state=TrialState.FAIL)
+            else:
+                self._study.tell(optuna_trial, trial.train_fs)
+                self._best = trial if self._best is None or trial.train_fs > self._best.train_fs else self._best
+        self._trials.extend(batch)
 
 
 def search_space(params: Sequence[Param]) -> dict[str, BaseDistribution]:

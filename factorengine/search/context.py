@@ -1,0 +1,71 @@
+"""What the search knows of a stored node, and the proposer's view of the tree built from it."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from factorengine.proposers.base import Context, Step
+from factorengine.search.tree import ROOT, NodeRecord, Tree
+from factorengine.store.store import NodeRow, Store
+
+RECENT_FAILURES = 3  # failed programs and rejected proposals shown to the proposer
+
+
+@dataclass(frozen=True)
+class NodeView:
+    """A stored node with what the search reads of it: code, train/valid FS, failure reason and experience."""
+
+    row: NodeRow
+    code: str
+    train_fs: float
+    valid_fs: float
+    failure_reason: str | None
+    outcome: str = ""
+    lesson: str = ""
+
+    @property
+    def record(self) -> NodeRecord:
+        """The node as the tree holds it."""
+        row = self.row
+        return NodeRecord(node_id=row.node_id, parent_id=row.parent_id or ROOT, reward=row.reward,
+                          failed=row.failed, score=math.nan if row.failed else row.reward)
+
+    @property
+    def step(self) -> Step:
+        """The node as a proposer is shown it."""
+        return Step(code=self.code, idea=self.row.idea, train_fs=_nan_to_none(self.train_fs),
+                    valid_fs=_nan_to_none(self.valid_fs), failure=self.failure_reason, outcome=self.outcome,
+                    lesson=self.lesson)
+
+
+def load_view(store: Store, row: NodeRow) -> NodeView:
+    """A stored node's view, read from its evaluation and experience rows."""
+    evaluation, experience = store.evaluation(row.node_id), store.experience(row.node_id)
+    segments = evaluation.metrics if evaluation else {}
+    return NodeView(row, store.program(row.program_id) or "",
+                    segments.get("train", {}).get("fs", math.nan), segments.get("valid", {}).get("fs", math.nan),
+                    evaluation.failure_reason if evaluation else None,
+                    experience.outcome if experience else "", experience.lesson if experience else "")
+
+
+def proposer_context(tree: Tree, nodes: Mapping[int, NodeView], rejections: Sequence[tuple[int, str]], parent: int,
+                     paths: int, rng: np.random.Generator) -> Context | None:
+    """The proposer's view: the parent program (a random live seed when the root expands), the best `paths`
+    paths and the recent failures (failed programs and rejected proposals); None when no program ran yet."""
+    if parent == ROOT:
+        live = [n for n in tree.children(ROOT) if not tree.record(n).failed]
+        if not live:
+            return None
+        parent = int(live[rng.integers(len(live))])
+    chain = tuple(tuple(nodes[n].step for n in path) for path in tree.best_paths(parent, k=paths))
+    failed = [(v.row.iteration, v.step) for v in nodes.values() if v.row.failed]
+    rejected = [(i, Step(code="", idea="a proposal was not evaluated", outcome=reason)) for i, reason in rejections]
+    recent = sorted(failed + rejected, key=lambda item: item[0])[-RECENT_FAILURES:]
+    return Context(parent=nodes[parent].step, chain=chain, failures=tuple(step for _, step in recent))
+
+
+def _nan_to_none(value: float) -> float | None:
+    return None if math.isnan(value) else value

@@ -1,0 +1,124 @@
+"""The values one iteration passes between its stages, and the record it commits.
+
+propose -> check (Candidate, or a Rejection, or a program that failed to parse) -> score (Scored or a
+Rejection) -> assess and record (Record) -> commit. Every stage returns one of these; only the commit writes.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Literal
+
+from factorengine.program.lift import LiftedKnob
+from factorengine.program.source import Program
+from factorengine.score.evaluate import Evaluation
+from factorengine.score.novelty import Assessment, Profile
+from factorengine.search.tune import Tuned
+from factorengine.store.store import EvaluationRow, ExperienceRow, NodeRow, ProfileRow, TrialRow, TuningRow
+
+REJECTIONS = ("proposal_failed", "duplicate")  # events that tell the proposer what not to propose again
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """An iteration that adds no node, why, and the sandbox evaluations it cost (a screened duplicate's)."""
+
+    kind: Literal["proposal_failed", "duplicate"]
+    detail: str
+    evaluations: int = 0
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A proposal that parsed and repeats no node: the program to score (knobs lifted) and what was proposed."""
+
+    program: Program
+    proposed_id: str
+    lifted: tuple[LiftedKnob, ...] = ()
+
+
+@dataclass(frozen=True)
+class Scored:
+    """A program's final evaluation on train and valid, the code stored for it, and how it got there."""
+
+    code: str
+    evaluation: Evaluation
+    tuned: Tuned | None = None
+    candidate: Candidate | None = None  # None for a proposal that did not parse
+
+    @property
+    def train_fs(self) -> float:
+        """Train FS, NaN when the program failed."""
+        return math.nan if self.evaluation.fitness is None else self.evaluation.fitness.train.fs
+
+    @property
+    def valid_fs(self) -> float:
+        """Valid FS, NaN when the program failed."""
+        return math.nan if self.evaluation.fitness is None else self.evaluation.fitness.valid.fs
+
+    @property
+    def trials(self) -> int:
+        """Tuning trials run (0 when untuned)."""
+        return 0 if self.tuned is None else len(self.tuned.trials)
+
+
+@dataclass(frozen=True)
+class Record:
+    """Everything an iteration that adds a node commits, in one transaction."""
+
+    node: NodeRow
+    code: str
+    evaluation: EvaluationRow
+    experience: ExperienceRow
+    tuning: tuple[TuningRow, tuple[TrialRow, ...]] | None = None
+    profile: ProfileRow | None = None
+
+
+def evaluation_row(node_id: int, evaluation: Evaluation) -> EvaluationRow:
+    """The stored form of a node's evaluation (train and valid metrics only)."""
+    fitness = evaluation.fitness
+    if fitness is None:
+        return EvaluationRow(node_id, evaluation.failure or "failed", evaluation.error, {}, None, None,
+                             evaluation.seconds)
+    metrics = {"train": asdict(fitness.train), "valid": asdict(fitness.valid)}
+    return EvaluationRow(node_id, "ok", None, metrics, asdict(fitness.test) if fitness.test else None,
+                         fitness.orientation, evaluation.seconds)
+
+
+def tuning_rows(node_id: int, scored: Scored) -> tuple[TuningRow, tuple[TrialRow, ...]] | None:
+    """The stored form of a node's tuning study, None when it was not tuned."""
+    tuned, candidate = scored.tuned, scored.candidate
+    if tuned is None or candidate is None:
+        return None
+    best = tuned.best
+    tuning = TuningRow(node_id, candidate.proposed_id, tuple(asdict(knob) for knob in candidate.lifted),
+                       len(tuned.trials), None if best is None else best.number, tuned.trials[0].train_fs,
+                       math.nan if best is None else best.train_fs, tuned.neighbour_drop, tuned.stop, tuned.seconds)
+    trials = tuple(TrialRow(node_id, t.number, t.params, t.train_fs, t.evaluation.failure or "ok", t.evaluation.error,
+                            t.repeat_of, 0.0 if t.repeat_of is not None else t.evaluation.seconds)
+                   for t in tuned.trials)
+    return tuning, trials
+
+
+def profile_row(node_id: int, profile: Profile, assessment: Assessment) -> ProfileRow:
+    """The stored form of a node's value profile and novelty assessment."""
+    return ProfileRow(node_id, profile.fingerprint, dict(profile.exposures), assessment.level_bet,
+                      assessment.structural, assessment.correlation, assessment.penalty)
+
+
+def outcome(scored: Scored, parent: tuple[float, float] | None, assessment: Assessment | None) -> str:
+    """What the iteration did, in words for the next prompts; `parent`: the edited program's (train, valid) FS."""
+    evaluation, tuned = scored.evaluation, scored.tuned
+    if evaluation.fitness is None:
+        return f"failed ({evaluation.failure}): {evaluation.error}"
+    train, valid = scored.train_fs, scored.valid_fs
+    if parent is None:
+        text = f"train FS {train:.4f}, valid FS {valid:.4f}"
+    else:
+        text = f"train FS {parent[0]:.4f} -> {train:.4f}, valid FS {parent[1]:.4f} -> {valid:.4f}"
+    if tuned is not None:
+        text += (f"; tuning ({len(tuned.trials)} trials) took train FS from {tuned.trials[0].train_fs:.4f} "
+                 f"at the proposed defaults to {train:.4f}")
+    if assessment is not None and assessment.describe():
+        text += f"; {assessment.describe()}"
+    return text
