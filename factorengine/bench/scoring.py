@@ -9,7 +9,7 @@ import pandas as pd
 from factorengine.bench.measure import BenchError, Ratio, SuiteResult, Target, measure
 from factorengine.bench.runtime import BenchInput
 from factorengine.data import SEGMENTS
-from factorengine.score.fitness import daily_rank_ic, daily_series, score
+from factorengine.score.fitness import TRAIN_VALID, daily_rank_ic, daily_series, score
 from factorengine.program.source import load_factor
 
 FACTOR = "reversal_5d"  # the seed whose values are scored
@@ -49,6 +49,8 @@ def fitness_suite(bench: BenchInput) -> SuiteResult:
                      lambda: daily_series(values, dataset.label), repeat)
     fs = measure("our FS on train, valid and test (fitness.score)",
                  lambda: score(values, dataset.label, dataset.splits, segments=SEGMENTS), repeat)
+    searched = measure("our FS on train and valid (what the search scores a program on)",
+                       lambda: score(values, dataset.label, dataset.splits, segments=TRAIN_VALID), repeat)
     argsort = measure("one np.argsort of the panel along stocks", lambda: np.argsort(values, axis=1), repeat)
     by_pandas = measure("pandas per-day corr(method='spearman')", lambda: pandas_rank_ic(frame), min(repeat, 3))
     with warnings.catch_warnings():
@@ -58,7 +60,9 @@ def fitness_suite(bench: BenchInput) -> SuiteResult:
     floor = Ratio("RankIC: one argsort's time / ours (>= 0.5: within 2x of it)", argsort, rank_ic)
     vs_pandas = Ratio("RankIC: ours vs pandas per-day spearman", by_pandas, rank_ic)
     vs_alphalens = Ratio("RankIC: ours vs alphalens factor_information_coefficient", by_alphalens, rank_ic)
-    return SuiteResult([rank_ic, series, fs, argsort, by_pandas, by_alphalens], [floor, vs_pandas, vs_alphalens], [
+    unscored_test = Ratio("a program's final score: train and valid only vs train, valid and test", fs, searched)
+    return SuiteResult([rank_ic, series, fs, searched, argsort, by_pandas, by_alphalens],
+                       [floor, vs_pandas, vs_alphalens, unscored_test], [
         Target("RankIC within 2x of one np.argsort of the panel (argsort time / ours)", floor.median, 0.5,
                "besides ranking the factor, each scored day re-ranks the label over the stocks it shares and "
                "computes the Pearson IC too"),
