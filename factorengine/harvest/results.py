@@ -81,16 +81,15 @@ def load(harvest_dir: Path) -> HarvestResults | None:
     plain = read_json(harvest_dir / RESULTS)
     if plain is None:
         return None
-    backtest = plain["backtest"]
+    b = plain["backtest"]
     return HarvestResults(
         dates=tuple(plain["dates"]), splits={s: (start, stop) for s, (start, stop) in plain["splits"].items()},
         elites=tuple(_elite(e) for e in plain["elites"]),
         models={name: ModelSummary({s: SegmentMetrics(**m) for s, m in model["metrics"].items()},
                                    model["best_iteration"], model["importance"])
                 for name, model in plain["models"].items()},
-        backtest=BacktestResult(backtest["k"], backtest["n_drop"], backtest["cost_bps"],
-                                PortfolioMetrics(**backtest["metrics"]), *(_array(backtest[key]) for key in
-                                                                           ("net", "benchmark", "turnover"))))
+        backtest=BacktestResult(b["k"], b["n_drop"], b["cost_bps"], PortfolioMetrics(**b["metrics"]),
+                                _array(b["net"]), _array(b["benchmark"]), _array(b["turnover"])))
 
 
 def read_json(path: Path) -> dict | None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from factorengine.data import Dataset
+from factorengine.data import SEGMENTS, Dataset
 from factorengine.harvest.backtest import quantile_returns, topk_dropout
 from factorengine.harvest.elites import Harvest, Requirements, export, harvest
 from factorengine.harvest.model import ModelResult, fit_model
@@ -79,7 +79,7 @@ def _results(chosen: Harvest, models: dict[str, ModelResult], dataset: Dataset, 
                                   quantiles.long_short_annual))
     return HarvestResults(
         dates=tuple(str(d) for d in dataset.panel.dates),
-        splits={s: getattr(splits, s) for s in ("train", "valid", "test")}, elites=tuple(elites),
+        splits={s: getattr(splits, s) for s in SEGMENTS}, elites=tuple(elites),
         models={name: ModelSummary(model.metrics, model.best_iteration, model.importance)
                 for name, model in models.items()},
         backtest=BacktestResult(settings.k, settings.n_drop, settings.cost_bps, portfolio.metrics(), portfolio.net,
