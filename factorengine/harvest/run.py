@@ -37,7 +37,7 @@ class HarvestRun:
 
 
 def harvest_run(store: Store, dataset: Dataset, settings: Settings, out_dir: Path, run_dir: Path) -> HarvestRun | None:
-    """Harvest the run in `store` into `out_dir` (elites, manifest.json, results.json); None when nothing was scored."""
+    """Harvest the run in `store` into `out_dir` (elites, manifest.json, results.json); None when no elite is chosen."""
     with Evaluator(dataset) as evaluator:
         chosen = harvest(store, evaluator, settings.needs)
         if not chosen.elites:
