@@ -32,6 +32,7 @@ from factorengine.store.store import NodeRow, Store
 THRESHOLD = 0.4  # valid FS, as in the FactorEngine paper
 MAX_CORRELATION = 0.7
 TOP = 10
+MANIFEST = "manifest.json"
 
 
 @dataclass(frozen=True)
@@ -179,7 +180,7 @@ def export(result: Harvest, dataset: Dataset, out_dir: Path, run_dir: Path) -> P
                 "values_note": "factor = orientation * program values: higher predicts higher forward returns",
                 "rejected": [{"node_id": n, "why": why} for n, why in result.rejected],
                 "correlations": result.correlations.round(4).tolist(), "elites": entries}
-    path = out_dir / "manifest.json"
+    path = out_dir / MANIFEST
     path.write_text(json.dumps(manifest, indent=2, allow_nan=True) + "\n")
     return path
 

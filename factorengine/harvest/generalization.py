@@ -39,8 +39,9 @@ def generalization(store: Store, top: int = TOP) -> Generalization:
     nodes = [n for n in store.nodes() if not n.failed and n.kind != "migrant"]
     fs = {n.node_id: _fs(store, n) for n in nodes}
     scored = [n for n in nodes if not math.isnan(fs[n.node_id][1])]
-    duplicates = [e for e in store.events("duplicate") if "by its values" in e.payload["detail"]]
-    spent = sum(e.payload.get("evaluations", 0) for e in store.events("duplicate"))
+    # a duplicate by value was run to be found; a duplicate by code was not
+    duplicates = [e for e in store.events("duplicate") if e.payload.get("evaluations", 0) > 0]
+    spent = sum(e.payload["evaluations"] for e in duplicates)
     total = evaluations(store)
     train = np.array([fs[n.node_id][0] for n in scored])
     valid = np.array([fs[n.node_id][1] for n in scored])

@@ -6,10 +6,8 @@ Program text, ideas and payloads are HTML-escaped. Test metrics appear only in t
 """
 from __future__ import annotations
 
-import base64
 import difflib
 import html
-import io
 import json
 import math
 from datetime import datetime, timezone
@@ -17,19 +15,19 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
-import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.ticker import PercentFormatter
 
+from factorengine.harvest import results
 from factorengine.harvest.chance import NULL_RESULTS
+from factorengine.harvest.elites import MANIFEST
 from factorengine.harvest.generalization import generalization
+from factorengine.harvest.markup import image, number, table, value
+from factorengine.harvest.results import HARVEST_DIR, HarvestResults, read_json
+from factorengine.harvest.results_section import harvest_section
 from factorengine.search.migration import lineage, migration_origins
 from factorengine.store.store import NodeRow, Store
 
 TOP = 10
-SEGMENTS = ("train", "valid", "test")
-SEGMENT_COLOURS = {"train": "#4c72b0", "valid": "#dd8452", "test": "#55a868"}
-HARVEST_DIR = "harvest"
 
 CSS = """
 body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #222; margin: 0 auto;
@@ -53,7 +51,7 @@ summary { cursor: pointer; font-weight: 600; }
 """
 
 
-def build_report(store: Store, run_dir: Path, harvest: Mapping[str, Any] | None,
+def build_report(store: Store, run_dir: Path, harvest: HarvestResults | None,
                  manifest: Mapping[str, Any] | None) -> str:
     """The whole page: every section of the run, and the harvest's when its results are given."""
     sections = [header_section(store, run_dir), evolution_section(store), tree_section(store),
@@ -64,18 +62,10 @@ def build_report(store: Store, run_dir: Path, harvest: Mapping[str, Any] | None,
             f"<style>{CSS}</style>\n</head>\n<body>\n" + "\n".join(s for s in sections if s) + "\n</body>\n</html>\n")
 
 
-def load_harvest(run_dir: Path) -> tuple[dict | None, dict | None]:
-    """The harvest's results.json and manifest.json under `run_dir`, each None when absent."""
-    results, manifest = (run_dir / HARVEST_DIR / name for name in ("results.json", "manifest.json"))
-    return _read_json(results), _read_json(manifest)
-
-
-def figure_to_data_uri(fig: Figure) -> str:
-    """Render `fig` as a PNG data URI and release its artists."""
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100)
-    fig.clear()
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+def load_harvest(run_dir: Path) -> tuple[HarvestResults | None, dict | None]:
+    """The harvest's results and manifest.json under `run_dir`, each None when absent."""
+    harvest_dir = run_dir / HARVEST_DIR
+    return results.load(harvest_dir), read_json(harvest_dir / MANIFEST)
 
 
 def header_section(store: Store, run_dir: Path) -> str:
@@ -94,7 +84,7 @@ def header_section(store: Store, run_dir: Path) -> str:
             ("iterations done", ", ".join(f"island {i}: {store.progress(i) + 1}" for i in islands) or "none"),
             ("notes", info.notes)]
     return (f"<h1>FactorEngine run {html.escape(run_dir.name)}</h1>\n"
-            + _table((), [(k, v) for k, v in rows if v not in (None, "")]))
+            + table((), [(k, v) for k, v in rows if v not in (None, "")]))
 
 
 def evolution_section(store: Store) -> str:
@@ -120,7 +110,7 @@ def evolution_section(store: Store) -> str:
     axes[0].set_ylabel("FS")
     axes[1].legend(fontsize="small", loc="lower right")
     return ("<h2>Evolution</h2>\n<p>Best-so-far (solid) and running mean (dashed) FS of the scored programs on "
-            "each island, migrant copies included, in the order they were made.</p>\n" + _img(fig, "evolution"))
+            "each island, migrant copies included, in the order they were made.</p>\n" + image(fig, "evolution"))
 
 
 def tree_section(store: Store) -> str:
@@ -143,7 +133,7 @@ def tree_section(store: Store) -> str:
     depth.set(title="node depth", xlabel="depth (seeds and migrants are 1)", ylabel="nodes")
     depth.xaxis.get_major_locator().set_params(integer=True)
     return (f"<h2>Tree size and depth</h2>\n<p>{len(nodes)} nodes on {len(islands)} island(s); deepest "
-            f"{top}.</p>\n" + _img(fig, "tree size and depth"))
+            f"{top}.</p>\n" + image(fig, "tree size and depth"))
 
 
 def failures_section(store: Store) -> str:
@@ -164,7 +154,7 @@ def failures_section(store: Store) -> str:
     ax.set(xlabel="count", title="failed evaluations by kind (red), skipped proposals (grey)")
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.margins(x=0.1)
-    return intro + _img(fig, "failures by kind")
+    return intro + image(fig, "failures by kind")
 
 
 def top_programs_section(store: Store, top: int = TOP) -> str:
@@ -175,13 +165,13 @@ def top_programs_section(store: Store, top: int = TOP) -> str:
         return "<h2>Top programs</h2>\n<p class=\"note\">No program of this run was scored.</p>"
     scores = _fs(store, ranked)
     rows = [(f'<a href="#node-{n.node_id}">{n.node_id}</a>', n.island, html.escape(n.kind),
-             _number(scores[n.node_id]["train"]), _number(scores[n.node_id]["valid"]), html.escape(n.idea))
+             number(scores[n.node_id]["train"]), number(scores[n.node_id]["valid"]), html.escape(n.idea))
             for n in ranked]
     origins = migration_origins(store)
     articles = [_program_article(store, node, lineage(node.node_id, nodes, origins)) for node in ranked]
     return (f"<h2>Top programs</h2>\n<p>The {len(ranked)} best programs by valid FS; the lineage follows parents "
             "and migrations back to the seed.</p>\n"
-            + _table(["node", "island", "kind", "train FS", "valid FS", "idea"], rows, escape=False)
+            + table(["node", "island", "kind", "train FS", "valid FS", "idea"], rows, escape=False)
             + "\n".join(articles))
 
 
@@ -189,10 +179,10 @@ def generalization_section(store: Store, run_dir: Path) -> str:
     """Test FS of the top programs by valid FS against the seeds', the train-valid gap with its scatter (level
     bets marked), the novelty gate's work, and the chance level when `factorengine null` was run."""
     g = generalization(store)
-    rows = [("top 10 by valid FS: mean test FS", _number(g.top_test_fs)),
-            ("the seeds' top 10 by valid FS: mean test FS", _number(g.seeds_top_test_fs)),
-            ("mean train FS → mean valid FS", f"{_number(g.mean_train_fs)} → {_number(g.mean_valid_fs)}"),
-            ("rank correlation of train and valid FS", _number(g.train_valid_corr, 2)),
+    rows = [("top 10 by valid FS: mean test FS", number(g.top_test_fs)),
+            ("the seeds' top 10 by valid FS: mean test FS", number(g.seeds_top_test_fs)),
+            ("mean train FS → mean valid FS", f"{number(g.mean_train_fs)} → {number(g.mean_valid_fs)}"),
+            ("rank correlation of train and valid FS", number(g.train_valid_corr, 2)),
             ("duplicates by value (evaluations they cost)", f"{g.value_duplicates} ({g.duplicate_evaluations} of "
                                                             f"{g.evaluations})"),
             ("level bets flagged", g.level_bets)]
@@ -210,122 +200,23 @@ def generalization_section(store: Store, run_dir: Path) -> str:
     ax.legend(fontsize="small")
     ax.grid(alpha=0.3)
     return ("<h2>Generalization</h2>\n<p class=\"note\">Test figures are computed for this page only; the search "
-            "never sees them.</p>\n" + _table((), rows) + _img(fig, "train FS against valid FS per program")
+            "never sees them.</p>\n" + table((), rows) + image(fig, "train FS against valid FS per program")
             + _chance_table(run_dir))
 
 
 def _chance_table(run_dir: Path) -> str:
     """The `factorengine null` results, when present."""
-    null = _read_json(run_dir / NULL_RESULTS)
+    null = read_json(run_dir / NULL_RESULTS)
     if null is None:
         return ""
     chance = null["chance"]
-    rows = [(p["node_id"], _number(p["valid_fs"]), _number(p["above_chance"]), _number(p["t"], 2),
-             _number(p["deflated_t"], 2), _number(p["p"], 3), "yes" if p["significant"] else "no")
+    rows = [(p["node_id"], number(p["valid_fs"]), number(p["above_chance"]), number(p["t"], 2),
+             number(p["deflated_t"], 2), number(p["p"], 3), "yes" if p["significant"] else "no")
             for p in null["programs"]]
     return (f"<h3>Chance level</h3>\n<p>On labels shuffled within each day, valid FS has mean "
-            f"{_number(chance['null_mean'])} and spread {_number(chance['null_std'])}; the best of "
-            f"{chance['tries']} tries reaches {_number(chance['level'])} by chance.</p>\n"
-            + _table(["node", "valid FS", "above chance", "t", "deflated t", "p", "significant"], rows))
-
-
-def harvest_section(results: Mapping[str, Any] | None, manifest: Mapping[str, Any] | None, run_dir: Path) -> str:
-    """Elites, their RankIC over time and quantile returns, the model's backtest and its comparison to seeds."""
-    if results is None:
-        command = html.escape(f"factorengine harvest {run_dir}")
-        return ("<h2>Harvest</h2>\n<p class=\"note\">No harvest results yet: run <code>"
-                f"{command}</code> first, then write this report again.</p>")
-    return "\n".join(["<h2>Harvest</h2>", elites_table(results, manifest), rank_ic_figure(results),
-                      quantile_figure(results), equity_figure(results), backtest_table(results),
-                      model_table(results)])
-
-
-def elites_table(results: Mapping[str, Any], manifest: Mapping[str, Any] | None) -> str:
-    """Each elite's exported file, FS and RankIC on train, valid and test."""
-    files = {e["node_id"]: e["file"] for e in (manifest or {}).get("elites", [])}
-    rows = [(e["node_id"], files.get(e["node_id"], ""),
-             *(_number(e["metrics"].get(s, {}).get(m, math.nan)) for m in ("fs", "rank_ic") for s in SEGMENTS),
-             _percent(e.get("stability", {}).get("share")), e.get("stability", {}).get("worst_year") or "–",
-             _number(e.get("significance", {}).get("deflated_t"), 2))
-            for e in results["elites"]]
-    columns = ["node", "file", *(f"{s} {m}" for m in ("FS", "RankIC") for s in SEGMENTS), "years RankIC > 0",
-               "worst year", "deflated t"]
-    return (f"<h3>Elites</h3>\n<p>{len(rows)} elite factor(s), oriented so that higher values predict higher "
-            "returns.</p>\n" + _table(columns, rows))
-
-
-def rank_ic_figure(results: Mapping[str, Any]) -> str:
-    """Cumulative daily RankIC of each elite over all days, the segments shaded."""
-    dates = pd.to_datetime(results["dates"])
-    fig = Figure(figsize=(11, 4), layout="constrained")
-    ax = fig.subplots()
-    for segment in SEGMENTS:
-        start, stop = results["splits"][segment]
-        ax.axvspan(dates[start], dates[stop - 1], color=SEGMENT_COLOURS[segment], alpha=0.12, label=segment)
-    for elite in results["elites"]:
-        ax.plot(dates, np.nancumsum(_array(elite["daily_rank_ic"])), label=f"node {elite['node_id']}")
-    ax.set(title="cumulative daily RankIC", ylabel="sum of daily RankIC")
-    ax.legend(fontsize="small", ncol=2, loc="upper left")
-    ax.grid(alpha=0.3)
-    return "<h3>RankIC over time</h3>\n" + _img(fig, "cumulative daily RankIC of each elite")
-
-
-def quantile_figure(results: Mapping[str, Any]) -> str:
-    """Annualized test returns of each elite's five quantiles (Q1 lowest factor) and of Q5 minus Q1."""
-    elites = results["elites"]
-    fig = Figure(figsize=(max(6.0, 1.4 * len(elites) + 2), 3.8), layout="constrained")
-    ax = fig.subplots()
-    width = 0.13
-    groups = np.arange(len(elites))
-    colours = ["#d7191c", "#fdae61", "#bababa", "#a6d96a", "#1a9641"]
-    for q, colour in enumerate(colours):
-        ax.bar(groups + (q - 2.75) * width, [_value(e["quantile_annual"][q]) for e in elites], width, color=colour,
-               label=f"Q{q + 1}")
-    ax.bar(groups + 2.75 * width, [_value(e["long_short_annual"]) for e in elites], width, color="#333333",
-           label="Q5 − Q1")
-    ax.axhline(0, color="black", linewidth=0.8)
-    ax.set_xticks(groups, [f"node {e['node_id']}" for e in elites])
-    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-    ax.set(title="annualized return by factor quantile on test", ylabel="annual return")
-    fig.legend(fontsize="small", ncols=6, loc="outside lower center")
-    return "<h3>Quantile returns</h3>\n" + _img(fig, "quantile annual returns per elite")
-
-
-def equity_figure(results: Mapping[str, Any]) -> str:
-    """Compounded net value of the model's TopkDropout portfolio on test against the equal-weight benchmark."""
-    backtest = results["backtest"]
-    start, stop = results["splits"]["test"]
-    dates = pd.to_datetime(results["dates"][start:stop])
-    fig = Figure(figsize=(11, 3.8), layout="constrained")
-    ax = fig.subplots()
-    for name, key in (("model, net of costs", "net"), ("equal-weight benchmark", "benchmark")):
-        ax.plot(dates, np.cumprod(1 + np.nan_to_num(_array(backtest[key]))), label=name)
-    ax.axhline(1, color="black", linewidth=0.8)
-    ax.set(title=f"TopkDropout(k={backtest['k']}, n_drop={backtest['n_drop']}, cost {backtest['cost_bps']} bps) "
-                 "on test", ylabel="value of 1 invested")
-    ax.legend(fontsize="small")
-    ax.grid(alpha=0.3)
-    return "<h3>Model portfolio</h3>\n" + _img(fig, "equity curve of the model portfolio against the benchmark")
-
-
-def backtest_table(results: Mapping[str, Any]) -> str:
-    """The portfolio's annualized metrics on test."""
-    m = results["backtest"]["metrics"]
-    rows = [("annual return", _percent(m["annual_return"])), ("volatility", _percent(m["volatility"])),
-            ("Sharpe", _number(m["sharpe"], 2)), ("excess annual return", _percent(m["excess_annual_return"])),
-            ("information ratio", _number(m["information_ratio"], 2)), ("max drawdown", _percent(m["max_drawdown"])),
-            ("mean turnover per day", _percent(m["mean_turnover"]))]
-    return "<h3>Backtest metrics (test)</h3>\n" + _table(["metric", "value"], rows)
-
-
-def model_table(results: Mapping[str, Any]) -> str:
-    """LightGBM on the elites against LightGBM on the seeds: IC, ICIR, RankIC, RankICIR on test."""
-    metrics = ("ic", "icir", "rank_ic", "rank_icir")
-    rows = [(name, len(model["importance"]), model["best_iteration"],
-             *(_number(model["metrics"]["test"][m]) for m in metrics))
-            for name, model in results["models"].items()]
-    return ("<h3>Model against the seed baseline (test)</h3>\n"
-            + _table(["LightGBM on", "features", "trees", "IC", "ICIR", "RankIC", "RankICIR"], rows))
+            f"{number(chance['null_mean'])} and spread {number(chance['null_std'])}; the best of "
+            f"{chance['tries']} tries reaches {number(chance['level'])} by chance.</p>\n"
+            + table(["node", "valid FS", "above chance", "t", "deflated t", "p", "significant"], rows))
 
 
 def llm_section(store: Store) -> str:
@@ -337,7 +228,7 @@ def llm_section(store: Store) -> str:
             ("cost (USD)", f"{totals.cost_usd:,.4f}"),
             *((f"{purpose} calls", f"{count:,}") for purpose, count in totals.by_purpose.items()),
             ("fallbacks to mutate", f"{len(store.events('llm_fallback')):,}")]
-    return "<h2>LLM usage</h2>\n" + _table(["", "total"], rows)
+    return "<h2>LLM usage</h2>\n" + table(["", "total"], rows)
 
 
 def _program_article(store: Store, node: NodeRow, chain: Sequence[NodeRow]) -> str:
@@ -382,7 +273,7 @@ def _fs(store: Store, nodes: Iterable[NodeRow]) -> dict[int, dict[str, float]]:
     for node in nodes:
         evaluation = store.evaluation(node.node_id)
         metrics = evaluation.metrics if evaluation else {}
-        scores[node.node_id] = {s: _value(metrics.get(s, {}).get("fs")) for s in ("train", "valid")}
+        scores[node.node_id] = {s: value(metrics.get(s, {}).get("fs")) for s in ("train", "valid")}
     return scores
 
 
@@ -394,44 +285,3 @@ def _islands(nodes: Iterable[NodeRow]) -> list[int]:
 def _colour(island: int) -> str:
     """The island's colour in matplotlib's default cycle."""
     return f"C{island % 10}"
-
-
-def _img(fig: Figure, alt: str) -> str:
-    return f'<img src="{figure_to_data_uri(fig)}" alt="{html.escape(alt)}">'
-
-
-def _table(columns: Sequence[str], rows: Iterable[Sequence[Any]], *, escape: bool = True) -> str:
-    """An HTML table, headed by `columns` unless empty; cells escaped unless `escape` is False (then HTML already)."""
-    head = "<tr>" + "".join(f"<th>{html.escape(c)}</th>" for c in columns) + "</tr>\n" if columns else ""
-    body = []
-    for row in rows:
-        cells = (html.escape(str(cell)) if escape else str(cell) for cell in row)
-        body.append("<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>")
-    return f"<table>\n{head}" + "\n".join(body) + "\n</table>"
-
-
-def _read_json(path: Path) -> dict | None:
-    if not path.is_file():
-        return None
-    try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as error:
-        raise ValueError(f"{path} is not valid JSON ({error}); run `factorengine harvest` again") from error
-
-
-def _array(values: Sequence[float | None]) -> np.ndarray:
-    return np.array([math.nan if v is None else v for v in values], dtype=float)
-
-
-def _value(value: float | None) -> float:
-    return math.nan if value is None else float(value)
-
-
-def _number(value: float | None, digits: int = 4) -> str:
-    value = _value(value)
-    return "–" if math.isnan(value) else f"{value:.{digits}f}"
-
-
-def _percent(value: float | None) -> str:
-    value = _value(value)
-    return "–" if math.isnan(value) else f"{value:.2%}"

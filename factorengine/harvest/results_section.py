@@ -1,0 +1,118 @@
+"""The report's harvest section, drawn from the harvest's results: elites, their RankIC over time and quantile
+returns, the elites' model in a TopkDropout portfolio, and the model against the seeds' (test figures)."""
+from __future__ import annotations
+
+import html
+import math
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import PercentFormatter
+
+from factorengine.data import SEGMENTS
+from factorengine.harvest.markup import image, number, percent, table
+from factorengine.harvest.results import HarvestResults
+
+SEGMENT_COLOURS = {"train": "#4c72b0", "valid": "#dd8452", "test": "#55a868"}
+
+
+def harvest_section(results: HarvestResults | None, manifest: Mapping[str, Any] | None, run_dir: Path) -> str:
+    """Elites, their RankIC over time and quantile returns, the model's backtest and its comparison to seeds."""
+    if results is None:
+        command = html.escape(f"factorengine harvest {run_dir}")
+        return ("<h2>Harvest</h2>\n<p class=\"note\">No harvest results yet: run <code>"
+                f"{command}</code> first, then write this report again.</p>")
+    return "\n".join(["<h2>Harvest</h2>", elites_table(results, manifest), rank_ic_figure(results),
+                      quantile_figure(results), equity_figure(results), backtest_table(results),
+                      model_table(results)])
+
+
+def elites_table(results: HarvestResults, manifest: Mapping[str, Any] | None) -> str:
+    """Each elite's exported file, FS and RankIC on train, valid and test."""
+    files = {e["node_id"]: e["file"] for e in (manifest or {}).get("elites", [])}
+    rows = [(e.node_id, files.get(e.node_id, ""),
+             *(number(e.metrics.get(s, {}).get(m, math.nan)) for m in ("fs", "rank_ic") for s in SEGMENTS),
+             percent(e.stability and e.stability.share), (e.stability and e.stability.worst_year) or "–",
+             number(e.significance and e.significance.deflated_t, 2))
+            for e in results.elites]
+    columns = ["node", "file", *(f"{s} {m}" for m in ("FS", "RankIC") for s in SEGMENTS), "years RankIC > 0",
+               "worst year", "deflated t"]
+    return (f"<h3>Elites</h3>\n<p>{len(rows)} elite factor(s), oriented so that higher values predict higher "
+            "returns.</p>\n" + table(columns, rows))
+
+
+def rank_ic_figure(results: HarvestResults) -> str:
+    """Cumulative daily RankIC of each elite over all days, the segments shaded."""
+    dates = pd.to_datetime(results.dates)
+    fig = Figure(figsize=(11, 4), layout="constrained")
+    ax = fig.subplots()
+    for segment in SEGMENTS:
+        start, stop = results.splits[segment]
+        ax.axvspan(dates[start], dates[stop - 1], color=SEGMENT_COLOURS[segment], alpha=0.12, label=segment)
+    for elite in results.elites:
+        ax.plot(dates, np.nancumsum(elite.daily_rank_ic), label=f"node {elite.node_id}")
+    ax.set(title="cumulative daily RankIC", ylabel="sum of daily RankIC")
+    ax.legend(fontsize="small", ncol=2, loc="upper left")
+    ax.grid(alpha=0.3)
+    return "<h3>RankIC over time</h3>\n" + image(fig, "cumulative daily RankIC of each elite")
+
+
+def quantile_figure(results: HarvestResults) -> str:
+    """Annualized test returns of each elite's five quantiles (Q1 lowest factor) and of Q5 minus Q1."""
+    elites = results.elites
+    fig = Figure(figsize=(max(6.0, 1.4 * len(elites) + 2), 3.8), layout="constrained")
+    ax = fig.subplots()
+    width = 0.13
+    groups = np.arange(len(elites))
+    colours = ["#d7191c", "#fdae61", "#bababa", "#a6d96a", "#1a9641"]
+    for q, colour in enumerate(colours):
+        ax.bar(groups + (q - 2.75) * width, [e.quantile_annual[q] for e in elites], width, color=colour,
+               label=f"Q{q + 1}")
+    ax.bar(groups + 2.75 * width, [e.long_short_annual for e in elites], width, color="#333333",
+           label="Q5 − Q1")
+    ax.axhline(0, color="black", linewidth=0.8)
+    ax.set_xticks(groups, [f"node {e.node_id}" for e in elites])
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set(title="annualized return by factor quantile on test", ylabel="annual return")
+    fig.legend(fontsize="small", ncols=6, loc="outside lower center")
+    return "<h3>Quantile returns</h3>\n" + image(fig, "quantile annual returns per elite")
+
+
+def equity_figure(results: HarvestResults) -> str:
+    """Compounded net value of the model's TopkDropout portfolio on test against the equal-weight benchmark."""
+    backtest = results.backtest
+    start, stop = results.splits["test"]
+    dates = pd.to_datetime(results.dates[start:stop])
+    fig = Figure(figsize=(11, 3.8), layout="constrained")
+    ax = fig.subplots()
+    for name, series in (("model, net of costs", backtest.net), ("equal-weight benchmark", backtest.benchmark)):
+        ax.plot(dates, np.cumprod(1 + np.nan_to_num(series)), label=name)
+    ax.axhline(1, color="black", linewidth=0.8)
+    ax.set(title=f"TopkDropout(k={backtest.k}, n_drop={backtest.n_drop}, cost {backtest.cost_bps} bps) "
+                 "on test", ylabel="value of 1 invested")
+    ax.legend(fontsize="small")
+    ax.grid(alpha=0.3)
+    return "<h3>Model portfolio</h3>\n" + image(fig, "equity curve of the model portfolio against the benchmark")
+
+
+def backtest_table(results: HarvestResults) -> str:
+    """The portfolio's annualized metrics on test."""
+    m = results.backtest.metrics
+    rows = [("annual return", percent(m.annual_return)), ("volatility", percent(m.volatility)),
+            ("Sharpe", number(m.sharpe, 2)), ("excess annual return", percent(m.excess_annual_return)),
+            ("information ratio", number(m.information_ratio, 2)), ("max drawdown", percent(m.max_drawdown)),
+            ("mean turnover per day", percent(m.mean_turnover))]
+    return "<h3>Backtest metrics (test)</h3>\n" + table(["metric", "value"], rows)
+
+
+def model_table(results: HarvestResults) -> str:
+    """LightGBM on the elites against LightGBM on the seeds: IC, ICIR, RankIC, RankICIR on test."""
+    metrics = ("ic", "icir", "rank_ic", "rank_icir")
+    rows = [(name, len(model.importance), model.best_iteration,
+             *(number(getattr(model.metrics["test"], m)) for m in metrics))
+            for name, model in results.models.items()]
+    return ("<h3>Model against the seed baseline (test)</h3>\n"
+            + table(["LightGBM on", "features", "trees", "IC", "ICIR", "RankIC", "RankICIR"], rows))
