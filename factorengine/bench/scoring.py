@@ -10,7 +10,7 @@ from factorengine.bench.measure import BenchError, Ratio, SuiteResult, Target, m
 from factorengine.bench.runtime import BenchInput
 from factorengine.data import SEGMENTS
 from factorengine.score.fitness import daily_rank_ic, daily_series, score
-from factorengine.program.source import load_factor
+from factorengine.program import load_factor
 
 FACTOR = "reversal_5d"  # the seed whose values are scored
 

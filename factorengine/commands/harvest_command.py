@@ -16,7 +16,7 @@ from factorengine.score.evaluate import Evaluator
 from factorengine.score.fitness import daily_series
 from factorengine.harvest.elites import Harvest, Requirements, export, harvest
 from factorengine.harvest.model import ModelResult, fit_model
-from factorengine.program.source import parse_program
+from factorengine.program import parse_program
 from factorengine.store.recorded import open_run
 from factorengine.store.store import Store
 

@@ -13,10 +13,9 @@ import numpy as np
 from factorengine.config import RunConfig
 from factorengine.score.evaluate import Evaluation, Evaluator
 from factorengine.data import SEGMENTS
-from factorengine.program.lift import LiftedKnob, lift_knobs
+from factorengine.program import LiftedKnob, ProgramError, lift_knobs, parse_program, shape_id
 from factorengine.search.migration import Exchange, Migrant, choose_emigrants, migration_round, round_iteration
 from factorengine.score.novelty import Assessment, Crowd, Profile
-from factorengine.program.source import ProgramError, parse_program, shape_id
 from factorengine.proposers.base import Context, Proposal, ProposalFailure, Proposer, Step
 from factorengine.store.store import EvaluationRow, ExperienceRow, NodeRow, ProfileRow, Store, TrialRow, TuningRow
 from factorengine.search.tree import ROOT, NodeRecord, Tree, normalize_reward
