@@ -10,12 +10,11 @@ Never knobs: 0, 1, -1, +-0.5, |x| < 1e-6 (epsilons), 2 as exponent or divisor (`
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Mapping
+from typing import Literal
 
 import libcst as cst
-from libcst.metadata import CodeRange
 
-from factorengine.program.nodes import Number, call_name, render
+from factorengine.program.nodes import Number, Positions, call_name, render
 
 _TRIVIAL = (0, 1, -1, 0.5, -0.5)
 _THRESHOLD_CALLS = frozenset({"clip", "where", "winsorize", "maximum", "minimum", "fmax", "fmin",
@@ -52,7 +51,7 @@ def find_knob_sites(fn: cst.FunctionDef) -> tuple[KnobSite, ...]:
     return tuple(finder.sites)
 
 
-def hidden_knobs(fn: cst.FunctionDef, positions: Mapping[cst.CSTNode, CodeRange]) -> tuple[HiddenKnob, ...]:
+def hidden_knobs(fn: cst.FunctionDef, positions: Positions) -> tuple[HiddenKnob, ...]:
     """Return the hidden knobs in a function's body with their lines and contexts as text."""
     return tuple(HiddenKnob(site.value, positions[site.literal].start.line, render(site.context, 80), site.reason)
                  for site in find_knob_sites(fn))

@@ -12,6 +12,7 @@ import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 Number = int | float
+Positions = Mapping[cst.CSTNode, CodeRange]  # node -> its source range
 # `name=default` without spaces, as PEP 8 writes keyword defaults
 TIGHT_EQUAL = cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace(""))
 _EMPTY = cst.Module(body=[])
@@ -28,7 +29,7 @@ def render(node: cst.CSTNode, limit: int = 60) -> str:
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
-def positions(module: cst.Module) -> Mapping[cst.CSTNode, CodeRange]:
+def positions(module: cst.Module) -> Positions:
     """Return the source range of every node of a module (its nodes are used as they are, not copied)."""
     return MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
 

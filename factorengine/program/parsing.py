@@ -4,10 +4,7 @@ Every problem is a ProgramError whose message is `file:line: problem; fix`, fit 
 """
 from __future__ import annotations
 
-from typing import Mapping
-
 import libcst as cst
-from libcst.metadata import CodeRange
 
 from factorengine.errors import FactorEngineError
 from factorengine.program import nodes
@@ -17,7 +14,7 @@ class ProgramError(FactorEngineError, ValueError):
     """A factor program that cannot be used; the message names file, line, problem and fix."""
 
 
-def parse_source(source: str, filename: str) -> tuple[cst.Module, Mapping[cst.CSTNode, CodeRange]]:
+def parse_source(source: str, filename: str) -> tuple[cst.Module, nodes.Positions]:
     """Check syntax with the compiler, then parse with libcst and resolve line positions."""
     try:
         compile(source, filename, "exec", dont_inherit=True)
@@ -30,8 +27,7 @@ def parse_source(source: str, filename: str) -> tuple[cst.Module, Mapping[cst.CS
     return module, nodes.positions(module)
 
 
-def find_factor(module: cst.Module, positions: Mapping[cst.CSTNode, CodeRange],
-                filename: str) -> cst.FunctionDef:
+def find_factor(module: cst.Module, positions: nodes.Positions, filename: str) -> cst.FunctionDef:
     """Return the single module-level `def factor`."""
     found = [s for s in module.body if isinstance(s, cst.FunctionDef) and s.name.value == "factor"]
     if not found:

@@ -17,15 +17,12 @@ from typing import Literal, Mapping
 
 import libcst as cst
 import libcst.matchers as m
-from libcst.metadata import CodeRange
-
-from factorengine.program.nodes import Number, number, render, source_of
+from factorengine.program.nodes import Number, Positions, number, render, source_of
 from factorengine.program.parsing import find_factor, parse_source, program_error
 
 _SEARCH_SPACE = (m.Assign(targets=[m.AssignTarget(target=m.Name("SEARCH_SPACE"))])
                  | m.AnnAssign(target=m.Name("SEARCH_SPACE"),
                                value=m.MatchIfTrue(lambda value: value is not None)))
-Positions = Mapping[cst.CSTNode, CodeRange]
 
 
 @dataclass(frozen=True)
@@ -50,7 +47,7 @@ def read_params(module: cst.Module, fn: cst.FunctionDef, positions: Positions,
                 filename: str) -> tuple[Param, ...]:
     """Return factor's parameters with their ranges; raise ProgramError naming the problem and fix."""
     signature = _signature(fn, positions, filename)
-    space = _search_space(module, positions, filename)
+    space = _declared_ranges(module, positions, filename)
     names = [param.name.value for param, _ in signature]
     for name, (_, _, line) in space.items():
         if name not in names:
@@ -121,7 +118,7 @@ def _signature(fn: cst.FunctionDef, positions: Positions, filename: str) -> list
     return result
 
 
-def _search_space(module: cst.Module, positions: Positions,
+def _declared_ranges(module: cst.Module, positions: Positions,
                   filename: str) -> dict[str, tuple[Number, Number, int]]:
     """Return SEARCH_SPACE as name -> (low, high, line); {} when the module has none."""
     values = search_space_values(module)

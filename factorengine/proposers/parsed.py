@@ -7,7 +7,6 @@ from typing import Mapping, Sequence, TypeVar
 
 import libcst as cst
 import numpy as np
-from libcst.metadata import CodeRange
 
 from factorengine.program import nodes
 from factorengine.program.bindings import Binding, data_names, module_bindings, op_reference
@@ -36,7 +35,7 @@ class Parsed:
     data: frozenset[str]
 
     @cached_property
-    def positions(self) -> Mapping[cst.CSTNode, CodeRange]:
+    def positions(self) -> nodes.Positions:
         """Return the source range of every node (resolved on first use: only chosen sites need it)."""
         return nodes.positions(self.module)
 
