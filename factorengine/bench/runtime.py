@@ -18,7 +18,7 @@ from factorengine.search.island import Seed
 from factorengine.store.store import RUN_DATABASE, Store
 from factorengine.score.evaluate import Evaluator
 from factorengine.score.fitness import score
-from factorengine.program.source import Program, load_factor
+from factorengine.program import Program, load_factor
 from factorengine.search.tune import Tuner
 from factorengine.bench.measure import Ratio, SuiteResult, Target, Timing, measure
 from factorengine.bench.memory import PeakMemory

@@ -9,8 +9,8 @@ import pandas as pd
 from factorengine.bench.measure import BenchError, Ratio, SuiteResult, Target, measure
 from factorengine.bench.runtime import BenchInput
 from factorengine.data import SEGMENTS
+from factorengine.program import load_factor
 from factorengine.score.fitness import TRAIN_VALID, daily_rank_ic, daily_series, score
-from factorengine.program.source import load_factor
 
 FACTOR = "reversal_5d"  # the seed whose values are scored
 

@@ -13,7 +13,7 @@ from factorengine.bench.report import markdown
 from factorengine.data import load_panel, make_dataset, resolve_data_path
 from factorengine.data.dataset import DATA_ENV
 from factorengine.errors import FactorEngineError
-from factorengine.program.source import parse_program
+from factorengine.program import parse_program
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 from factorengine.data import SEGMENTS, DataError, make_dataset, open_panel
 from factorengine.score.evaluate import Evaluation, Evaluator, resolve_params
 from factorengine.score.fitness import TRAIN_VALID
-from factorengine.program.source import Program, ProgramError, parse_program
+from factorengine.program import Program, ProgramError, parse_program
 
 logger = logging.getLogger(__name__)
 

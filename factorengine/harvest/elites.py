@@ -25,7 +25,7 @@ from factorengine.score.fitness import daily_correlation, daily_series
 from factorengine.harvest.generalization import evaluations
 from factorengine.search.migration import lineage, migration_origins
 from factorengine.ops import rank
-from factorengine.program.source import parse_program, set_docstring
+from factorengine.program import parse_program, set_docstring
 from factorengine.harvest.stability import Stability, yearly_stability
 from factorengine.store.store import NodeRow, Store
 

@@ -12,7 +12,7 @@ from factorengine.harvest.backtest import quantile_returns, topk_dropout
 from factorengine.harvest.elites import Harvest, Requirements, export, harvest
 from factorengine.harvest.model import ModelResult, fit_model
 from factorengine.harvest.results import BacktestResult, EliteResult, HarvestResults, ModelSummary, save
-from factorengine.program.source import parse_program
+from factorengine.program import parse_program
 from factorengine.score.evaluate import Evaluator
 from factorengine.score.fitness import daily_series
 from factorengine.store.store import Store

@@ -13,8 +13,7 @@ from factorengine.score.evaluate import Evaluator
 from factorengine.proposers import prompt
 from factorengine.llm.answer import AnswerError, parse_answer, parse_object
 from factorengine.llm.client import BudgetExhausted, LLMClient, LLMUnavailable
-from factorengine.program.policy import check_policy
-from factorengine.program.source import ProgramError, parse_program, set_docstring
+from factorengine.program import ProgramError, check_policy, parse_program, set_docstring
 
 Messages = list[dict[str, str]]
 DOCSTRING_WIDTH = 100

@@ -6,8 +6,8 @@ from typing import Sequence
 import libcst as cst
 import numpy as np
 
-from factorengine.program.source import ProgramError, parse_program, program_id
-from factorengine.program import syntax
+from factorengine.program import ProgramError, parse_program, program_id
+from factorengine.program import bindings, nodes, rewrite
 from factorengine.proposers.base import Context
 from factorengine.proposers.parsed import Edit, Parsed, pick, read
 
@@ -34,25 +34,25 @@ def cross_over(source: str, partners: Sequence[str], rng: np.random.Generator) -
 def _merge(source: str, other: str, combiner: str) -> Edit | None:
     """Return the parent with the partner inlined and the two return values combined, or None."""
     p, q = read(source), read(other)
-    ours, theirs, refs = syntax.sole_return(p.fn), syntax.sole_return(q.fn), p.refs(["rank"])
+    ours, theirs, refs = nodes.sole_return(p.fn), nodes.sole_return(q.fn), p.refs(["rank"])
     borrowed = _borrowed_imports(p, q)
     if ours is None or theirs is None or refs is None or borrowed is None \
             or len(p.fn.body.body[-1].body) != 1 or len(q.fn.body.body[-1].body) != 1 \
-            or not syntax.is_data(ours.value, p.data) or not syntax.is_data(theirs.value, q.data):
+            or not bindings.is_data(ours.value, p.data) or not bindings.is_data(theirs.value, q.data):
         return None
     mapping = _renaming(p, q)
-    moved = [syntax.rename(s, mapping) for s in _statements(q.fn)]
+    moved = [nodes.rename(s, mapping) for s in _statements(q.fn)]
     taken = p.taken | q.taken | frozenset(mapping.values())
-    locals_, combined = _combine(p, ours.value, syntax.rename(theirs.value, mapping), combiner, taken)
+    locals_, combined = _combine(p, ours.value, nodes.rename(theirs.value, mapping), combiner, taken)
     last = p.fn.body.body[-1]
     body = [*p.fn.body.body[:-1], *moved, *locals_, last.with_changes(body=[ours.with_changes(value=combined)])]
     module = p.module.deep_replace(p.fn, p.fn.with_changes(body=p.fn.body.with_changes(body=body)))
     for param in parse_program(other).params:
         bounds = (param.low, param.high) if param.declared else None
-        module = syntax.add_parameter(module, mapping[param.name], param.default, bounds)
+        module = rewrite.add_parameter(module, mapping[param.name], param.default, bounds)
     ops_needed, lines = borrowed
     for line in lines:
-        module = syntax.add_import_line(module, line)
+        module = rewrite.add_import_line(module, line)
     summary = " ".join((q.module.get_docstring() or "").split())
     title = f' ("{summary[:45]}...")' if len(summary) > 48 else f' ("{summary}")' if summary else ""
     idea = f"cross over with program {program_id(other)}{title}: rank(parent) {combiner} rank(partner)"
@@ -62,21 +62,21 @@ def _merge(source: str, other: str, combiner: str) -> Edit | None:
 
 def _renaming(p: Parsed, q: Parsed) -> dict[str, str]:
     """Return the partner's panel, parameter and local names -> names free in the merged program."""
-    mapping = {syntax.panel_name(q.fn): syntax.panel_name(p.fn)}
+    mapping = {nodes.panel_name(q.fn): nodes.panel_name(p.fn)}
     taken = set(p.taken | q.taken)
-    for name in syntax.bound_names(q.fn):
+    for name in bindings.bound_names(q.fn):
         if name not in mapping:
-            mapping[name] = name if name not in p.taken else syntax.fresh_name(name, frozenset(taken))
+            mapping[name] = name if name not in p.taken else nodes.fresh_name(name, frozenset(taken))
             taken.add(mapping[name])
     return mapping
 
 
 def _borrowed_imports(p: Parsed, q: Parsed) -> tuple[list[str], list[str]] | None:
     """Return (ops names, import lines) the partner's body needs from the parent module, or None on a clash."""
-    inside = set(syntax.bound_names(q.fn)) | {syntax.panel_name(q.fn)}
+    inside = set(bindings.bound_names(q.fn)) | {nodes.panel_name(q.fn)}
     ops_needed: list[str] = []
     lines: list[str] = []
-    for name in dict.fromkeys(syntax.referenced_names(q.fn.body)):
+    for name in dict.fromkeys(nodes.referenced_names(q.fn.body)):
         theirs, ours = q.bindings.get(name), p.bindings.get(name)
         if name in inside or (theirs is not None and theirs == ours):
             continue
@@ -88,7 +88,7 @@ def _borrowed_imports(p: Parsed, q: Parsed) -> tuple[list[str], list[str]] | Non
         elif theirs[0] == "ops":
             ops_needed.append(name)
         else:
-            lines.append(f"import {syntax.OPS_MODULE} as {name}" if theirs[0] == "ops_module" else theirs[1])
+            lines.append(f"import {bindings.OPS_MODULE} as {name}" if theirs[0] == "ops_module" else theirs[1])
     return ops_needed, lines
 
 
@@ -107,20 +107,20 @@ def _combine(p: Parsed, a: cst.BaseExpression, b: cst.BaseExpression, combiner: 
     """Return (new local assignments, `rank(a) <op> rank(b)`); long sides move to locals `left`/`right`."""
     rank = (p.refs(["rank"]) or {})["rank"]
     combined = cst.parse_expression(f"{rank}(a) {combiner} {rank}(b)")
-    inline = syntax.replace_nodes(combined, {id(combined.left.args[0].value): syntax.bare(a),
-                                            id(combined.right.args[0].value): syntax.bare(b)})
-    if syntax.fits_return(p.module, p.fn, inline):
+    inline = nodes.replace_nodes(combined, {id(combined.left.args[0].value): rewrite.bare(a),
+                                            id(combined.right.args[0].value): rewrite.bare(b)})
+    if rewrite.fits_return(p.module, p.fn, inline):
         return [], inline
     assigns, sides = [], []
     for expr, base in ((a, "left"), (b, "right")):
         if isinstance(expr, cst.Name):
             sides.append(expr)
             continue
-        name = syntax.fresh_name(base, taken)
+        name = nodes.fresh_name(base, taken)
         taken |= {name}
-        assigns.append(syntax.assignment(name, expr))
+        assigns.append(rewrite.assignment(name, expr))
         sides.append(cst.Name(name))
-    return assigns, syntax.replace_nodes(combined, {id(combined.left.args[0].value): sides[0],
+    return assigns, nodes.replace_nodes(combined, {id(combined.left.args[0].value): sides[0],
                                                    id(combined.right.args[0].value): sides[1]})
 
 

@@ -15,9 +15,8 @@ from typing import Callable, Mapping, Sequence
 import libcst as cst
 import numpy as np
 
-from factorengine.program.policy import check_policy
-from factorengine.program.source import ProgramError, parse_program
-from factorengine.program import syntax
+from factorengine.program import ProgramError, check_policy, parse_program
+from factorengine.program import bindings, nodes, rewrite
 from factorengine.proposers.base import Context, Proposal, ProposalFailure, Step
 from factorengine.proposers.crossover import chain_partners, cross_over
 from factorengine.proposers.parsed import Edit, Parsed, pick, read
@@ -116,9 +115,9 @@ def swap_operator(source: str, rng: np.random.Generator) -> Edit | None:
     """Replace one ops call by another of its family (OPERATOR_FAMILIES), e.g. ts_mean -> ts_ema."""
     p = read(source)
     sites = []
-    for node in syntax.collect(p.fn.body, cst.Call):
-        op = syntax.call_op(node, p.bindings)
-        options = [alt for alt in _FAMILY_OF[op].ops if alt != op and syntax.fits_signature(alt, node)
+    for node in nodes.collect(p.fn.body, cst.Call):
+        op = bindings.call_op(node, p.bindings)
+        options = [alt for alt in _FAMILY_OF[op].ops if alt != op and bindings.fits_signature(alt, node)
                    and p.refs([alt])] if op in _FAMILY_OF else []
         if options:
             sites.append((node, op, options))
@@ -130,7 +129,7 @@ def swap_operator(source: str, rng: np.random.Generator) -> Edit | None:
     func = cst.Name(refs[alt]) if refs else node.func.with_changes(attr=cst.Name(alt))
     module = p.module.deep_replace(node.func, func)
     if isinstance(node.func, cst.Name) and node.func.value == op:
-        module = syntax.drop_ops_import(module, op)
+        module = rewrite.drop_ops_import(module, op)
     return Edit(p.finish(module, refs), f"swap operator {op} -> {alt} in line {p.line(node)}",
                 f"{_FAMILY_OF[op].why} ({alt} instead of {op}) fits the signal better")
 
@@ -138,8 +137,8 @@ def swap_operator(source: str, rng: np.random.Generator) -> Edit | None:
 def swap_field(source: str, rng: np.random.Generator) -> Edit | None:
     """Replace a panel field by a related one (FIELD_SWAPS), at one place or everywhere it is read."""
     p = read(source)
-    panel = syntax.panel_name(p.fn)
-    sites = [a for a in syntax.collect(p.fn.body, cst.Attribute) if isinstance(a.value, cst.Name)
+    panel = nodes.panel_name(p.fn)
+    sites = [a for a in nodes.collect(p.fn.body, cst.Attribute) if isinstance(a.value, cst.Name)
              and a.value.value == panel and FIELD_SWAPS.get(a.attr.value)]
     if not sites:
         return None
@@ -149,8 +148,8 @@ def swap_field(source: str, rng: np.random.Generator) -> Edit | None:
     same = [a for a in sites if a.attr.value == field]
     everywhere = len(same) > 1 and bool(rng.integers(2))
     targets = same if everywhere else [site]
-    module = syntax.replace_nodes(p.module, {id(a): a.with_changes(attr=cst.Name(alt)) for a in targets})
-    if syntax.degenerate_pairs(module) > syntax.degenerate_pairs(p.module):  # `d.high - d.low` -> `d.low - d.low`
+    module = nodes.replace_nodes(p.module, {id(a): a.with_changes(attr=cst.Name(alt)) for a in targets})
+    if bindings.degenerate_pairs(module) > bindings.degenerate_pairs(p.module):  # `d.high - d.low` -> `d.low - d.low`
         return None
     lines = ", ".join(dict.fromkeys(str(p.line(a)) for a in targets))
     where = f"everywhere ({len(targets)} places, line {lines})" if everywhere else f"in line {lines}"
@@ -164,7 +163,7 @@ def wrap(source: str, rng: np.random.Generator) -> Edit | None:
     sites = []
     for node, expr, outer in _wrap_sites(p):
         options = [w for w in WRAPPERS if p.refs([w.op]) and not _redundant(w.op, expr, outer, p)]
-        if options and syntax.is_data(expr, p.data):
+        if options and bindings.is_data(expr, p.data):
             sites.append((node, expr, options))
     if not sites:
         return None
@@ -175,23 +174,23 @@ def wrap(source: str, rng: np.random.Generator) -> Edit | None:
     if wrapper.literal:
         args.append(cst.parse_expression(wrapper.literal))
     if wrapper.window is not None:
-        param = syntax.numbered_name("w_wrap", p.taken)
+        param = nodes.numbered_name("w_wrap", p.taken)
         args.append(cst.Name(param))
-    module = p.module.deep_replace(expr, syntax.call(refs[wrapper.op], *args))
+    module = p.module.deep_replace(expr, rewrite.call(refs[wrapper.op], *args))
     if wrapper.window is not None:
-        module = syntax.add_parameter(module, param, wrapper.window.default,
+        module = rewrite.add_parameter(module, param, wrapper.window.default,
                                      (wrapper.window.low, wrapper.window.high))
-    shape = ", ".join([".", *(syntax.render(a) for a in args[1:])])
-    what = "the return value" if isinstance(node, cst.Return) else f"`{syntax.render(expr, 40)}` in line {p.line(expr)}"
+    shape = ", ".join([".", *(nodes.render(a) for a in args[1:])])
+    what = "the return value" if isinstance(node, cst.Return) else f"`{nodes.render(expr, 40)}` in line {p.line(expr)}"
     return Edit(p.finish(module, refs), f"wrap {what} in {wrapper.op}({shape})", wrapper.why)
 
 
 def _wrap_sites(p: Parsed) -> list[tuple[cst.CSTNode, cst.BaseExpression, str | None]]:
     """Return (holder, expression, ops function it is an argument of) for return values, assigned values, args."""
     sites = []
-    for node in syntax.collect(p.fn.body, (cst.Return, cst.Assign, cst.Call)):
+    for node in nodes.collect(p.fn.body, (cst.Return, cst.Assign, cst.Call)):
         if isinstance(node, cst.Call):
-            outer = syntax.call_op(node, p.bindings)
+            outer = bindings.call_op(node, p.bindings)
             sites += [(arg, arg.value, outer) for arg in node.args if not arg.star]
         elif node.value is not None:
             sites.append((node, node.value, None))
@@ -200,57 +199,57 @@ def _wrap_sites(p: Parsed) -> list[tuple[cst.CSTNode, cst.BaseExpression, str | 
 
 def _redundant(op: str, expr: cst.BaseExpression, outer: str | None, p: Parsed) -> bool:
     """Return True when wrapping expr in op is a no-op, a swap in disguise, or a constant (sign of a positive)."""
-    inner = syntax.call_op(expr, p.bindings) if isinstance(expr, cst.Call) else None
+    inner = bindings.call_op(expr, p.bindings) if isinstance(expr, cst.Call) else None
     return inner == op or op in _INVARIANT_TO.get(outer or "", ()) or inner in _INVARIANT_TO.get(op, ()) \
-        or (op == "sign" and syntax.is_positive(expr, p.bindings)) \
+        or (op == "sign" and bindings.is_positive(expr, p.bindings)) \
         or (outer in _POSITIVE_DOMAIN and op in _SIGNED_WRAPS)
 
 
 def negate(source: str, rng: np.random.Generator) -> Edit | None:
     """Negate the return value, or flip `+` <-> `-` between two data terms."""
     p = read(source)
-    sites = [n for n in syntax.collect(p.fn.body, (cst.Return, cst.BinaryOperation))
-             if (isinstance(n, cst.Return) and n.value is not None and syntax.is_data(n.value, p.data))
+    sites = [n for n in nodes.collect(p.fn.body, (cst.Return, cst.BinaryOperation))
+             if (isinstance(n, cst.Return) and n.value is not None and bindings.is_data(n.value, p.data))
              or (isinstance(n, cst.BinaryOperation) and type(n.operator) in _FLIP
-                 and syntax.is_data(n.left, p.data) and syntax.is_data(n.right, p.data))]
+                 and bindings.is_data(n.left, p.data) and bindings.is_data(n.right, p.data))]
     if not sites:
         return None
     site = pick(rng, sites)
     if isinstance(site, cst.Return):
-        module = p.module.deep_replace(site.value, syntax.negated(site.value))
+        module = p.module.deep_replace(site.value, rewrite.negated(site.value))
         return Edit(module.code, f"negate the return value (line {p.line(site)})",
                     "the opposite direction combines better with later terms")
     op = site.operator
     flipped = site.with_changes(operator=_FLIP[type(op)](whitespace_before=op.whitespace_before,
                                                         whitespace_after=op.whitespace_after))
     module = p.module.deep_replace(site, flipped)
-    return Edit(module.code, f"flip `{syntax.render(site, 40)}` -> `{syntax.render(flipped, 40)}` "
+    return Edit(module.code, f"flip `{nodes.render(site, 40)}` -> `{nodes.render(flipped, 40)}` "
                 f"in line {p.line(site)}", "the terms reinforce rather than offset each other")
 
 
 def condition(source: str, rng: np.random.Generator) -> Edit | None:
     """Multiply the return value by a CONDITIONERS term with a new window parameter."""
     p = read(source)
-    sites = [r for r in syntax.collect(p.fn.body, cst.Return)
-             if r.value is not None and syntax.is_data(r.value, p.data)]
+    sites = [r for r in nodes.collect(p.fn.body, cst.Return)
+             if r.value is not None and bindings.is_data(r.value, p.data)]
     options = [c for c in CONDITIONERS if p.refs(c.ops)]
     if not sites or not options:
         return None
     site = pick(rng, sites)
     term = pick(rng, options)
     refs = p.refs(term.ops) or {}
-    param = syntax.numbered_name("w_cond", p.taken)
-    factor = cst.parse_expression(term.template.format(d=syntax.panel_name(p.fn), w=param))
-    factor = syntax.rename(factor, {op: ref for op, ref in refs.items() if op != ref})
-    product = syntax.times(site.value, factor)
-    long = site is syntax.sole_return(p.fn) and not syntax.fits_return(p.module, p.fn, product)
-    local = syntax.fresh_name(term.local, p.taken) if long else ""
+    param = nodes.numbered_name("w_cond", p.taken)
+    factor = cst.parse_expression(term.template.format(d=nodes.panel_name(p.fn), w=param))
+    factor = nodes.rename(factor, {op: ref for op, ref in refs.items() if op != ref})
+    product = rewrite.times(site.value, factor)
+    long = site is nodes.sole_return(p.fn) and not rewrite.fits_return(p.module, p.fn, product)
+    local = nodes.fresh_name(term.local, p.taken) if long else ""
     module = p.module.deep_replace(site.value, product.with_changes(right=cst.Name(local)) if long else product)
-    if long:  # name the term on its own line rather than write a return line over syntax.MAX_LINE
-        module = syntax.assign_before_return(module, local, factor)
-    module = syntax.add_parameter(module, param, term.window.default, (term.window.low, term.window.high))
+    if long:  # name the term on its own line rather than write a return line over rewrite.MAX_LINE
+        module = rewrite.assign_before_return(module, local, factor)
+    module = rewrite.add_parameter(module, param, term.window.default, (term.window.low, term.window.high))
     return Edit(p.finish(module, refs), f"condition on {term.name}: multiply the return value "
-                f"(line {p.line(site)}) by {syntax.render(factor, 70)}", term.why)
+                f"(line {p.line(site)}) by {nodes.render(factor, 70)}", term.why)
 
 
 def check_edit(code: str, parent_id: str, max_params: int) -> str | None:

@@ -7,10 +7,10 @@ from typing import Mapping, Sequence, TypeVar
 
 import libcst as cst
 import numpy as np
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
-from factorengine.program import syntax
-from factorengine.program.syntax import Binding
+from factorengine.program import nodes
+from factorengine.program.bindings import Binding, data_names, module_bindings, op_reference
+from factorengine.program.rewrite import add_ops_imports
 
 _T = TypeVar("_T")
 
@@ -35,9 +35,9 @@ class Parsed:
     data: frozenset[str]
 
     @cached_property
-    def positions(self) -> Mapping[cst.CSTNode, CodeRange]:
+    def positions(self) -> nodes.Positions:
         """Return the source range of every node (resolved on first use: only chosen sites need it)."""
-        return MetadataWrapper(self.module, unsafe_skip_copy=True).resolve(PositionProvider)
+        return nodes.positions(self.module)
 
     def line(self, node: cst.CSTNode) -> int:
         """Return the 1-based line a node starts on."""
@@ -45,20 +45,20 @@ class Parsed:
 
     def refs(self, ops: Sequence[str]) -> dict[str, str] | None:
         """Return op -> the name to call it by, or None when one of them cannot be imported."""
-        refs = {op: syntax.op_reference(op, self.bindings, self.taken) for op in ops}
+        refs = {op: op_reference(op, self.bindings, self.taken) for op in ops}
         return None if None in refs.values() else refs  # type: ignore[return-value]
 
     def finish(self, module: cst.Module, refs: Mapping[str, str]) -> str:
         """Import the ops a rewrite calls by their own names and return the module's code."""
         needed = [op for op, ref in refs.items() if ref == op and self.bindings.get(op) != ("ops", op)]
-        return syntax.add_ops_imports(module, needed).code
+        return add_ops_imports(module, needed).code
 
 
 def read(source: str) -> Parsed:
     """Parse a program (already checked by parse_program) for editing."""
     module = cst.parse_module(source)
-    fn = syntax.factor_def(module)
-    return Parsed(module, fn, syntax.module_bindings(module), syntax.all_names(module), syntax.data_names(fn))
+    fn = nodes.factor_def(module)
+    return Parsed(module, fn, module_bindings(module), nodes.all_names(module), data_names(fn))
 
 
 def pick(rng: np.random.Generator, items: Sequence[_T]) -> _T:

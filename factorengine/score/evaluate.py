@@ -14,9 +14,8 @@ from factorengine.config import EvaluationConfig
 from factorengine.data.dataset import Dataset
 from factorengine.score.fitness import TRAIN_VALID, Fitness, score
 from factorengine.score.novelty import Profile, Profiler
-from factorengine.program.policy import ALLOWED_IMPORTS, check_policy
+from factorengine.program import ALLOWED_IMPORTS, Program, ProgramError, check_policy
 from factorengine.score.probe import Lookahead, cut_rows, probe_lookahead
-from factorengine.program.source import Program, ProgramError
 from sandbox import Limits, Ok, Policy, Sandbox, SharedInputs
 
 Params = Mapping[str, "int | float"]

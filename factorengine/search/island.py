@@ -12,8 +12,7 @@ import numpy as np
 
 from factorengine.config import RunConfig
 from factorengine.data import SEGMENTS
-from factorengine.program.lift import lift_knobs
-from factorengine.program.source import ProgramError, parse_program, shape_id
+from factorengine.program import ProgramError, lift_knobs, parse_program, shape_id
 from factorengine.proposers.base import Proposal, ProposalFailure, Proposer, Step
 from factorengine.score.evaluate import Evaluation, Evaluator
 from factorengine.score.novelty import Crowd, Profile

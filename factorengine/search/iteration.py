@@ -9,8 +9,7 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Literal
 
-from factorengine.program.lift import LiftedKnob
-from factorengine.program.source import Program
+from factorengine.program import LiftedKnob, Program
 from factorengine.score.evaluate import Evaluation
 from factorengine.score.novelty import Assessment, Profile
 from factorengine.search.tune import Tuned

@@ -19,7 +19,7 @@ from optuna.trial import TrialState
 
 from factorengine.config import TuningConfig
 from factorengine.score.evaluate import Evaluation, Evaluator
-from factorengine.program.source import Number, Param, Program, parse_program, set_defaults
+from factorengine.program import Number, Param, Program, parse_program, set_defaults
 
 # Failures of the program itself, not of a parameter set: no other parameters can help.
 REFUSALS = frozenset({"policy", "policy_violation", "syntax", "lookahead"})

@@ -18,7 +18,7 @@ from pathlib import Path
 from factorengine.config import NoveltyConfig
 from factorengine.score.evaluate import Evaluator
 from factorengine.score.novelty import Crowd, Profiler
-from factorengine.program.source import ProgramError, parse_program
+from factorengine.program import ProgramError, parse_program
 from factorengine.store.recorded import recorded_config, recorded_dataset
 from factorengine.store.store import RUN_DATABASE, Store
 

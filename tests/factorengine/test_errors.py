@@ -8,7 +8,7 @@ from factorengine.errors import FactorEngineError
 from factorengine.llm.answer import AnswerError
 from factorengine.llm.client import BudgetExhausted, LLMUnavailable
 from factorengine.ops import OperatorError
-from factorengine.program.source import ProgramError
+from factorengine.program import ProgramError
 from factorengine.store.store import StoreError
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from factorengine.bench.runtime import BenchInput, islands_suite, sandbox_suite, tune_suite
 from factorengine.data import make_dataset, synthetic_panel
-from factorengine.program.source import parse_program
+from factorengine.program import parse_program
 from tests.factorengine.runs import ROOT, SEEDS
 
 

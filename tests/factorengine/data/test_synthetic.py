@@ -4,7 +4,7 @@ import pytest
 
 from factorengine.data import PLANTED_SIGNALS, make_dataset, synthetic_panel
 from factorengine.score.fitness import daily_series
-from factorengine.program.source import load_factor
+from factorengine.program import load_factor
 
 
 def test_synthetic_panel_is_repeatable_for_a_seed():

@@ -10,7 +10,7 @@ from factorengine.harvest.chance import chance_level, expected_max_normal, shuff
 from factorengine.data import PLANTED_SIGNALS
 from factorengine.data.label import make_label
 from factorengine.score.fitness import daily_series
-from factorengine.program.source import load_factor
+from factorengine.program import load_factor
 
 
 @pytest.fixture(scope="module")

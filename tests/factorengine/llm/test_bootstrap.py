@@ -9,8 +9,7 @@ import pytest
 
 from factorengine.cli import main
 from factorengine.llm.scripted import Reply, ScriptedServer
-from factorengine.program.policy import check_policy
-from factorengine.program.source import parse_program
+from factorengine.program import check_policy, parse_program
 from tests.factorengine.llm.scripts import KEY, KEY_ENV, answer_json, llm_config
 
 pytestmark = pytest.mark.usefixtures("synthetic_default")

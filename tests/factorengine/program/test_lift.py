@@ -1,8 +1,7 @@
 """Lifting hidden knobs: literals become parameters, values at the defaults stay the same, names never clash."""
 import numpy as np
 
-from factorengine.program.lift import LiftedKnob, lift_knobs
-from factorengine.program.source import load_factor, parse_program
+from factorengine.program import LiftedKnob, lift_knobs, load_factor, parse_program
 
 HIDDEN = '''"""Volume surge gated by a threshold."""
 import numpy as np

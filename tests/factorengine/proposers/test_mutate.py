@@ -14,8 +14,7 @@ import numpy as np
 import pytest
 
 from factorengine.data import synthetic_panel
-from factorengine.program.policy import check_policy
-from factorengine.program.source import load_factor, parse_program, program_id
+from factorengine.program import check_policy, load_factor, parse_program, program_id
 from factorengine.proposers import Context, MutationProposer, Proposal, ProposalFailure, Step
 from factorengine.proposers import mutate
 from factorengine.proposers.crossover import chain_partners, cross_over

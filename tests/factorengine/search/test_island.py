@@ -80,7 +80,7 @@ def test_resume_reports_a_corrupted_database(tmp_path, seeds_dir, capsys):
 def test_search_recovers_a_planted_signal_the_seeds_miss(tmp_path, seeds_dir):
     from factorengine.data import PLANTED_SIGNALS, make_dataset, synthetic_panel
     from factorengine.score.fitness import score
-    from factorengine.program.source import load_factor
+    from factorengine.program import load_factor
 
     dataset = make_dataset(synthetic_panel())
     planted = max(score(load_factor(s.program)(dataset.panel), dataset.label, dataset.splits).valid.rank_ic
@@ -117,7 +117,7 @@ def test_resume_reopens_the_synthetic_market_of_the_run(tmp_path, seeds_dir):
 
 
 def test_every_program_is_stored_tuned_with_its_trial_ledger(tmp_path, seeds_dir, capsys):
-    from factorengine.program.source import parse_program
+    from factorengine.program import parse_program
 
     assert main(evolve_args(tmp_path / "run", seeds_dir, 6, trials=6)) == 0
     with Store.open(tmp_path / "run" / "run.db", read_only=True) as store:

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from factorengine.program.policy import check_policy
+from factorengine.program import check_policy
 
 ROOT = Path(__file__).resolve().parents[3]
 

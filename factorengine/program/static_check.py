@@ -1,4 +1,4 @@
-"""The static policy for factor programs: what a program may import, name and touch, checked with libcst.
+"""The static check of factor programs: what a program may import, name and touch, checked with libcst.
 
 Refusals name the line and the rule in words fit to send back to an LLM. The same walk flags code that
 reads the future (negative windows, `np.roll`, reversed slices, reductions over the time axis); the
@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
 from libcst.metadata import MetadataWrapper, PositionProvider
+
+from factorengine.program.nodes import SkipMembers
 
 ALLOWED_IMPORTS = ("numpy", "math", "factorengine.ops")
 FORBIDDEN_NAMES = frozenset({
@@ -69,13 +71,13 @@ def _allowed(module: str) -> bool:
                if allowed != "math" or module == "math")
 
 
-class _Checker(cst.CSTVisitor):
+class _Checker(SkipMembers, cst.CSTVisitor):
     METADATA_DEPENDENCIES = (PositionProvider,)
 
     def __init__(self) -> None:
         super().__init__()
         self.violations: list[Violation] = []
-        self._member_names: set[int] = set()  # attribute and keyword names are not variables
+        self._members = set()
 
     def _refuse(self, node: cst.CSTNode, rule: str, message: str) -> None:
         line = self.get_metadata(PositionProvider, node).start.line
@@ -106,12 +108,8 @@ class _Checker(cst.CSTVisitor):
             self._refuse(node, "import", f"importing {module!r} is not allowed; a factor may import "
                                          f"only {', '.join(ALLOWED_IMPORTS)}")
 
-    def visit_Arg(self, node: cst.Arg) -> None:
-        if node.keyword is not None:
-            self._member_names.add(id(node.keyword))
-
     def visit_Name(self, node: cst.Name) -> None:
-        if id(node) in self._member_names:
+        if self.is_member(node):
             return
         if node.value in FORBIDDEN_NAMES:
             self._refuse(node, "name", f"the name {node.value!r} is not allowed in a factor program")
@@ -119,7 +117,7 @@ class _Checker(cst.CSTVisitor):
             self._refuse(node, "dunder", f"dunder names like {node.value!r} are not allowed")
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
-        self._member_names.add(id(node.attr))
+        super().visit_Attribute(node)
         attr = node.attr.value
         if attr.startswith("_"):
             self._refuse(node, "dunder", f"private or dunder attributes like {attr!r} are not allowed")
