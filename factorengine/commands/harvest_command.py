@@ -18,7 +18,7 @@ from factorengine.harvest.elites import Harvest, Requirements, export, harvest
 from factorengine.harvest.model import ModelResult, fit_model
 from factorengine.program.source import parse_program
 from factorengine.store.recorded import open_run
-from factorengine.store.store import Store
+from factorengine.store import Store
 
 RESULTS = "results.json"
 

@@ -12,13 +12,15 @@ import numpy as np
 
 from factorengine.config import RunConfig
 from factorengine.score.evaluate import Evaluation, Evaluator
+from factorengine.score.failure import FailureKind
 from factorengine.data import SEGMENTS
 from factorengine.program.lift import LiftedKnob, lift_knobs
 from factorengine.search.migration import Exchange, Migrant, choose_emigrants, migration_round, round_iteration
 from factorengine.score.novelty import Assessment, Crowd, Profile
 from factorengine.program.source import ProgramError, parse_program, shape_id
 from factorengine.proposers.base import Context, Proposal, ProposalFailure, Proposer, Step
-from factorengine.store.store import EvaluationRow, ExperienceRow, NodeRow, ProfileRow, Store, TrialRow, TuningRow
+from factorengine.store import (OK, Duplicate, EvaluationRow, ExperienceRow, Migration, NodeRow, ProfileRow,
+                               ProposalFailed, Stopped, Store, TrialRow, TuningRow)
 from factorengine.search.tree import ROOT, NodeRecord, Tree, normalize_reward
 from factorengine.search.tune import Tuned, Tuner
 
@@ -34,8 +36,8 @@ class Seed:
 
 ISLAND_STRIDE = 1_000_000_000
 RECENT_FAILURES = 3  # failed programs and rejected proposals shown to the proposer
-REJECTIONS = ("proposal_failed", "duplicate")  # events that tell the proposer what not to propose again
-STOPPED = "stopped"  # StepResult.failure when the proposer ended the run
+REJECTIONS = (ProposalFailed, Duplicate)  # events that tell the proposer what not to propose again
+STOPPED = Stopped.kind  # StepResult.failure when the proposer ended the run
 
 
 @dataclass(frozen=True)
@@ -88,9 +90,9 @@ class Island:
         self._tuner = Tuner(evaluator, config.tuning)
         self._nodes = {row.node_id: self._view(row) for row in store.nodes(island=island)}
         self._keys = {self._key(view.code, view.row.program_id): node for node, view in self._nodes.items()}
-        self._received = {e.payload["round"] for e in store.events("migration") if e.island == island}
+        self._received = {e.payload.round for e in store.events(Migration) if e.island == island}
         rejections = [e for kind in REJECTIONS for e in store.events(kind) if e.island == island]
-        self._rejections = [(e.iteration, e.payload["detail"]) for e in sorted(rejections, key=lambda e: e.seq)]
+        self._rejections = [(e.iteration, e.payload.detail) for e in sorted(rejections, key=lambda e: e.seq)]
         self._crowd = Crowd(config.novelty)
         for node_id, row in store.profiles(island=island).items():
             self._crowd.add(node_id, Profile(row.fingerprint, row.exposures), self._nodes[node_id].code)
@@ -164,7 +166,7 @@ class Island:
                 if key not in self._keys:
                     node_id = self._keys[key] = self._next_node_id() + len(arrivals)
                     arrivals.append((self._migrant_view(node_id, iteration, migrant), migrant))
-                record.append([source, migrant.node_id, node_id])
+                record.append((source, migrant.node_id, node_id))
         profiles = {view.row.node_id: self.store.profile(migrant.node_id) for view, migrant in arrivals}
         with self.store.transaction():
             for view, migrant in arrivals:
@@ -176,8 +178,7 @@ class Island:
                 self.store.add_experience(ExperienceRow(view.row.node_id, view.row.idea, "migration",
                                                         f"train FS {view.train_fs:.4f}, valid FS {view.valid_fs:.4f} "
                                                         f"on island {migrant.island}"))
-            self.store.add_event("migration", {"round": round, "received": record}, island=self.island,
-                                 iteration=iteration)
+            self.store.add_event(Migration(round, tuple(record)), island=self.island, iteration=iteration)
         for view, _ in arrivals:
             self._nodes[view.row.node_id] = view
             self.tree.add(_record(view))
@@ -186,8 +187,7 @@ class Island:
         self._received.add(round)
 
     def _migrant_view(self, node_id: int, iteration: int, migrant: Migrant) -> NodeView:
-        metrics = migrant.evaluation.metrics
-        train_fs, valid_fs = metrics["train"]["fs"], metrics["valid"]["fs"]
+        train_fs, valid_fs = migrant.evaluation.train.fs, migrant.evaluation.valid.fs
         row = NodeRow(node_id=node_id, parent_id=None, island=self.island, iteration=iteration, depth=1,
                       program_id=migrant.program_id, params=dict(migrant.params),
                       idea=f"migrant from island {migrant.island} (node {migrant.node_id}): {migrant.idea}",
@@ -215,7 +215,7 @@ class Island:
         if isinstance(proposal, ProposalFailure) and proposal.stop:
             return self._stop(iteration, proposal.reason, start)
         if isinstance(proposal, ProposalFailure):
-            return self._commit_event(iteration, "proposal_failed", proposal.reason, start)
+            return self._commit_event(iteration, ProposalFailed(proposal.reason), start)
         return self._evaluate_and_commit(iteration, parent, proposal, start, rng, edited)
 
     def _random_seed(self, rng: np.random.Generator) -> int:
@@ -242,9 +242,8 @@ class Island:
 
     def _view(self, row: NodeRow) -> NodeView:
         evaluation, experience = self.store.evaluation(row.node_id), self.store.experience(row.node_id)
-        segments = evaluation.metrics if evaluation else {}
-        return NodeView(row, self.store.program(row.program_id) or "",
-                        segments.get("train", {}).get("fs", math.nan), segments.get("valid", {}).get("fs", math.nan),
+        fs = (evaluation.fs("train"), evaluation.fs("valid")) if evaluation else (math.nan, math.nan)
+        return NodeView(row, self.store.program(row.program_id) or "", *fs,
                         evaluation.failure_reason if evaluation else None,
                         experience.outcome if experience else "", experience.lesson if experience else "")
 
@@ -262,19 +261,19 @@ class Island:
             program = proposed = parse_program(proposal.code)
         except ProgramError as exc:
             evaluation = Evaluation("<proposal>", hashlib.sha256(proposal.code.encode()).hexdigest()[:16],
-                                    {}, None, "program", str(exc), 0.0)
+                                    {}, None, FailureKind.PROGRAM, str(exc), 0.0)
             code = proposal.code
         else:
             if self._tuning and self.config.tuning.lift_knobs:
                 program, lifted = lift_knobs(program)
             key = self._key(program.source, program.program_id)
             if key in self._keys:
-                return self._commit_event(iteration, "duplicate", f"duplicate of node {self._keys[key]} (the same "
-                                          f"code{' up to its parameters' if self._tuning else ''})", start)
+                return self._commit_event(iteration, Duplicate(f"duplicate of node {self._keys[key]} (the same "
+                                          f"code{' up to its parameters' if self._tuning else ''})"), start)
             if self._tuning:
                 tuned = self._tuner.tune(program, seed=int(rng.integers(2 ** 32)), screen=self._screen)
                 if tuned.screened is not None:
-                    return self._commit_event(iteration, "duplicate", tuned.screened, start, len(tuned.trials))
+                    return self._commit_event(iteration, Duplicate(tuned.screened, len(tuned.trials)), start)
                 program = tuned.program
             first = tuned.trials[0].evaluation if tuned is not None else None
             if first is not None and first.fitness is None and tuned.best is None:  # nothing ran: keep why
@@ -285,7 +284,7 @@ class Island:
                                                        probe=not probed)
             code = program.source
             if not self._tuning and (duplicate := self._screen(evaluation)) is not None:
-                return self._commit_event(iteration, "duplicate", duplicate, start, 1)
+                return self._commit_event(iteration, Duplicate(duplicate, 1), start)
         node_id = self._next_node_id()
         failed = evaluation.fitness is None
         train_fs = math.nan if failed else evaluation.fitness.train.fs
@@ -362,21 +361,20 @@ class Island:
         except ProgramError:
             return program_id
 
-    def _commit_event(self, iteration: int, kind: str, detail: str, start: float, evaluations: int = 0) -> StepResult:
-        """Commit an iteration that added no node; `evaluations`: the sandbox runs it cost (a screened duplicate's)."""
+    def _commit_event(self, iteration: int, event: ProposalFailed | Duplicate, start: float) -> StepResult:
+        """Commit an iteration that added no node; `event.evaluations`: the sandbox runs it cost."""
         with self.store.transaction():
-            self.store.add_event(kind, {"detail": detail, "evaluations": evaluations}, island=self.island,
-                                 iteration=iteration)
+            self.store.add_event(event, island=self.island, iteration=iteration)
             self.store.set_progress(self.island, iteration)
-        if kind in REJECTIONS:
-            self._rejections.append((iteration, detail))
-        logger.debug("iteration %d: %s (%s)", iteration, kind, detail[:120])
-        return StepResult(iteration, None, kind, math.nan, math.nan, time.monotonic() - start, evaluations)
+        self._rejections.append((iteration, event.detail))
+        logger.debug("iteration %d: %s (%s)", iteration, event.kind, event.detail[:120])
+        return StepResult(iteration, None, event.kind, math.nan, math.nan, time.monotonic() - start,
+                          event.evaluations)
 
     def _stop(self, iteration: int, reason: str, start: float) -> StepResult:
         """The proposer cannot go on: record why and end the run before this iteration (it is not committed)."""
         with self.store.transaction():
-            self.store.add_event(STOPPED, {"detail": reason}, island=self.island, iteration=iteration)
+            self.store.add_event(Stopped(reason), island=self.island, iteration=iteration)
         logger.warning("island %d stops: %s", self.island, reason)
         return StepResult(iteration, None, STOPPED, math.nan, math.nan, time.monotonic() - start)
 
@@ -384,7 +382,7 @@ class Island:
         """Sandbox evaluations of the committed iterations: tuning trials, untuned programs, screened duplicates."""
         own = {n for n, v in self._nodes.items() if v.row.kind != "migrant"}
         trials = [t.node_id for t in self.store.trials() if t.node_id in own]
-        screened = sum(e.payload.get("evaluations", 0) for e in self.store.events("duplicate") if e.island == self.island)
+        screened = sum(e.payload.evaluations for e in self.store.events(Duplicate) if e.island == self.island)
         return len(trials) + len(own - set(trials)) + screened
 
     def _best_valid(self) -> tuple[float, int]:
@@ -406,11 +404,9 @@ def _record(view: NodeView) -> NodeRecord:
 def _evaluation_row(node_id: int, evaluation: Evaluation) -> EvaluationRow:
     fitness = evaluation.fitness
     if fitness is None:
-        return EvaluationRow(node_id, evaluation.failure or "failed", evaluation.error, {}, None, None,
-                             evaluation.seconds)
-    metrics = {"train": asdict(fitness.train), "valid": asdict(fitness.valid)}
-    return EvaluationRow(node_id, "ok", None, metrics, asdict(fitness.test) if fitness.test else None,
-                         fitness.orientation, evaluation.seconds)
+        return EvaluationRow(node_id, evaluation.failure, evaluation.error, None, None, None, None, evaluation.seconds)
+    return EvaluationRow(node_id, OK, None, fitness.train, fitness.valid, fitness.test, fitness.orientation,
+                         evaluation.seconds)
 
 
 def _tuning_rows(node_id: int, proposed_id: str, lifted: tuple[LiftedKnob, ...],
@@ -419,7 +415,7 @@ def _tuning_rows(node_id: int, proposed_id: str, lifted: tuple[LiftedKnob, ...],
     tuning = TuningRow(node_id, proposed_id, tuple(asdict(knob) for knob in lifted), len(tuned.trials),
                        None if best is None else best.number, tuned.trials[0].train_fs,
                        math.nan if best is None else best.train_fs, tuned.neighbour_drop, tuned.stop, tuned.seconds)
-    trials = [TrialRow(node_id, t.number, t.params, t.train_fs, t.evaluation.failure or "ok", t.evaluation.error,
+    trials = [TrialRow(node_id, t.number, t.params, t.train_fs, t.evaluation.failure or OK, t.evaluation.error,
                        t.repeat_of, 0.0 if t.repeat_of is not None else t.evaluation.seconds)
               for t in tuned.trials]
     return tuning, trials
