@@ -15,7 +15,7 @@ from factorengine.data import Dataset, load_panel
 from factorengine.search.archipelago import run_archipelago, sandbox_workers
 from factorengine.config import EvaluationConfig, IslandsConfig, RunConfig, SearchConfig, TuningConfig, as_dict
 from factorengine.search.island import Seed
-from factorengine.store.store import RUN_DATABASE, Store
+from factorengine.store import RUN_DATABASE, Store
 from factorengine.score.evaluate import Evaluator
 from factorengine.score.fitness import score
 from factorengine.program import Program, load_factor

@@ -12,7 +12,7 @@ from factorengine.config import RunConfig, SearchConfig, TuningConfig
 from factorengine.data import Dataset
 from factorengine.search.island import Seed
 from factorengine.harvest.generalization import evaluations
-from factorengine.store.store import NodeRow, Store
+from factorengine.store import NodeRow, Store
 
 TOP = 10
 TREE = "UCT tree + mutate + TPE"
@@ -74,8 +74,7 @@ def engine_search(dataset: Dataset, seeds: Sequence[Seed], selection: str, budge
 
 def _found(store: Store, node: NodeRow) -> Found:
     evaluation = store.evaluation(node.node_id, include_test=True)
-    return Found(evaluation.metrics["valid"]["fs"], (evaluation.test_metrics or {}).get("rank_ic", math.nan),
-                 node.depth)
+    return Found(evaluation.valid.fs, evaluation.test.rank_ic if evaluation.test else math.nan, node.depth)
 
 
 def _ranked(found: Sequence[Found]) -> tuple[Found, ...]:

@@ -12,7 +12,7 @@ from factorengine.errors import FactorEngineError
 from factorengine.score.evaluate import Evaluator
 from factorengine.llm.bootstrap import Bootstrapper, unique_names
 from factorengine.llm.client import BudgetExhausted, LLMClient, LLMUnavailable
-from factorengine.store.store import Store
+from factorengine.store import Store
 
 LEDGER = "bootstrap.db"  # the LLM calls of a bootstrap, in the output directory: reruns are answered from it
 

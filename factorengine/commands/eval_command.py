@@ -12,6 +12,7 @@ from pathlib import Path
 
 from factorengine.data import SEGMENTS, DataError, make_dataset, open_panel
 from factorengine.score.evaluate import Evaluation, Evaluator, resolve_params
+from factorengine.score.failure import FailureKind
 from factorengine.score.fitness import TRAIN_VALID
 from factorengine.program import Program, ProgramError, parse_program
 
@@ -92,7 +93,7 @@ def _parse_file(path: Path, overrides: dict[str, str]) -> tuple[Program, dict] |
         program = parse_program(path.read_text(), str(path))
         return program, resolve_params(program, overrides)
     except (ProgramError, OSError, UnicodeDecodeError) as exc:
-        return Evaluation(str(path), "", {}, None, "program", str(exc), 0.0)
+        return Evaluation(str(path), "", {}, None, FailureKind.PROGRAM, str(exc), 0.0)
 
 
 def _as_json(result: Evaluation, source: str) -> dict:

@@ -15,7 +15,7 @@ from factorengine.data import Dataset, make_dataset, open_panel
 from factorengine.data.dataset import DATA_ENV
 from factorengine.search.island import Seed
 from factorengine.store.recorded import recorded_config, recorded_dataset
-from factorengine.store.store import RUN_DATABASE, Store
+from factorengine.store import RUN_DATABASE, Seeds, Store
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ def run_evolve(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     with store.transaction():
-        store.add_event("seeds", {"seeds": [[s.name, s.code] for s in seeds]})
+        store.add_event(Seeds(tuple((s.name, s.code) for s in seeds)))
     print(f"run: {run_dir}  data: {panel.source}{' [SYNTHETIC]' if panel.is_synthetic else ''}", file=sys.stderr)
     return _search(store, config, make_dataset(panel, config.data.horizon), seeds, run_dir)
 
@@ -87,8 +87,8 @@ def run_resume(args: argparse.Namespace) -> int:
     except (FactorEngineError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    [event] = store.events(kind="seeds")
-    seeds = [Seed(name, code) for name, code in event.payload["seeds"]]
+    [event] = store.events(Seeds)
+    seeds = [Seed(name, code) for name, code in event.payload.seeds]
     return _search(store, config, dataset, seeds, args.run_dir)
 
 

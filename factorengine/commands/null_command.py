@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     valid = dataset.splits.days("valid")
     rows = []
     for node in nodes:
-        fs = recorded[node.node_id].metrics["valid"]["fs"]
+        fs = recorded[node.node_id].valid.fs
         odds = significance(daily_series(factors[f"node {node.node_id}"], dataset.label).rank_ic[valid], tries)
         rows.append({"node_id": node.node_id, "idea": node.idea, "valid_fs": fs, "above_chance": fs - chance.level,
                      **asdict(odds), "significant": odds.significant})

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from factorengine.harvest import report
-from factorengine.store.store import RUN_DATABASE, Store, StoreError
+from factorengine.store import RUN_DATABASE, Store, StoreError
 
 REPORTS = Path("reports")
 

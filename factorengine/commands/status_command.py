@@ -9,7 +9,8 @@ from pathlib import Path
 
 from factorengine.harvest.generalization import TOP, Generalization, generalization
 from factorengine.proposers.llm import KIND as LLM_KIND, REJECTED
-from factorengine.store.store import RUN_DATABASE, NodeRow, Store, StoreError, TrialRow, TuningRow
+from factorengine.store import (OK, RUN_DATABASE, Duplicate, LLMFallback, Migration, NodeRow, ProposalFailed, Store,
+                                StoreError, TrialRow, TuningRow)
 from factorengine.search.tune import NEIGHBOURS
 
 SHARP_DROP = 0.5  # a best trial whose neighbours lose more than half its train FS sits on a spike
@@ -49,8 +50,8 @@ def summary_lines(store: Store, top: int) -> list[str]:
              f"{info.config.get('search', {}).get('iterations')} search",
              f"nodes: {len(nodes)} ({sum(n.failed for n in nodes)} failed: "
              + (", ".join(f"{k} {v}" for k, v in sorted(failures.items())) or "none") + ")",
-             f"duplicates skipped: {len(store.events('duplicate'))}; "
-             f"proposals that failed: {len(store.events('proposal_failed'))}",
+             f"duplicates skipped: {len(store.events(Duplicate))}; "
+             f"proposals that failed: {len(store.events(ProposalFailed))}",
              f"valid FS, best / mean: seeds {_best_mean(scores, seeds)}; searched programs "
              f"{_best_mean(scores, searched)}; all {_best_mean(scores, nodes)}",
              *_generalization_lines(generalization(store)), *_tuning_lines(tunings, store.trials()), *_llm_lines(store, nodes), *_island_lines(store, nodes, scores),
@@ -72,9 +73,7 @@ def _scores(store: Store, nodes: list[NodeRow]) -> dict[int, tuple[float, float,
     scores = {}
     for node in nodes:
         evaluation = store.evaluation(node.node_id, include_test=True)
-        metrics = {**(evaluation.metrics if evaluation else {}),
-                   "test": (evaluation.test_metrics if evaluation else None) or {}}
-        scores[node.node_id] = tuple(metrics.get(s, {}).get("fs", math.nan) for s in ("train", "valid", "test"))
+        scores[node.node_id] = tuple(evaluation.fs(s) if evaluation else math.nan for s in ("train", "valid", "test"))
     return scores
 
 
@@ -99,12 +98,12 @@ def _island_lines(store: Store, nodes: list[NodeRow], scores: dict[int, tuple[fl
     islands = sorted({n.island for n in nodes})
     if len(islands) < 2:
         return []
-    migrations = store.events("migration")
+    migrations = store.events(Migration)
     lines = []
     for island in islands:
         own = [n for n in nodes if n.island == island]
         rounds = [e for e in migrations if e.island == island]
-        received = sum(node_id is not None for e in rounds for _, _, node_id in e.payload["received"])
+        received = sum(node_id is not None for e in rounds for _, _, node_id in e.payload.received)
         lines.append(f"island {island}: {store.progress(island) + 1} iterations, {len(own)} nodes, "
                      f"{len(rounds)} migrations ({received} migrants kept); valid FS best / mean {_best_mean(scores, own)}")
     return lines
@@ -116,21 +115,21 @@ def _llm_lines(store: Store, nodes: list[NodeRow]) -> list[str]:
     if not totals.calls:
         return []
     proposed = [n for n in nodes if n.kind == LLM_KIND]
-    rejected = sum(e.payload["detail"].startswith(REJECTED) for e in store.events("proposal_failed"))
+    rejected = sum(e.payload.detail.startswith(REJECTED) for e in store.events(ProposalFailed))
     ran = sum(not n.failed for n in proposed)
     tried = len(proposed) + rejected
     rate = f"{ran / tried:.0%}" if tried else "n/a"
     return [f"llm: {totals.calls} calls ({totals.failed} failed), {totals.tokens:,} tokens, ${totals.cost_usd:.4f}; "
             f"debug share {totals.by_purpose.get('repair', 0) / totals.calls:.0%} (repair calls)",
             f"llm proposals: {ran} of {tried} ran ({rate} executable; {rejected} rejected after a repair, "
-            f"{len(proposed) - ran} failed in the sandbox); fallbacks to mutate: {len(store.events('llm_fallback'))}"]
+            f"{len(proposed) - ran} failed in the sandbox); fallbacks to mutate: {len(store.events(LLMFallback))}"]
 
 
 def _tuning_lines(tunings: dict[int, TuningRow], trials: list[TrialRow]) -> list[str]:
     """Tuning at a glance: trials, gains over the proposed defaults, lifted knobs, sharpness of optima."""
     if not tunings:
         return ["tuning: off"]
-    failed = sum(t.status != "ok" for t in trials)
+    failed = sum(t.status != OK for t in trials)
     repeats = sum(t.repeat_of is not None for t in trials)
     gains = [t.best_fs - t.default_fs for t in tunings.values() if not math.isnan(t.best_fs - t.default_fs)]
     drops = [t.neighbour_drop for t in tunings.values() if not math.isnan(t.neighbour_drop)]

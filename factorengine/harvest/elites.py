@@ -27,7 +27,7 @@ from factorengine.search.migration import lineage, migration_origins
 from factorengine.ops import rank
 from factorengine.program import parse_program, set_docstring
 from factorengine.harvest.stability import Stability, yearly_stability
-from factorengine.store.store import NodeRow, Store
+from factorengine.store import NodeRow, Store
 
 THRESHOLD = 0.4  # valid FS, as in the FactorEngine paper
 MAX_CORRELATION = 0.7
@@ -79,9 +79,9 @@ def harvest(store: Store, evaluator: Evaluator, needs: Requirements = Requiremen
     dataset = evaluator.dataset
     scored = [(node, store.evaluation(node.node_id, include_test=True)) for node in store.nodes()
               if not node.failed and node.kind != "migrant"]  # a migrant is a copy of a node scored here too
-    scored = [(n, e) for n, e in scored if e is not None and not math.isnan(e.metrics["valid"]["fs"])]
-    scored.sort(key=lambda pair: (-pair[1].metrics["valid"]["fs"], pair[0].node_id))
-    cleared = [pair for pair in scored if pair[1].metrics["valid"]["fs"] >= needs.threshold]
+    scored = [(n, e) for n, e in scored if e is not None and not math.isnan(e.valid.fs)]
+    scored.sort(key=lambda pair: (-pair[1].valid.fs, pair[0].node_id))
+    cleared = [pair for pair in scored if pair[1].valid.fs >= needs.threshold]
     candidates = cleared or scored
     limit = len(candidates) if cleared else needs.top
     tries = evaluations(store)
@@ -93,7 +93,7 @@ def harvest(store: Store, evaluator: Evaluator, needs: Requirements = Requiremen
     for node, evaluation in candidates:
         if len(elites) >= limit:
             break
-        if evaluation.metrics["valid"]["rank_ic"] <= 0:  # metrics are oriented by train: <= 0 is a sign flip
+        if evaluation.valid.rank_ic <= 0:  # metrics are oriented by train: <= 0 is a sign flip
             rejected.append((node.node_id, "RankIC changes sign between train and valid"))
             continue
         profile = store.profile(node.node_id)
@@ -116,14 +116,15 @@ def harvest(store: Store, evaluator: Evaluator, needs: Requirements = Requiremen
         if worst[0] >= needs.max_corr:
             rejected.append((node.node_id, f"correlation {worst[0]:.2f} with node {worst[1].node.node_id}"))
             continue
-        metrics = {**evaluation.metrics, "test": evaluation.test_metrics or {}}
+        metrics = {"train": asdict(evaluation.train), "valid": asdict(evaluation.valid),
+                   "test": asdict(evaluation.test) if evaluation.test else {}}
         lineage = lineages(node.node_id)
         elites.append(Elite(node, exported_source(code, node, metrics, evaluation.orientation, lineage,
                                                   store.experience(node.node_id)),
                             metrics, evaluation.orientation, lineage, values, stability, odds))
         ranked_values.append(ranked)
     correlations = np.array([[abs(_mean_correlation(a, b)) for b in ranked_values] for a in ranked_values])
-    return Harvest(tuple(elites), needs.threshold, len(cleared), tuple(e.metrics["valid"]["fs"] for _, e in scored),
+    return Harvest(tuple(elites), needs.threshold, len(cleared), tuple(e.valid.fs for _, e in scored),
                    tuple(rejected), correlations.reshape(len(elites), len(elites)), tries)
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from factorengine.store.store import NodeRow, Store
+from factorengine.store import OK, Duplicate, NodeRow, Store
 
 TOP = 10
 
@@ -40,8 +40,8 @@ def generalization(store: Store, top: int = TOP) -> Generalization:
     fs = {n.node_id: _fs(store, n) for n in nodes}
     scored = [n for n in nodes if not math.isnan(fs[n.node_id][1])]
     # a duplicate by value was run to be found; a duplicate by code was not
-    duplicates = [e for e in store.events("duplicate") if e.payload.get("evaluations", 0) > 0]
-    spent = sum(e.payload["evaluations"] for e in duplicates)
+    duplicates = [e for e in store.events(Duplicate) if e.payload.evaluations > 0]
+    spent = sum(e.payload.evaluations for e in duplicates)
     total = evaluations(store)
     train = np.array([fs[n.node_id][0] for n in scored])
     valid = np.array([fs[n.node_id][1] for n in scored])
@@ -56,16 +56,15 @@ def evaluations(store: Store) -> int:
 
     It is the number of tries its best programs were chosen from, which their significance is deflated for.
     """
-    screened = sum(e.payload.get("evaluations", 0) for e in store.events("duplicate"))
+    screened = sum(e.payload.evaluations for e in store.events(Duplicate))
     return (len(store.trials()) or len(store.nodes())) + screened
 
 
 def _fs(store: Store, node: NodeRow) -> tuple[float, float, float]:
     evaluation = store.evaluation(node.node_id, include_test=True)
-    if evaluation is None or evaluation.status != "ok":
+    if evaluation is None or evaluation.status != OK:
         return math.nan, math.nan, math.nan
-    test = (evaluation.test_metrics or {}).get("fs", math.nan)
-    return evaluation.metrics["train"]["fs"], evaluation.metrics["valid"]["fs"], test
+    return evaluation.train.fs, evaluation.valid.fs, evaluation.fs("test")
 
 
 def _top_test(nodes: list[NodeRow], fs: dict[int, tuple[float, float, float]], top: int) -> float:

@@ -21,11 +21,11 @@ from factorengine.harvest import results
 from factorengine.harvest.chance import NULL_RESULTS
 from factorengine.harvest.elites import MANIFEST
 from factorengine.harvest.generalization import generalization
-from factorengine.harvest.markup import image, number, table, value
+from factorengine.harvest.markup import image, number, table
 from factorengine.harvest.results import HARVEST_DIR, HarvestResults, read_json
 from factorengine.harvest.results_section import harvest_section
 from factorengine.search.migration import lineage, migration_origins
-from factorengine.store.store import NodeRow, Store
+from factorengine.store import Duplicate, LLMFallback, NodeRow, ProposalFailed, Store
 
 TOP = 10
 
@@ -139,8 +139,8 @@ def tree_section(store: Store) -> str:
 def failures_section(store: Store) -> str:
     """Failed evaluations by kind, duplicates skipped and proposals that failed."""
     failures = store.count_failures_by_kind()
-    skipped = {"duplicate skipped": len(store.events("duplicate")),
-               "proposal failed": len(store.events("proposal_failed"))}
+    skipped = {"duplicate skipped": len(store.events(Duplicate)),
+               "proposal failed": len(store.events(ProposalFailed))}
     n_nodes = len(store.nodes())
     intro = (f"<h2>Failures</h2>\n<p>{sum(failures.values())} of {n_nodes} evaluated programs failed; "
              f"{skipped['duplicate skipped']} duplicate proposals were skipped and "
@@ -227,7 +227,7 @@ def llm_section(store: Store) -> str:
     rows = [("calls", f"{totals.calls:,}"), ("failed calls", f"{totals.failed:,}"), ("tokens", f"{totals.tokens:,}"),
             ("cost (USD)", f"{totals.cost_usd:,.4f}"),
             *((f"{purpose} calls", f"{count:,}") for purpose, count in totals.by_purpose.items()),
-            ("fallbacks to mutate", f"{len(store.events('llm_fallback')):,}")]
+            ("fallbacks to mutate", f"{len(store.events(LLMFallback)):,}")]
     return "<h2>LLM usage</h2>\n" + table(["", "total"], rows)
 
 
@@ -272,8 +272,7 @@ def _fs(store: Store, nodes: Iterable[NodeRow]) -> dict[int, dict[str, float]]:
     scores = {}
     for node in nodes:
         evaluation = store.evaluation(node.node_id)
-        metrics = evaluation.metrics if evaluation else {}
-        scores[node.node_id] = {s: value(metrics.get(s, {}).get("fs")) for s in ("train", "valid")}
+        scores[node.node_id] = {s: evaluation.fs(s) if evaluation else math.nan for s in ("train", "valid")}
     return scores
 
 

@@ -15,7 +15,7 @@ from factorengine.harvest.results import BacktestResult, EliteResult, HarvestRes
 from factorengine.program import parse_program
 from factorengine.score.evaluate import Evaluator
 from factorengine.score.fitness import daily_series
-from factorengine.store.store import Store
+from factorengine.store import Store
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ import openai
 
 from factorengine.config import BudgetConfig, LLMConfig
 from factorengine.errors import FactorEngineError
-from factorengine.store.store import LLMCallRow, Store
+from factorengine.store import Event, LLMCallRow, LLMFault, Store
 
 logger = logging.getLogger(__name__)
 
@@ -114,7 +114,7 @@ class LLMClient:
             if not fault:
                 return self._row(key, purpose, body, content, finish, None, response.usage, start)
             logger.warning("LLM %s request, attempt %d: %s", purpose, attempt + 1, fault)
-            self.note("llm_fault", {"purpose": purpose, "attempt": attempt + 1, "fault": fault})
+            self.note(LLMFault(purpose, attempt + 1, fault))
             if attempt < self.config.max_retries:
                 self._sleep(min(MAX_WAIT_S, wait if wait is not None else self.config.backoff_s * 2 ** attempt))
         error = f"{fault} (gave up after {attempt + 1} attempt{'s' if attempt else ''})"
@@ -136,10 +136,10 @@ class LLMClient:
         with self.store.transaction():
             self.store.add_llm_call(row)
 
-    def note(self, kind: str, payload: Mapping[str, Any]) -> None:
-        """Record an event about the LLM (a fault, a fallback, the budget) in the run store."""
+    def note(self, event: Event) -> None:
+        """Record an event about the LLM (a fault, a fallback) in the run store."""
         with self.store.transaction():
-            self.store.add_event(kind, payload, island=self.island)
+            self.store.add_event(event, island=self.island)
 
     def _scrub(self, text: str) -> str:
         """Remove the key from text that may echo it (some endpoints quote the key they refused)."""

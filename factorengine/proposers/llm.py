@@ -18,6 +18,7 @@ from factorengine.llm.client import BudgetExhausted, LLMClient, LLMUnavailable
 from factorengine.program import ProgramError, parse_program
 from factorengine.proposers.base import Context, Proposal, ProposalFailure, Proposer, Step
 from factorengine.proposers.mutate import MutationProposer, check_edit
+from factorengine.store import LLMFallback
 
 logger = logging.getLogger(__name__)
 
@@ -91,5 +92,5 @@ class LLMProposer:
         return self._fall_back(reason, context, rng)
 
     def _fall_back(self, reason: str, context: Context, rng: np.random.Generator) -> Proposal | ProposalFailure:
-        self.client.note("llm_fallback", {"reason": reason})
+        self.client.note(LLMFallback(reason))
         return self.fallback.propose(context, rng)

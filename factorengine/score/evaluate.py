@@ -12,6 +12,7 @@ import numpy as np
 
 from factorengine.config import EvaluationConfig
 from factorengine.data.dataset import Dataset
+from factorengine.score.failure import FailureKind
 from factorengine.score.fitness import TRAIN_VALID, Fitness, score
 from factorengine.score.novelty import Profile, Profiler
 from factorengine.program import ALLOWED_IMPORTS, Program, ProgramError, check_policy
@@ -30,7 +31,7 @@ class Evaluation:
     program_id: str
     params: Params
     fitness: Fitness | None
-    failure: str | None  # "policy", "lookahead", or a sandbox failure kind ("timeout", "raised", ...)
+    failure: FailureKind | None  # None when it was scored
     error: str | None
     seconds: float
     profile: Profile | None = field(default=None, compare=False, repr=False)  # of the values, when scored
@@ -100,14 +101,14 @@ class Evaluator:
         violations = check_policy(program.source)
         if violations:
             reason = "refused by the static policy: " + "; ".join(map(str, violations))
-            return [self._failed(program, name, p, "policy", reason, start) for p in params_list]
+            return [self._failed(program, name, p, FailureKind.POLICY, reason, start) for p in params_list]
         outcomes = self._sandbox.run(program.source, _ENTRY, params_list, self.settings.timeout_s)
         first = next(((p, o) for p, o in zip(params_list, outcomes) if isinstance(o, Ok)), None)
         refusal = self._probe(program, *first) if probe and self.settings.probe and first else None
         ran: list[_Ran] = []
         for params, outcome in zip(params_list, outcomes):
             if not isinstance(outcome, Ok):
-                ran.append(self._failed(program, name, params, outcome.kind, outcome.reason, start))
+                ran.append(self._failed(program, name, params, FailureKind(outcome.kind), outcome.reason, start))
             elif refusal is not None:
                 ran.append(self._failed(program, name, params, *refusal, start))
             else:
@@ -134,15 +135,17 @@ class Evaluator:
             raise ProgramError(f"{outcome.kind}: {outcome.reason}")
         return outcome.values
 
-    def check_lookahead(self, program: Program, params: Params) -> tuple[str, str] | None:
+    def check_lookahead(self, program: Program, params: Params) -> tuple[FailureKind, str] | None:
         """Run `program` on the full and on cut panels, skipping the static policy (a probe on its own).
 
         Returns (failure kind, reason) when it reads the future or fails on a shorter history, else None.
         """
         [outcome] = self._sandbox.run(program.source, _ENTRY, [params], self.settings.timeout_s)
-        return self._probe(program, params, outcome) if isinstance(outcome, Ok) else (outcome.kind, outcome.reason)
+        if not isinstance(outcome, Ok):
+            return FailureKind(outcome.kind), outcome.reason
+        return self._probe(program, params, outcome)
 
-    def _probe(self, program: Program, params: Params, outcome: Ok) -> tuple[str, str] | None:
+    def _probe(self, program: Program, params: Params, outcome: Ok) -> tuple[FailureKind, str] | None:
         """Compare a successful full run with runs on cut panels; one probe per program suffices,
         since code that leaks does so for every parameter set."""
 
@@ -154,11 +157,12 @@ class Evaluator:
         if verdict is None:
             return None
         if isinstance(verdict, Lookahead):
-            return "lookahead", verdict.reason
-        return verdict.kind, f"on a shorter history (lookahead probe): {verdict.reason}"
+            return FailureKind.LOOKAHEAD, verdict.reason
+        return FailureKind(verdict.kind), f"on a shorter history (lookahead probe): {verdict.reason}"
 
     @staticmethod
-    def _failed(program: Program, name: str, params: Params, kind: str, reason: str, start: float) -> Evaluation:
+    def _failed(program: Program, name: str, params: Params, kind: FailureKind, reason: str,
+                start: float) -> Evaluation:
         return Evaluation(name, program.program_id, dict(params), None, kind, reason, time.perf_counter() - start)
 
     def close(self) -> None:

@@ -27,7 +27,7 @@ from factorengine.proposers.llm import LLMProposer
 from factorengine.search.migration import Exchange
 from factorengine.proposers.base import Proposer
 from factorengine.proposers.mutate import MutationProposer
-from factorengine.store.store import RUN_DATABASE, Store
+from factorengine.store import RUN_DATABASE, IslandStarted, Store
 from islands import IslandEvent, IslandsResult, Mailbox, run_islands
 from sandbox import SharedInputs, share_inputs
 
@@ -89,7 +89,7 @@ def run_archipelago(run_dir: Path, config: RunConfig, dataset: Dataset, seeds: S
     def island_main(island: int, mailbox: Mailbox) -> None:
         with Store.open(database) as store:
             with store.transaction():  # who runs the island now: for operators (and tests) to find it
-                store.add_event("island_started", {"pid": os.getpid()}, island=island)
+                store.add_event(IslandStarted(os.getpid()), island=island)
             run_island(store, config, dataset, seeds, island=island, inputs=inputs, exchange=mailbox,
                        watch=watch)
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from factorengine.proposers.base import Context, Step
 from factorengine.search.tree import ROOT, NodeRecord, Tree
-from factorengine.store.store import NodeRow, Store
+from factorengine.store import NodeRow, Store
 
 RECENT_FAILURES = 3  # failed programs and rejected proposals shown to the proposer
 
@@ -44,10 +44,8 @@ class NodeView:
 def load_view(store: Store, row: NodeRow) -> NodeView:
     """A stored node's view, read from its evaluation and experience rows."""
     evaluation, experience = store.evaluation(row.node_id), store.experience(row.node_id)
-    segments = evaluation.metrics if evaluation else {}
-    return NodeView(row, store.program(row.program_id) or "",
-                    segments.get("train", {}).get("fs", math.nan), segments.get("valid", {}).get("fs", math.nan),
-                    evaluation.failure_reason if evaluation else None,
+    fs = (evaluation.fs("train"), evaluation.fs("valid")) if evaluation else (math.nan, math.nan)
+    return NodeView(row, store.program(row.program_id) or "", *fs, evaluation.failure_reason if evaluation else None,
                     experience.outcome if experience else "", experience.lesson if experience else "")
 
 

@@ -15,6 +15,7 @@ from factorengine.data import SEGMENTS
 from factorengine.program import ProgramError, lift_knobs, parse_program, shape_id
 from factorengine.proposers.base import Proposal, ProposalFailure, Proposer, Step
 from factorengine.score.evaluate import Evaluation, Evaluator
+from factorengine.score.failure import FailureKind
 from factorengine.score.novelty import Crowd, Profile
 from factorengine.search.context import NodeView, load_view, proposer_context
 from factorengine.search.iteration import (REJECTIONS, Candidate, Record, Rejection, Scored, evaluation_row,
@@ -22,7 +23,7 @@ from factorengine.search.iteration import (REJECTIONS, Candidate, Record, Reject
 from factorengine.search.migration import Exchange, Migrant, choose_emigrants, migration_round, round_iteration
 from factorengine.search.tree import ROOT, Tree, normalize_reward
 from factorengine.search.tune import Tuner
-from factorengine.store.store import ExperienceRow, NodeRow, Store
+from factorengine.store import Duplicate, ExperienceRow, Migration, NodeRow, ProposalFailed, Stopped, Store
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ class Seed:
 
 
 ISLAND_STRIDE = 1_000_000_000
-STOPPED = "stopped"  # StepResult.failure when the proposer ended the run
+STOPPED = Stopped.kind  # StepResult.failure when the proposer ended the run
 
 
 @dataclass(frozen=True)
@@ -76,9 +77,9 @@ class Island:
         self._tuner = Tuner(evaluator, config.tuning)
         self._nodes = {row.node_id: load_view(store, row) for row in store.nodes(island=island)}
         self._keys = {self._key(view.code, view.row.program_id): node for node, view in self._nodes.items()}
-        self._received = {e.payload["round"] for e in store.events("migration") if e.island == island}
+        self._received = {e.payload.round for e in store.events(Migration) if e.island == island}
         rejections = [e for kind in REJECTIONS for e in store.events(kind) if e.island == island]
-        self._rejections = [(e.iteration, e.payload["detail"]) for e in sorted(rejections, key=lambda e: e.seq)]
+        self._rejections = [(e.iteration, e.payload.detail) for e in sorted(rejections, key=lambda e: e.seq)]
         self._crowd = Crowd(config.novelty)
         for node_id, row in store.profiles(island=island).items():
             self._crowd.add(node_id, Profile(row.fingerprint, row.exposures), self._nodes[node_id].code)
@@ -127,7 +128,7 @@ class Island:
         if isinstance(proposal, ProposalFailure) and proposal.stop:
             return self._stop(iteration, proposal.reason, start)
         if isinstance(proposal, ProposalFailure):
-            return self._reject(iteration, Rejection("proposal_failed", proposal.reason), start)
+            return self._reject(iteration, ProposalFailed(proposal.reason), start)
         checked = self._check(proposal)
         scored = self._score(checked, rng) if isinstance(checked, Candidate) else checked
         if isinstance(scored, Rejection):
@@ -163,13 +164,13 @@ class Island:
             proposed = parse_program(proposal.code)
         except ProgramError as exc:
             program_id = hashlib.sha256(proposal.code.encode()).hexdigest()[:16]
-            return Scored(proposal.code, Evaluation("<proposal>", program_id, {}, None, "program", str(exc), 0.0))
+            return Scored(proposal.code, Evaluation("<proposal>", program_id, {}, None, FailureKind.PROGRAM, str(exc), 0.0))
         program, lifted = (lift_knobs(proposed) if self._tuning and self.config.tuning.lift_knobs
                            else (proposed, ()))
         key = self._key(program.source, program.program_id)
         if key in self._keys:
-            return Rejection("duplicate", f"duplicate of node {self._keys[key]} (the same "
-                                          f"code{' up to its parameters' if self._tuning else ''})")
+            return Duplicate(f"duplicate of node {self._keys[key]} (the same "
+                             f"code{' up to its parameters' if self._tuning else ''})")
         return Candidate(program, proposed.program_id, lifted)
 
     def _score(self, candidate: Candidate, rng: np.random.Generator) -> Scored | Rejection:
@@ -178,7 +179,7 @@ class Island:
         if self._tuning:
             study = self._tuner.start(program, seed=int(rng.integers(2 ** 32)))
             if (duplicate := self._screen(study.first.evaluation)) is not None:
-                return Rejection("duplicate", duplicate, evaluations=1)
+                return Duplicate(duplicate, evaluations=1)
             tuned = study.finish()
             program = tuned.program
             if tuned.best is None and tuned.trials[0].evaluation.fitness is None:  # nothing ran: keep why
@@ -186,7 +187,7 @@ class Island:
         [evaluation] = self.evaluator.evaluate(program, [program.defaults], segments=SEGMENTS,
                                                probe=tuned is None or not tuned.probed)
         if tuned is None and (duplicate := self._screen(evaluation)) is not None:
-            return Rejection("duplicate", duplicate, evaluations=1)
+            return Duplicate(duplicate, evaluations=1)
         return Scored(program.source, evaluation, tuned, candidate)
 
     def _record(self, iteration: int, parent: int, edited: Step | None, proposal: Proposal, scored: Scored,
@@ -223,10 +224,8 @@ class Island:
             if record.profile is not None:
                 self.store.add_profile(record.profile)
             self.store.set_progress(self.island, iteration)
-        fs = evaluation.metrics
-        view = NodeView(record.node, record.code, fs.get("train", {}).get("fs", math.nan),
-                        fs.get("valid", {}).get("fs", math.nan), evaluation.failure_reason,
-                        record.experience.outcome, record.experience.lesson)
+        view = NodeView(record.node, record.code, evaluation.fs("train"), evaluation.fs("valid"),
+                        evaluation.failure_reason, record.experience.outcome, record.experience.lesson)
         self._nodes[node_id] = view
         self._keys[self._key(record.code, record.node.program_id)] = node_id
         if record.profile is not None:
@@ -258,8 +257,7 @@ class Island:
     def _reject(self, iteration: int, rejection: Rejection, start: float) -> StepResult:
         """Commit an iteration that added no node."""
         with self.store.transaction():
-            self.store.add_event(rejection.kind, {"detail": rejection.detail, "evaluations": rejection.evaluations},
-                                 island=self.island, iteration=iteration)
+            self.store.add_event(rejection, island=self.island, iteration=iteration)
             self.store.set_progress(self.island, iteration)
         self._rejections.append((iteration, rejection.detail))
         logger.debug("iteration %d: %s (%s)", iteration, rejection.kind, rejection.detail[:120])
@@ -299,7 +297,7 @@ class Island:
                 if key not in self._keys:
                     node_id = self._keys[key] = self._next_node_id() + len(arrivals)
                     arrivals.append((self._migrant_view(node_id, iteration, migrant), migrant))
-                record.append([source, migrant.node_id, node_id])
+                record.append((source, migrant.node_id, node_id))
         profiles = {view.row.node_id: self.store.profile(migrant.node_id) for view, migrant in arrivals}
         with self.store.transaction():
             for view, migrant in arrivals:
@@ -311,8 +309,7 @@ class Island:
                 self.store.add_experience(ExperienceRow(view.row.node_id, view.row.idea, "migration",
                                                         f"train FS {view.train_fs:.4f}, valid FS {view.valid_fs:.4f} "
                                                         f"on island {migrant.island}"))
-            self.store.add_event("migration", {"round": round, "received": record}, island=self.island,
-                                 iteration=iteration)
+            self.store.add_event(Migration(round, tuple(record)), island=self.island, iteration=iteration)
         for view, _ in arrivals:
             self._nodes[view.row.node_id] = view
             self.tree.add(view.record)
@@ -321,8 +318,7 @@ class Island:
         self._received.add(round)
 
     def _migrant_view(self, node_id: int, iteration: int, migrant: Migrant) -> NodeView:
-        metrics = migrant.evaluation.metrics
-        train_fs, valid_fs = metrics["train"]["fs"], metrics["valid"]["fs"]
+        train_fs, valid_fs = migrant.evaluation.train.fs, migrant.evaluation.valid.fs
         row = NodeRow(node_id=node_id, parent_id=None, island=self.island, iteration=iteration, depth=1,
                       program_id=migrant.program_id, params=dict(migrant.params),
                       idea=f"migrant from island {migrant.island} (node {migrant.node_id}): {migrant.idea}",
@@ -336,7 +332,7 @@ class Island:
     def _stop(self, iteration: int, reason: str, start: float) -> StepResult:
         """The proposer cannot go on: record why and end the run before this iteration (it is not committed)."""
         with self.store.transaction():
-            self.store.add_event(STOPPED, {"detail": reason}, island=self.island, iteration=iteration)
+            self.store.add_event(Stopped(reason), island=self.island, iteration=iteration)
         logger.warning("island %d stops: %s", self.island, reason)
         return StepResult(iteration, None, STOPPED, math.nan, math.nan, time.monotonic() - start)
 
@@ -344,7 +340,7 @@ class Island:
         """Sandbox evaluations of the committed iterations: tuning trials, untuned programs, screened duplicates."""
         own = {n for n, v in self._nodes.items() if v.row.kind != "migrant"}
         trials = [t.node_id for t in self.store.trials() if t.node_id in own]
-        screened = sum(e.payload.get("evaluations", 0) for e in self.store.events("duplicate") if e.island == self.island)
+        screened = sum(e.payload.evaluations for e in self.store.events(Duplicate) if e.island == self.island)
         return len(trials) + len(own - set(trials)) + screened
 
     def _best_valid(self) -> tuple[float, int]:

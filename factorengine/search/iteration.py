@@ -7,24 +7,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from typing import Literal
-
 from factorengine.program import LiftedKnob, Program
 from factorengine.score.evaluate import Evaluation
 from factorengine.score.novelty import Assessment, Profile
 from factorengine.search.tune import Tuned
-from factorengine.store.store import EvaluationRow, ExperienceRow, NodeRow, ProfileRow, TrialRow, TuningRow
+from factorengine.store import (OK, Duplicate, EvaluationRow, ExperienceRow, NodeRow, ProfileRow, ProposalFailed,
+                                TrialRow, TuningRow)
 
-REJECTIONS = ("proposal_failed", "duplicate")  # events that tell the proposer what not to propose again
+REJECTIONS = (ProposalFailed, Duplicate)  # events that tell the proposer what not to propose again
 
 
-@dataclass(frozen=True)
-class Rejection:
-    """An iteration that adds no node, why, and the sandbox evaluations it cost (a screened duplicate's)."""
-
-    kind: Literal["proposal_failed", "duplicate"]
-    detail: str
-    evaluations: int = 0
+Rejection = ProposalFailed | Duplicate  # an iteration that adds no node, recorded as this event
 
 
 @dataclass(frozen=True)
@@ -74,14 +67,12 @@ class Record:
 
 
 def evaluation_row(node_id: int, evaluation: Evaluation) -> EvaluationRow:
-    """The stored form of a node's evaluation (train and valid metrics only)."""
+    """The stored form of a node's evaluation."""
     fitness = evaluation.fitness
     if fitness is None:
-        return EvaluationRow(node_id, evaluation.failure or "failed", evaluation.error, {}, None, None,
-                             evaluation.seconds)
-    metrics = {"train": asdict(fitness.train), "valid": asdict(fitness.valid)}
-    return EvaluationRow(node_id, "ok", None, metrics, asdict(fitness.test) if fitness.test else None,
-                         fitness.orientation, evaluation.seconds)
+        return EvaluationRow(node_id, evaluation.failure, evaluation.error, None, None, None, None, evaluation.seconds)
+    return EvaluationRow(node_id, OK, None, fitness.train, fitness.valid, fitness.test, fitness.orientation,
+                         evaluation.seconds)
 
 
 def tuning_rows(node_id: int, scored: Scored) -> tuple[TuningRow, tuple[TrialRow, ...]] | None:
@@ -93,7 +84,7 @@ def tuning_rows(node_id: int, scored: Scored) -> tuple[TuningRow, tuple[TrialRow
     tuning = TuningRow(node_id, candidate.proposed_id, tuple(asdict(knob) for knob in candidate.lifted),
                        len(tuned.trials), None if best is None else best.number, tuned.trials[0].train_fs,
                        math.nan if best is None else best.train_fs, tuned.neighbour_drop, tuned.stop, tuned.seconds)
-    trials = tuple(TrialRow(node_id, t.number, t.params, t.train_fs, t.evaluation.failure or "ok", t.evaluation.error,
+    trials = tuple(TrialRow(node_id, t.number, t.params, t.train_fs, t.evaluation.failure or OK, t.evaluation.error,
                             t.repeat_of, 0.0 if t.repeat_of is not None else t.evaluation.seconds)
                    for t in tuned.trials)
     return tuning, trials

@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Mapping, Protocol, Sequence
 
-from factorengine.store.store import EvaluationRow, NodeRow, Store
+from factorengine.store import EvaluationRow, Migration, NodeRow, Store
 
 
 class Exchange(Protocol):
@@ -72,7 +72,7 @@ def _or_low(value: float) -> float:
 
 def migration_origins(store: Store) -> dict[int, int]:
     """Migrant node id -> the node it was copied from, from the migration events."""
-    return {new: source for event in store.events("migration") for _, source, new in event.payload["received"]
+    return {new: source for event in store.events(Migration) for _, source, new in event.payload.received
             if new is not None}
 
 

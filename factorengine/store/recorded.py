@@ -5,7 +5,7 @@ from pathlib import Path
 
 from factorengine.config import RunConfig, config_from_dict
 from factorengine.data import Dataset, load_panel, make_dataset, synthetic_panel
-from factorengine.store.store import RUN_DATABASE, Store
+from factorengine.store import RUN_DATABASE, Store
 
 
 def recorded_config(store: Store) -> RunConfig:

@@ -20,7 +20,7 @@ from factorengine.score.evaluate import Evaluator
 from factorengine.score.novelty import Crowd, Profiler
 from factorengine.program import ProgramError, parse_program
 from factorengine.store.recorded import recorded_config, recorded_dataset
-from factorengine.store.store import RUN_DATABASE, Store
+from factorengine.store import RUN_DATABASE, Duplicate, Store
 
 
 def measure(run_dir: Path) -> dict[str, float]:
@@ -31,7 +31,7 @@ def measure(run_dir: Path) -> dict[str, float]:
         trials: dict[int, int] = {}
         for trial in store.trials():
             trials[trial.node_id] = trials.get(trial.node_id, 0) + 1
-        screened = sum(e.payload.get("evaluations", 0) for e in store.events("duplicate"))
+        screened = sum(e.payload.evaluations for e in store.events(Duplicate))
         crowd, profiler = Crowd(NoveltyConfig()), Profiler(dataset)
         spent, level_bets, rows = 0, set(), []
         nodes = sorted((n for n in store.nodes() if not n.failed and n.kind != "migrant"), key=lambda n: n.iteration)
@@ -48,7 +48,7 @@ def measure(run_dir: Path) -> dict[str, float]:
                     level_bets.add(node.node_id)
                 crowd.add(node.node_id, profile, code)
                 evaluation = store.evaluation(node.node_id, include_test=True)
-                rows.append((node.node_id, evaluation.metrics["valid"]["fs"], (evaluation.test_metrics or {})["fs"]))
+                rows.append((node.node_id, evaluation.valid.fs, evaluation.test.fs))
     evaluations = sum(trials.values()) + screened
     ranked = sorted((r for r in rows if not math.isnan(r[1])), key=lambda r: (-r[1], r[0]))
     honest = [r for r in ranked if r[0] not in level_bets]

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import math
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from factorengine.data import Panel
-from factorengine.store.store import Store
+from factorengine.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
 SEEDS = ("close_location", "return_volatility", "turnover_change", "upper_shadow")
@@ -44,7 +45,7 @@ def run_tree(run_dir: Path) -> list[tuple]:
             evaluation = store.evaluation(node.node_id, include_test=True)
             rows.append((node.node_id, node.parent_id, node.island, node.iteration, node.kind, node.idea,
                          store.program(node.program_id), dict(node.params), _plain(node.reward),
-                         evaluation.status, _plain(evaluation.metrics)))
+                         evaluation.status, [_plain(asdict(m)) for m in (evaluation.train, evaluation.valid) if m]))
         return rows
 
 

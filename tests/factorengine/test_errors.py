@@ -9,7 +9,7 @@ from factorengine.llm.answer import AnswerError
 from factorengine.llm.client import BudgetExhausted, LLMUnavailable
 from factorengine.ops import OperatorError
 from factorengine.program import ProgramError
-from factorengine.store.store import StoreError
+from factorengine.store import StoreError
 
 
 @pytest.mark.parametrize("error", [BenchError, ConfigError, DataError, AnswerError, BudgetExhausted, LLMUnavailable,

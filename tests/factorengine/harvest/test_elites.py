@@ -18,7 +18,7 @@ from factorengine.data.label import Label, make_label
 from factorengine.score.fitness import daily_series
 from factorengine.harvest.model import features, fit_model, predict
 from factorengine.proposers.mutate import MutationProposer
-from factorengine.store.store import Store
+from factorengine.store import Store
 from tests.factorengine.runs import ROOT, SEEDS, copy_seeds, evolve_args
 
 pytestmark = pytest.mark.usefixtures("synthetic_default")
@@ -115,7 +115,8 @@ def test_test_data_never_reach_the_search(tmp_path):
             for _ in Island(config=config, store=store, evaluator=evaluator, proposer=MutationProposer(),
                             seeds=seeds).run():
                 pass
-            trees.append([(n.node_id, n.parent_id, n.program_id, n.params, store.evaluation(n.node_id).metrics)
+            trees.append([(n.node_id, n.parent_id, n.program_id, n.params, store.evaluation(n.node_id).train,
+                           store.evaluation(n.node_id).valid)
                           for n in store.nodes()])
     assert trees[0] == trees[1] and len(trees[0]) >= 8
 

@@ -12,7 +12,7 @@ import pytest
 
 from factorengine.cli import main
 from factorengine.harvest.report import llm_section
-from factorengine.store.store import LLMCallRow, NodeRow, Store
+from factorengine.store import LLMCallRow, Migration, NodeRow, Store
 from tests.factorengine.runs import copy_seeds, evolve_args
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -71,7 +71,7 @@ def _article(page: str, node_id: int) -> str:
 def _ancestors(store: Store, node_id: int) -> list[NodeRow]:
     """The node and its ancestors up to the seed, through parents and from migrants to their sources."""
     nodes = {n.node_id: n for n in store.nodes()}
-    sources = {new: source for e in store.events("migration") for _, source, new in e.payload["received"]}
+    sources = {new: source for e in store.events(Migration) for _, source, new in e.payload.received}
     chain = [nodes[node_id]]
     while chain[-1].kind != "seed":
         node = chain[-1]

@@ -8,7 +8,7 @@ import pytest
 from factorengine.config import BudgetConfig, LLMConfig
 from factorengine.llm.client import BudgetExhausted, LLMClient, LLMUnavailable
 from factorengine.llm.scripted import Reply, ScriptedServer
-from factorengine.store.store import Store
+from factorengine.store import LLMFault, Store
 from tests.factorengine.llm.scripts import KEY, KEY_ENV
 
 ASK = [{"role": "user", "content": "Propose a factor." * 10}]  # 170 characters: 43 prompt tokens by the server
@@ -78,8 +78,8 @@ def test_a_429_waits_as_long_as_retry_after_asks(store):
     with ScriptedServer([Reply(fault="429", retry_after=3), Reply("momentum")]) as server:
         assert _client(store, server, sleeps=sleeps).complete(ASK, purpose="propose", seed=1) == "momentum"
     assert sleeps == [3.0]
-    [fault] = store.events("llm_fault")
-    assert fault.payload["fault"].startswith("HTTP 429")
+    [fault] = store.events(LLMFault)
+    assert fault.payload.fault.startswith("HTTP 429")
 
 
 @pytest.mark.parametrize("fault", ["500", "503", "timeout", "disconnect", "empty", "truncated", "refusal"])
@@ -88,7 +88,7 @@ def test_a_fault_is_retried_with_backoff_and_then_answered(store, fault):
     with ScriptedServer([Reply("half of an answer", fault=fault), Reply("momentum")], hang_s=3) as server:
         client = _client(store, server, sleeps=sleeps, timeout_s=0.3)
         assert client.complete(ASK, purpose="propose", seed=1) == "momentum"
-    assert sleeps == [0.5] and len(store.events("llm_fault")) == 1
+    assert sleeps == [0.5] and len(store.events(LLMFault)) == 1
 
 
 def test_backoff_doubles_and_a_call_failing_every_retry_is_stored_as_failed(store):

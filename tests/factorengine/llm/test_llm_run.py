@@ -11,7 +11,7 @@ import pytest
 
 from factorengine.cli import main
 from factorengine.llm.scripted import Reply, ScriptedServer
-from factorengine.store.store import Store
+from factorengine.store import LLMFallback, LLMFault, ProposalFailed, Stopped, Store
 from tests.factorengine.llm.scripts import KEY, KEY_ENV, llm_config, mutating
 from tests.factorengine.runs import copy_seeds, evolve_args, run_tree
 
@@ -73,10 +73,10 @@ def test_requests_never_show_a_test_metric(llm_run):
     run_dir, requests = llm_run
     sent = "\n".join(json.dumps(r) for r in requests)
     with _store(run_dir) as store:
-        shown = {f"{fs:.4f}" for n in store.nodes() for seg in store.evaluation(n.node_id).metrics.values()
-                 for fs in [seg["fs"]]}
-        test_fs = {f"{e.test_metrics['fs']:.4f}" for n in store.nodes()
-                   if (e := store.evaluation(n.node_id, include_test=True)).test_metrics}
+        shown = {f"{e.fs(seg):.4f}" for n in store.nodes() for seg in ("train", "valid")
+                 if (e := store.evaluation(n.node_id)).train}
+        test_fs = {f"{e.test.fs:.4f}" for n in store.nodes()
+                   if (e := store.evaluation(n.node_id, include_test=True)).test}
     assert "test FS" not in sent and "test" not in " ".join(re.findall(r"(\w+) FS", sent))
     assert not [fs for fs in test_fs - shown if fs in sent]
 
@@ -95,7 +95,7 @@ def test_replay_reaches_the_same_tree_without_any_request(llm_run, tmp_path, see
                        str(run_dir / "run.db"))
     assert run_tree(replayed) == run_tree(run_dir)
     with _store(replayed) as store:
-        assert not store.events("llm_fault") and not store.events("llm_fallback")
+        assert not store.events(LLMFault) and not store.events(LLMFallback)
 
 
 def test_the_api_key_never_reaches_the_store_logs_or_report(tmp_path, seeds_dir, caplog, capsys):
@@ -118,7 +118,7 @@ def test_a_rejected_answer_is_recorded_with_its_reason(tmp_path, seeds_dir):
     with ScriptedServer([Reply("no JSON here")], repeat=True) as server:
         run_dir = _evolve(tmp_path, seeds_dir, "junk", server.base_url)
     with _store(run_dir) as store:
-        reasons = {e.payload["detail"] for e in store.events("proposal_failed")}
+        reasons = {e.payload.detail for e in store.events(ProposalFailed)}
     assert reasons == {"the LLM's answer was rejected after one repair round: the answer holds no JSON object"}
 
 
@@ -136,10 +136,10 @@ def test_every_fault_kind_is_survived(tmp_path, seeds_dir):
         run_dir = _evolve(tmp_path, seeds_dir, "faults", server.base_url,
                           llm={"max_retries": 1, "timeout_s": 0.5, "cooldown_s": 0.0})
     with _store(run_dir) as store:
-        faults = [e.payload["fault"] for e in store.events("llm_fault")]
+        faults = [e.payload.fault for e in store.events(LLMFault)]
         kinds = [n.kind for n in store.nodes()]
         assert store.progress(0) == 4 + ITERATIONS - 1 and len(faults) == len(FAULTS)
-        assert len(store.events("llm_fallback")) == len(FAULTS) // 2 and kinds.count("llm") >= 8
+        assert len(store.events(LLMFallback)) == len(FAULTS) // 2 and kinds.count("llm") >= 8
 
 
 def test_the_budget_stops_calls_at_the_limit(tmp_path, seeds_dir):
@@ -156,8 +156,8 @@ def test_a_spent_budget_can_stop_the_run(tmp_path, seeds_dir):
         run_dir = _evolve(tmp_path, seeds_dir, "stop", server.base_url,
                           budget={"max_calls": 3, "on_exhausted": "stop"})
     with _store(run_dir) as store:
-        [stopped] = store.events("stopped")
-        assert "3 of max 3 calls" in stopped.payload["detail"] and store.progress(0) < 4 + ITERATIONS - 1
+        [stopped] = store.events(Stopped)
+        assert "3 of max 3 calls" in stopped.payload.detail and store.progress(0) < 4 + ITERATIONS - 1
 
 
 def test_status_shows_calls_tokens_cost_debug_share_and_executable_rate(llm_run, capsys):

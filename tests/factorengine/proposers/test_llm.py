@@ -11,7 +11,7 @@ from factorengine.llm.client import LLMClient
 from factorengine.proposers.llm import LLMProposer
 from factorengine.llm.scripted import Reply, ScriptedServer
 from factorengine.proposers.base import Context, Proposal, ProposalFailure, Step
-from factorengine.store.store import Store
+from factorengine.store import LLMFallback, Store
 from tests.factorengine.llm.scripts import KEY, KEY_ENV, answer_json
 from tests.factorengine.runs import ROOT
 
@@ -75,8 +75,8 @@ def test_an_answer_still_invalid_after_the_repair_is_rejected_with_the_reason(st
 def test_an_unavailable_llm_falls_back_to_mutate_and_says_why(store):
     failure_or_proposal = _propose(_proposer(store, None))
     assert isinstance(failure_or_proposal, Proposal) and failure_or_proposal.kind != "llm"
-    [event] = store.events("llm_fallback")
-    assert event.payload["reason"].startswith("LLM unavailable: APIConnectionError")
+    [event] = store.events(LLMFallback)
+    assert event.payload.reason.startswith("LLM unavailable: APIConnectionError")
 
 
 def test_a_spent_budget_falls_back_to_mutate(store):
@@ -84,7 +84,7 @@ def test_a_spent_budget_falls_back_to_mutate(store):
         proposer = _proposer(store, server, max_calls=1)
         first, second = _propose(proposer), proposer.propose(Context(parent=PARENT), np.random.default_rng(1))
     assert (first.kind, second.kind != "llm", store.llm_totals().calls) == ("llm", True, 1)
-    assert "budget is spent" in store.events("llm_fallback")[0].payload["reason"]
+    assert "budget is spent" in store.events(LLMFallback)[0].payload.reason
 
 
 def test_a_spent_budget_stops_the_run_when_configured(store):

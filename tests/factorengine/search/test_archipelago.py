@@ -12,7 +12,7 @@ import pytest
 
 from factorengine.cli import main
 from factorengine.search.migration import choose_emigrants
-from factorengine.store.store import Store
+from factorengine.store import IslandStarted, Migration, Store
 from tests.factorengine.runs import ROOT, copy_seeds, evolve_args, run_tree
 from tests.ray_support import import_ray
 
@@ -50,24 +50,24 @@ def straight(tmp_path_factory) -> Path:
 def test_migrants_arrive_at_their_round_as_the_senders_best_programs(straight):
     with Store.open(straight / "run.db", read_only=True) as store:
         nodes = store.nodes()
-        migrations = store.events("migration")
-        fs = {n.node_id: tuple(store.evaluation(n.node_id).metrics.get(s, {}).get("fs", float("nan"))
-                               for s in ("train", "valid")) for n in nodes}
-    assert sorted((e.island, e.payload["round"], e.iteration) for e in migrations) == [
+        migrations = store.events(Migration)
+        fs = {n.node_id: (store.evaluation(n.node_id).fs("train"), store.evaluation(n.node_id).fs("valid"))
+              for n in nodes}
+    assert sorted((e.island, e.payload.round, e.iteration) for e in migrations) == [
         (island, round, 2 - 1 + 7 * round) for island in (0, 1) for round in (1, 2, 3)]
     for event in migrations:
         sender = 1 - event.island
         expected = choose_emigrants([n for n in nodes if n.island == sender], fs, event.iteration, 3)
-        assert [(source, node_id) for source, node_id, _ in event.payload["received"]] == [
+        assert [(source, node_id) for source, node_id, _ in event.payload.received] == [
             (sender, n.node_id) for n in expected]
-        for _, source_node, new_id in event.payload["received"]:
+        for _, source_node, new_id in event.payload.received:
             if new_id is not None:
                 [migrant] = [n for n in nodes if n.node_id == new_id]
                 [origin] = [n for n in nodes if n.node_id == source_node]
                 assert (migrant.island, migrant.iteration, migrant.kind, migrant.parent_id) == (
                     event.island, event.iteration, "migrant", None)
                 assert (migrant.program_id, migrant.params) == (origin.program_id, origin.params)
-    assert any(new_id is not None for e in migrations for *_, new_id in e.payload["received"])
+    assert any(new_id is not None for e in migrations for *_, new_id in e.payload.received)
 
 
 def test_a_run_killed_mid_way_and_resumed_equals_one_never_interrupted(straight, tmp_path, seeds_dir):
@@ -86,11 +86,11 @@ def test_an_island_killed_mid_run_is_restarted_and_the_run_loses_nothing(straigh
     database = tmp_path / "run" / "run.db"
     _wait_for_progress(database, 1, 12, process)
     with Store.open(database, read_only=True) as store:
-        [started] = [e for e in store.events("island_started") if e.island == 1]
-    os.kill(started.payload["pid"], signal.SIGKILL)
+        [started] = [e for e in store.events(IslandStarted) if e.island == 1]
+    os.kill(started.payload.pid, signal.SIGKILL)
     assert process.wait(timeout=180) == 0
     with Store.open(database, read_only=True) as store:
-        assert len([e for e in store.events("island_started") if e.island == 1]) == 2
+        assert len([e for e in store.events(IslandStarted) if e.island == 1]) == 2
     assert run_tree(tmp_path / "run") == run_tree(straight)
 
 
@@ -105,7 +105,7 @@ def test_a_migrant_brings_its_profile_so_its_copies_are_caught_as_duplicates(str
     import numpy as np
 
     with Store.open(straight / "run.db", read_only=True) as store:
-        arrivals = [(source, new) for e in store.events("migration") for _, source, new in e.payload["received"]
+        arrivals = [(source, new) for e in store.events(Migration) for _, source, new in e.payload.received
                     if new is not None]
         profiles = store.profiles()
     assert arrivals and all(new in profiles for _, new in arrivals)

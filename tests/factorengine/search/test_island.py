@@ -10,7 +10,7 @@ import time
 import pytest
 
 from factorengine.cli import main
-from factorengine.store.store import Store
+from factorengine.store import OK, Duplicate, Store
 from tests.factorengine.runs import ROOT, SEEDS, evolve_args, run_tree, write_panel
 
 pytestmark = pytest.mark.usefixtures("synthetic_default")
@@ -90,7 +90,7 @@ def test_search_recovers_a_planted_signal_the_seeds_miss(tmp_path, seeds_dir):
         rank_ic: dict[bool, list[float]] = {True: [], False: []}
         for node in store.nodes():
             if not node.failed:
-                rank_ic[node.kind == "seed"].append(store.evaluation(node.node_id).metrics["valid"]["rank_ic"])
+                rank_ic[node.kind == "seed"].append(store.evaluation(node.node_id).valid.rank_ic)
     assert max(rank_ic[True]) < 0.7 * planted <= max(rank_ic[False])
 
 
@@ -128,7 +128,7 @@ def test_every_program_is_stored_tuned_with_its_trial_ledger(tmp_path, seeds_dir
             best = trials[tuning.best_trial]
             assert tuning.n_trials == len(trials) <= 6 and trials[0].train_fs == tuning.default_fs
             assert node.params == best.params == parse_program(store.program(node.program_id)).defaults
-            assert store.evaluation(node.node_id).metrics["train"]["fs"] == best.train_fs == tuning.best_fs
+            assert store.evaluation(node.node_id).train.fs == best.train_fs == tuning.best_fs
     assert main(["status", str(tmp_path / "run")]) == 0
     assert "tuning gain in train FS over the proposed defaults: median +" in capsys.readouterr().out
 
@@ -160,19 +160,19 @@ def test_a_program_that_runs_but_cannot_be_scored_is_stored_as_scored_with_no_fs
     with Store.open(tmp_path / "run" / "run.db", read_only=True) as store:
         [flat] = [n for n in store.nodes() if n.idea == "seed flat"]
         evaluation = store.evaluation(flat.node_id)
-        assert evaluation.status == "ok" and evaluation.metrics["valid"]["fs"] != evaluation.metrics["valid"]["fs"]
+        assert evaluation.status == OK and evaluation.valid.fs != evaluation.valid.fs
         assert store.tuning(flat.node_id).best_trial is None and flat.reward == 0.0
 
 
 def test_the_evaluation_budget_stops_the_search_within_one_program_of_it(tmp_path, seeds_dir):
     assert main(evolve_args(tmp_path / "run", seeds_dir, 50, trials=4) + ["--max-evaluations", "30"]) == 0
     with Store.open(tmp_path / "run" / "run.db", read_only=True) as store:
-        spent = len(store.trials()) + sum(e.payload.get("evaluations", 0) for e in store.events("duplicate"))
+        spent = len(store.trials()) + sum(e.payload.evaluations for e in store.events(Duplicate))
         done = store.progress(0)
     assert 30 <= spent < 30 + 4 and done < len(SEEDS) + 50 - 1
     assert main(["resume", str(tmp_path / "run"), "--max-evaluations", "40"]) == 0
     with Store.open(tmp_path / "run" / "run.db", read_only=True) as store:
-        assert 40 <= len(store.trials()) + sum(e.payload.get("evaluations", 0) for e in store.events("duplicate")) < 44
+        assert 40 <= len(store.trials()) + sum(e.payload.evaluations for e in store.events(Duplicate)) < 44
 
 
 def test_random_selection_edits_only_seeds(tmp_path, seeds_dir):

@@ -8,7 +8,7 @@ import pytest
 
 from factorengine.cli import main
 from factorengine.proposers.base import Context, Proposal, Step
-from factorengine.store.store import Store
+from factorengine.store import Duplicate, Store
 from factorengine.search.tree import normalize_reward
 
 pytestmark = pytest.mark.usefixtures("synthetic_default")
@@ -33,17 +33,17 @@ def _store(run_dir: Path) -> Store:
 def test_a_planted_duplicate_is_not_evaluated_again(seeded):
     with _store(seeded) as store:
         seeds = [n.idea for n in store.nodes() if n.kind == "seed"]
-        [duplicate] = [e for e in store.events("duplicate") if e.iteration == 1]
+        [duplicate] = [e for e in store.events(Duplicate) if e.iteration == 1]
     assert seeds == ["seed a_reversal", "seed c_price_level", "seed d_close_location"]
-    assert duplicate.payload["detail"].startswith("duplicate of node 1 by its values (|rank correlation| 1.000")
-    assert duplicate.payload["evaluations"] == 1  # trial 0 found it: the other trials were never run
+    assert duplicate.payload.detail.startswith("duplicate of node 1 by its values (|rank correlation| 1.000")
+    assert duplicate.payload.evaluations == 1  # trial 0 found it: the other trials were never run
 
 
 def test_a_pure_price_level_bet_is_flagged_and_its_reward_halved(seeded):
     with _store(seeded) as store:
         [node] = [n for n in store.nodes() if n.idea == "seed c_price_level"]
         profile = store.profile(node.node_id)
-        train_fs = store.evaluation(node.node_id).metrics["train"]["fs"]
+        train_fs = store.evaluation(node.node_id).train.fs
         outcome = store.experience(node.node_id).outcome
     assert profile.level_bet and profile.exposures["price"] == pytest.approx(1.0)
     assert node.reward == pytest.approx(normalize_reward(train_fs, 0.1) * profile.penalty)
