@@ -178,7 +178,7 @@ def islands_suite(bench: BenchInput, n_seeds: int = 8, minutes: float = 1.0, tri
 
 @contextlib.contextmanager
 def fresh_search(config: RunConfig, dataset: Dataset, seeds: Sequence[Seed]) -> Iterator[tuple[float, float, Store]]:
-    """Run a new search in a temporary directory; yield its wall seconds, CPU seconds and read-only store."""
+    """Run a new search in a temporary directory; yield its wall seconds, CPU seconds and store."""
     with tempfile.TemporaryDirectory() as directory:
         run_dir = Path(directory)
         Store.create(run_dir / RUN_DATABASE, config=as_dict(config), fingerprint="bench",
@@ -186,7 +186,7 @@ def fresh_search(config: RunConfig, dataset: Dataset, seeds: Sequence[Seed]) -> 
         cpu, start = _cpu_seconds(), time.perf_counter()
         run_archipelago(run_dir, config, dataset, seeds)
         seconds, cpu = time.perf_counter() - start, _cpu_seconds() - cpu
-        with Store.open(run_dir / RUN_DATABASE, read_only=True) as store:
+        with Store.open(run_dir / RUN_DATABASE) as store:
             yield seconds, cpu, store
 
 

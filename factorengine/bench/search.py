@@ -12,7 +12,8 @@ from factorengine.config import RunConfig, SearchConfig, TuningConfig
 from factorengine.data import Dataset
 from factorengine.search.island import Seed
 from factorengine.harvest.generalization import evaluations
-from factorengine.store import NodeRow, Store
+from factorengine.harvest.judge import judge
+from factorengine.score.evaluate import Evaluator
 
 TOP = 10
 TREE = "UCT tree + mutate + TPE"
@@ -66,15 +67,15 @@ def engine_search(dataset: Dataset, seeds: Sequence[Seed], selection: str, budge
     """One island of our engine (mutate proposer) with `selection`, stopped at `budget` evaluations."""
     config = RunConfig(search=SearchConfig(iterations=budget, seed=seed, selection=selection,
                                            max_evaluations=budget), tuning=TuningConfig(n_trials=trials))
-    with fresh_search(config, dataset, seeds) as (seconds, _, store):
-        found = [_found(store, node) for node in store.nodes() if not node.failed]
+    with fresh_search(config, dataset, seeds) as (seconds, _, store), Evaluator(dataset) as evaluator:
+        valid = {n.node_id: store.evaluation(n.node_id).fs("valid") for n in store.nodes() if not n.failed}
+        ranked = sorted((n for n in store.nodes() if not math.isnan(valid.get(n.node_id, math.nan))),
+                        key=lambda n: (-valid[n.node_id], n.node_id))
+        test = judge(store, evaluator, ranked[:TOP])  # only the programs whose test RankIC the outcome reports
+        found = [Found(valid[n.node_id], test[n.node_id].rank_ic if n.node_id in test else math.nan, n.depth)
+                 for n in ranked]
         spent = evaluations(store)
     return SearchOutcome(TREE if selection == "uct" else RANDOM, seed, spent, seconds, _ranked(found))
-
-
-def _found(store: Store, node: NodeRow) -> Found:
-    evaluation = store.evaluation(node.node_id, include_test=True)
-    return Found(evaluation.valid.fs, evaluation.test.rank_ic if evaluation.test else math.nan, node.depth)
 
 
 def _ranked(found: Sequence[Found]) -> tuple[Found, ...]:

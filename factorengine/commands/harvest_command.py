@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     """Harvest, model, backtest; write the elites, manifest.json and results.json."""
     out = args.out or args.run_dir / HARVEST_DIR
     try:
-        store, dataset = open_run(args.run_dir)
+        store, dataset = open_run(args.run_dir, read_only=False)  # harvest records the test FS it judges
     except FactorEngineError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

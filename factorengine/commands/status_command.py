@@ -85,8 +85,9 @@ def _best_mean(scores: dict[int, tuple[float, float, float]], nodes: list[NodeRo
 def _generalization_lines(g: Generalization) -> list[str]:
     """Out-of-sample standing and the novelty gate's work, in words."""
     share = g.duplicate_evaluations / g.evaluations if g.evaluations else 0.0
-    return [f"top {TOP} by valid FS, mean test FS (never shown to the search): all programs {g.top_test_fs:.4f}, "
-            f"seeds {g.seeds_top_test_fs:.4f}",
+    judged = (f"all programs {g.top_test_fs:.4f}, seeds {g.seeds_top_test_fs:.4f}" if not math.isnan(g.top_test_fs)
+              else "not scored yet (`factorengine harvest` scores test; the search never does)")
+    return [f"top {TOP} by valid FS, mean test FS (never shown to the search): {judged}",
             f"train -> valid over {g.programs} programs: mean FS {g.mean_train_fs:.4f} -> {g.mean_valid_fs:.4f} "
             f"(gap {g.gap:+.4f}), rank correlation {g.train_valid_corr:.2f}",
             f"novelty: {g.value_duplicates} duplicates by value; {g.duplicate_evaluations} of {g.evaluations} "

@@ -5,7 +5,8 @@ and whose RankIC has the same sign on train and valid, de-duplicated greedily (b
 absolute mean daily rank correlation of their factor values on the valid days. Level bets are left out
 unless allowed; a minimum share of years with the right RankIC sign and a maximum family-wise p-value (the
 valid RankIC t-statistic deflated for the run's trials) can be required. Values are recomputed in the
-sandbox from the stored programs; test metrics are read from the store, where they were kept apart.
+sandbox from the stored programs, and an elite's test metrics are scored from them here (the search never
+scores test).
 """
 from __future__ import annotations
 
@@ -19,9 +20,9 @@ import numpy as np
 import pandas as pd
 
 from factorengine.harvest.chance import Significance, significance
-from factorengine.data import Dataset
+from factorengine.data import SEGMENTS, Dataset
 from factorengine.score.evaluate import Evaluator
-from factorengine.score.fitness import daily_correlation, daily_series
+from factorengine.score.fitness import daily_correlation, daily_series, score
 from factorengine.harvest.generalization import evaluations
 from factorengine.search.migration import lineage, migration_origins
 from factorengine.ops import rank
@@ -101,7 +102,8 @@ def harvest(store: Store, evaluator: Evaluator, needs: Requirements = Requiremen
             rejected.append((node.node_id, "a level bet (its ranks follow a price or volume level)"))
             continue
         code = store.program(node.program_id)
-        values = evaluation.orientation * evaluator.values(parse_program(code), node.params)
+        raw = evaluator.values(parse_program(code), node.params)
+        values = evaluation.orientation * raw
         daily = daily_series(values, dataset.label).rank_ic
         stability, odds = yearly_stability(daily, dataset), significance(daily[valid], tries)
         if not stability.share >= needs.min_stable_share:
@@ -116,8 +118,8 @@ def harvest(store: Store, evaluator: Evaluator, needs: Requirements = Requiremen
         if worst[0] >= needs.max_corr:
             rejected.append((node.node_id, f"correlation {worst[0]:.2f} with node {worst[1].node.node_id}"))
             continue
-        metrics = {"train": asdict(evaluation.train), "valid": asdict(evaluation.valid),
-                   "test": asdict(evaluation.test) if evaluation.test else {}}
+        test = evaluation.test or score(raw, dataset.label, dataset.splits, segments=SEGMENTS).test
+        metrics = {"train": asdict(evaluation.train), "valid": asdict(evaluation.valid), "test": asdict(test)}
         lineage = lineages(node.node_id)
         elites.append(Elite(node, exported_source(code, node, metrics, evaluation.orientation, lineage,
                                                   store.experience(node.node_id)),

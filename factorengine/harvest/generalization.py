@@ -35,10 +35,8 @@ class Generalization:
 
 
 def generalization(store: Store, top: int = TOP) -> Generalization:
-    """Measure a run's store."""
-    nodes = [n for n in store.nodes() if not n.failed and n.kind != "migrant"]
-    fs = {n.node_id: _fs(store, n) for n in nodes}
-    scored = [n for n in nodes if not math.isnan(fs[n.node_id][1])]
+    """Measure a run's store; test figures are NaN until harvest has judged the programs they read."""
+    fs, scored = _scored(store)
     # a duplicate by value was run to be found; a duplicate by code was not
     duplicates = [e for e in store.events(Duplicate) if e.payload.evaluations > 0]
     spent = sum(e.payload.evaluations for e in duplicates)
@@ -49,6 +47,13 @@ def generalization(store: Store, top: int = TOP) -> Generalization:
         _top_test(scored, fs, top), _top_test([n for n in scored if n.kind == "seed"], fs, top),
         _mean(train), _mean(valid), _spearman(train, valid), len(scored),
         sum(p.level_bet for p in store.profiles().values()), len(duplicates), spent, total)
+
+
+def judged_nodes(store: Store, top: int = TOP) -> list[NodeRow]:
+    """The programs whose test FS `generalization` reads: the `top` by valid FS, of all and of the seeds."""
+    fs, scored = _scored(store)
+    tops = _top(scored, fs, top) + _top([n for n in scored if n.kind == "seed"], fs, top)
+    return list({n.node_id: n for n in tops}.values())
 
 
 def evaluations(store: Store) -> int:
@@ -67,9 +72,19 @@ def _fs(store: Store, node: NodeRow) -> tuple[float, float, float]:
     return evaluation.train.fs, evaluation.valid.fs, evaluation.fs("test")
 
 
+def _scored(store: Store) -> tuple[dict[int, tuple[float, float, float]], list[NodeRow]]:
+    """(train, valid, test) FS of the run's own programs, and those of them with a valid FS."""
+    nodes = [n for n in store.nodes() if not n.failed and n.kind != "migrant"]
+    fs = {n.node_id: _fs(store, n) for n in nodes}
+    return fs, [n for n in nodes if not math.isnan(fs[n.node_id][1])]
+
+
+def _top(nodes: list[NodeRow], fs: dict[int, tuple[float, float, float]], top: int) -> list[NodeRow]:
+    return sorted(nodes, key=lambda n: (-fs[n.node_id][1], n.node_id))[:top]
+
+
 def _top_test(nodes: list[NodeRow], fs: dict[int, tuple[float, float, float]], top: int) -> float:
-    ranked = sorted(nodes, key=lambda n: (-fs[n.node_id][1], n.node_id))[:top]
-    return _mean(np.array([fs[n.node_id][2] for n in ranked]))
+    return _mean(np.array([fs[n.node_id][2] for n in _top(nodes, fs, top)]))
 
 
 def _mean(values: np.ndarray) -> float:

@@ -9,6 +9,8 @@ import numpy as np
 
 from factorengine.data import SEGMENTS, Dataset
 from factorengine.harvest.backtest import quantile_returns, topk_dropout
+from factorengine.harvest.generalization import judged_nodes
+from factorengine.harvest.judge import judge
 from factorengine.harvest.elites import Harvest, Requirements, export, harvest
 from factorengine.harvest.model import ModelResult, fit_model
 from factorengine.harvest.results import BacktestResult, EliteResult, HarvestResults, ModelSummary, save
@@ -39,6 +41,7 @@ class HarvestRun:
 def harvest_run(store: Store, dataset: Dataset, settings: Settings, out_dir: Path, run_dir: Path) -> HarvestRun | None:
     """Harvest the run in `store` into `out_dir` (elites, manifest.json, results.json); None when no elite is chosen."""
     with Evaluator(dataset) as evaluator:
+        judge(store, evaluator, judged_nodes(store))  # the test FS that `status` and `report` show
         chosen = harvest(store, evaluator, settings.needs)
         if not chosen.elites:
             return None

@@ -11,11 +11,11 @@ from typing import Iterator, Mapping, Sequence
 import numpy as np
 
 from factorengine.config import RunConfig
-from factorengine.data import SEGMENTS
 from factorengine.program import ProgramError, lift_knobs, parse_program, shape_id
 from factorengine.proposers.base import Proposal, ProposalFailure, Proposer, Step
 from factorengine.score.evaluate import Evaluation, Evaluator
 from factorengine.score.failure import FailureKind
+from factorengine.score.fitness import TRAIN_VALID
 from factorengine.score.novelty import Crowd, Profile
 from factorengine.search.context import NodeView, load_view, proposer_context
 from factorengine.search.iteration import (REJECTIONS, Candidate, Record, Rejection, Scored, evaluation_row,
@@ -184,7 +184,7 @@ class Island:
             program = tuned.program
             if tuned.best is None and tuned.trials[0].evaluation.fitness is None:  # nothing ran: keep why
                 return Scored(program.source, tuned.trials[0].evaluation, tuned, candidate)
-        [evaluation] = self.evaluator.evaluate(program, [program.defaults], segments=SEGMENTS,
+        [evaluation] = self.evaluator.evaluate(program, [program.defaults], segments=TRAIN_VALID,
                                                probe=tuned is None or not tuned.probed)
         if tuned is None and (duplicate := self._screen(evaluation)) is not None:
             return Duplicate(duplicate, evaluations=1)
@@ -284,7 +284,7 @@ class Island:
         fs = {n: (v.train_fs, v.valid_fs) for n, v in self._nodes.items()}
         chosen = choose_emigrants([v.row for v in self._nodes.values()], fs, up_to, self.config.islands.migrants)
         return [Migrant(self.island, row.node_id, row.program_id, self._nodes[row.node_id].code, row.params,
-                        row.idea, self.store.evaluation(row.node_id, include_test=True)) for row in chosen]
+                        row.idea, self.store.evaluation(row.node_id)) for row in chosen]
 
     def _receive(self, round: int, payloads: Mapping[int, Sequence[Migrant]]) -> None:
         """Add the neighbours' programs as migrant children of the root (duplicates skipped), in one commit."""

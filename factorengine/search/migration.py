@@ -36,7 +36,7 @@ class Migrant:
     code: str
     params: Mapping[str, int | float]
     idea: str
-    evaluation: EvaluationRow  # test metrics included: they are stored, never shown to proposers
+    evaluation: EvaluationRow  # train and valid: test is scored by harvest, never by the search
 
 
 def migration_round(iteration: int, n_seeds: int, interval: int) -> int | None:

@@ -20,10 +20,10 @@ def recorded_dataset(store: Store, config: RunConfig) -> Dataset:
     return make_dataset(panel, config.data.horizon)
 
 
-def open_run(run_dir: Path) -> tuple[Store, Dataset]:
-    """A finished (or running) run's store, read-only, and its checked dataset; ConfigError, DataError or
-    StoreError say what is wrong."""
-    store = Store.open(run_dir / RUN_DATABASE, read_only=True)
+def open_run(run_dir: Path, *, read_only: bool = True) -> tuple[Store, Dataset]:
+    """A finished (or running) run's store and its checked dataset; ConfigError, DataError or StoreError say
+    what is wrong."""
+    store = Store.open(run_dir / RUN_DATABASE, read_only=read_only)
     try:
         return store, recorded_dataset(store, recorded_config(store))
     except BaseException:

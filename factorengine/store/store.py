@@ -135,6 +135,11 @@ class Store:
                      *(None if metrics is None else metrics.fs for metrics in (row.train, row.valid)),
                      row.orientation, row.seconds), f"the evaluation of node {row.node_id}")
 
+    def set_test(self, node_id: int, metrics: SegmentMetrics) -> None:
+        """Record a node's test metrics, which harvest scores after the search (the search never does)."""
+        self._write("UPDATE evaluations SET test_metrics = ? WHERE node_id = ?",
+                    (dumps(asdict(metrics)), node_id), f"the test metrics of node {node_id}")
+
     def add_experience(self, row: ExperienceRow) -> None:
         """Store the experience record of a node."""
         self._write("INSERT INTO experience VALUES (?, ?, ?, ?, ?, ?)",

@@ -185,3 +185,11 @@ def test_random_selection_edits_only_seeds(tmp_path, seeds_dir):
     assert len(edits) >= 6
     assert all(nodes[n.parent_id].kind == "seed" and n.depth == 2 for n in edits)
     assert len({n.parent_id for n in edits}) >= 2
+
+
+def test_the_search_never_scores_the_test_segment(tmp_path, seeds_dir):
+    assert main(evolve_args(tmp_path / "run", seeds_dir, 6)) == 0
+    with Store.open(tmp_path / "run" / "run.db", read_only=True) as store:
+        evaluations = [store.evaluation(node.node_id, include_test=True) for node in store.nodes()]
+    assert [e.test for e in evaluations] == [None] * len(evaluations)
+    assert any(e.valid is not None for e in evaluations)
