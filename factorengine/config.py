@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Mapping
 
-from factorengine.errors import FactorEngineError
+import tomllib
 
+from factorengine.errors import FactorEngineError
 
 PROPOSERS = ("mutate", "llm")
 SELECTIONS = ("uct", "random")

@@ -11,17 +11,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Mapping, Sequence
 
-from factorengine.data import Dataset, load_panel
-from factorengine.search.archipelago import run_archipelago, sandbox_workers
-from factorengine.config import EvaluationConfig, IslandsConfig, RunConfig, SearchConfig, TuningConfig, as_dict
-from factorengine.search.island import Seed
-from factorengine.store import RUN_DATABASE, Store
-from factorengine.score.evaluate import Evaluator
-from factorengine.score.fitness import score
-from factorengine.program import Program, load_factor
-from factorengine.search.tune import Tuner
 from factorengine.bench.measure import Ratio, SuiteResult, Target, Timing, measure
 from factorengine.bench.memory import PeakMemory
+from factorengine.config import EvaluationConfig, IslandsConfig, RunConfig, SearchConfig, TuningConfig, as_dict
+from factorengine.data import Dataset, load_panel
+from factorengine.program import Program, load_factor
+from factorengine.score.evaluate import Evaluator
+from factorengine.score.fitness import score
+from factorengine.search.archipelago import run_archipelago, sandbox_workers
+from factorengine.search.island import Seed
+from factorengine.search.tune import Tuner
+from factorengine.store import RUN_DATABASE, Store
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,10 @@ from factorengine.bench.measure import BenchError, SuiteResult, Target
 from factorengine.bench.runtime import BenchInput, fresh_search
 from factorengine.config import RunConfig, SearchConfig, TuningConfig
 from factorengine.data import Dataset
-from factorengine.search.island import Seed
 from factorengine.harvest.generalization import evaluations
 from factorengine.harvest.judge import judge
 from factorengine.score.evaluate import Evaluator
+from factorengine.search.island import Seed
 
 TOP = 10
 TREE = "UCT tree + mutate + TPE"

@@ -9,9 +9,9 @@ from factorengine.config import as_dict, load_config
 from factorengine.data import make_dataset, open_panel
 from factorengine.data.dataset import DATA_ENV
 from factorengine.errors import FactorEngineError
-from factorengine.score.evaluate import Evaluator
 from factorengine.llm.bootstrap import Bootstrapper, unique_names
 from factorengine.llm.client import BudgetExhausted, LLMClient, LLMUnavailable
+from factorengine.score.evaluate import Evaluator
 from factorengine.store import Store
 
 LEDGER = "bootstrap.db"  # the LLM calls of a bootstrap, in the output directory: reruns are answered from it

@@ -11,10 +11,10 @@ from dataclasses import asdict
 from pathlib import Path
 
 from factorengine.data import SEGMENTS, DataError, make_dataset, open_panel
+from factorengine.program import Program, ProgramError, parse_program
 from factorengine.score.evaluate import Evaluation, Evaluator, resolve_params
 from factorengine.score.failure import FailureKind
 from factorengine.score.fitness import TRAIN_VALID
-from factorengine.program import Program, ProgramError, parse_program
 
 logger = logging.getLogger(__name__)
 

@@ -7,15 +7,15 @@ import sys
 import time
 from pathlib import Path
 
-from factorengine.errors import FactorEngineError
-from factorengine.search.archipelago import run_archipelago, run_island
 from factorengine.commands.progress import ProgressLines, report_island_event
 from factorengine.config import BACKENDS, PROPOSERS, ConfigError, RunConfig, as_dict, load_config, override
 from factorengine.data import Dataset, make_dataset, open_panel
 from factorengine.data.dataset import DATA_ENV
+from factorengine.errors import FactorEngineError
+from factorengine.search.archipelago import run_archipelago, run_island
 from factorengine.search.island import Seed
-from factorengine.store.recorded import recorded_config, recorded_dataset
 from factorengine.store import RUN_DATABASE, Seeds, Store
+from factorengine.store.recorded import recorded_config, recorded_dataset
 
 logger = logging.getLogger(__name__)
 

@@ -10,11 +10,12 @@ from pathlib import Path
 
 from factorengine.errors import FactorEngineError
 from factorengine.harvest.chance import NULL_RESULTS, chance_level, significance
-from factorengine.score.evaluate import Evaluator
-from factorengine.score.fitness import daily_series
 from factorengine.harvest.generalization import evaluations
 from factorengine.program import parse_program
+from factorengine.score.evaluate import Evaluator
+from factorengine.score.fitness import daily_series
 from factorengine.store.recorded import open_run
+
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
     """Register `null`."""

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from factorengine.data.label import Label, make_label
 from factorengine.data.load import load_panel
 from factorengine.data.panel import Panel
 from factorengine.data.split import Splits, split_days
 from factorengine.data.synthetic import synthetic_panel
-from factorengine.data.label import Label, make_label
 
 logger = logging.getLogger(__name__)
 

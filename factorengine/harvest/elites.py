@@ -19,15 +19,15 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from factorengine.harvest.chance import Significance, significance
 from factorengine.data import SEGMENTS, Dataset
-from factorengine.score.evaluate import Evaluator
-from factorengine.score.fitness import daily_correlation, daily_series, score
+from factorengine.harvest.chance import Significance, significance
 from factorengine.harvest.generalization import evaluations
-from factorengine.search.migration import lineage, migration_origins
+from factorengine.harvest.stability import Stability, yearly_stability
 from factorengine.ops import rank
 from factorengine.program import parse_program, set_docstring
-from factorengine.harvest.stability import Stability, yearly_stability
+from factorengine.score.evaluate import Evaluator
+from factorengine.score.fitness import daily_correlation, daily_series, score
+from factorengine.search.migration import lineage, migration_origins
 from factorengine.store import NodeRow, Store
 
 THRESHOLD = 0.4  # valid FS, as in the FactorEngine paper

@@ -14,8 +14,8 @@ import numpy as np
 
 from factorengine.data import SEGMENTS, Splits
 from factorengine.data.label import Label
-from factorengine.score.fitness import SegmentMetrics, daily_series, segment_metrics
 from factorengine.ops import rank
+from factorengine.score.fitness import SegmentMetrics, daily_series, segment_metrics
 
 PARAMS: Mapping[str, object] = {
     "objective": "regression", "learning_rate": 0.05, "num_leaves": 31, "min_data_in_leaf": 200,

@@ -9,9 +9,9 @@ import numpy as np
 
 from factorengine.data import SEGMENTS, Dataset
 from factorengine.harvest.backtest import quantile_returns, topk_dropout
+from factorengine.harvest.elites import Harvest, Requirements, export, harvest
 from factorengine.harvest.generalization import judged_nodes
 from factorengine.harvest.judge import judge
-from factorengine.harvest.elites import Harvest, Requirements, export, harvest
 from factorengine.harvest.model import ModelResult, fit_model
 from factorengine.harvest.results import BacktestResult, EliteResult, HarvestResults, ModelSummary, save
 from factorengine.program import parse_program

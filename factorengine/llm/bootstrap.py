@@ -9,11 +9,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Sequence
 
-from factorengine.score.evaluate import Evaluator
-from factorengine.proposers import prompt
 from factorengine.llm.answer import AnswerError, parse_answer, parse_object
 from factorengine.llm.client import BudgetExhausted, LLMClient, LLMUnavailable
 from factorengine.program import ProgramError, check_policy, parse_program, set_docstring
+from factorengine.proposers import prompt
+from factorengine.score.evaluate import Evaluator
 
 Messages = list[dict[str, str]]
 DOCSTRING_WIDTH = 100

@@ -17,6 +17,7 @@ from typing import Literal, Mapping
 
 import libcst as cst
 import libcst.matchers as m
+
 from factorengine.program.nodes import Number, Positions, number, render, source_of
 from factorengine.program.parsing import find_factor, parse_source, program_error
 

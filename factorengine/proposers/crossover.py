@@ -6,8 +6,7 @@ from typing import Sequence
 import libcst as cst
 import numpy as np
 
-from factorengine.program import ProgramError, parse_program, program_id
-from factorengine.program import bindings, nodes, rewrite
+from factorengine.program import ProgramError, bindings, nodes, parse_program, program_id, rewrite
 from factorengine.proposers.base import Context
 from factorengine.proposers.parsed import Edit, Parsed, pick, read
 

@@ -12,10 +12,10 @@ from typing import Sequence
 import numpy as np
 
 from factorengine.config import RunConfig
-from factorengine.proposers import prompt
 from factorengine.llm.answer import AnswerError, parse_answer
 from factorengine.llm.client import BudgetExhausted, LLMClient, LLMUnavailable
 from factorengine.program import ProgramError, parse_program
+from factorengine.proposers import prompt
 from factorengine.proposers.base import Context, Proposal, ProposalFailure, Proposer, Step
 from factorengine.proposers.mutate import MutationProposer, check_edit
 from factorengine.store import LLMFallback

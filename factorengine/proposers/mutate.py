@@ -15,8 +15,7 @@ from typing import Callable, Mapping, Sequence
 import libcst as cst
 import numpy as np
 
-from factorengine.program import ProgramError, check_policy, parse_program
-from factorengine.program import bindings, nodes, rewrite
+from factorengine.program import ProgramError, bindings, check_policy, nodes, parse_program, rewrite
 from factorengine.proposers.base import Context, Proposal, ProposalFailure, Step
 from factorengine.proposers.crossover import chain_partners, cross_over
 from factorengine.proposers.parsed import Edit, Parsed, pick, read

@@ -12,10 +12,10 @@ import numpy as np
 
 from factorengine.config import EvaluationConfig
 from factorengine.data.dataset import Dataset
+from factorengine.program import ALLOWED_IMPORTS, Program, ProgramError, check_policy
 from factorengine.score.failure import FailureKind
 from factorengine.score.fitness import TRAIN_VALID, Fitness, score
 from factorengine.score.novelty import Profile, Profiler
-from factorengine.program import ALLOWED_IMPORTS, Program, ProgramError, check_policy
 from factorengine.score.probe import Lookahead, cut_rows, probe_lookahead
 from sandbox import Limits, Ok, Policy, Sandbox, SharedInputs
 

@@ -20,8 +20,8 @@ import numpy as np
 
 from factorengine.config import NoveltyConfig
 from factorengine.data import Dataset
-from factorengine.score.fitness import MIN_STOCKS, daily_correlation
 from factorengine.ops import rank
+from factorengine.score.fitness import MIN_STOCKS, daily_correlation
 
 SAMPLE_DAYS = 32
 SAMPLE_STOCKS = 256

@@ -20,13 +20,13 @@ from typing import Callable, Sequence
 
 from factorengine.config import RunConfig
 from factorengine.data import Dataset
-from factorengine.search.island import Island, Seed, StepResult
-from factorengine.score.evaluate import Evaluator
 from factorengine.llm.client import LLMClient
-from factorengine.proposers.llm import LLMProposer
-from factorengine.search.migration import Exchange
 from factorengine.proposers.base import Proposer
+from factorengine.proposers.llm import LLMProposer
 from factorengine.proposers.mutate import MutationProposer
+from factorengine.score.evaluate import Evaluator
+from factorengine.search.island import Island, Seed, StepResult
+from factorengine.search.migration import Exchange
 from factorengine.store import RUN_DATABASE, IslandStarted, Store
 from islands import IslandEvent, IslandsResult, Mailbox, run_islands
 from sandbox import SharedInputs, share_inputs

@@ -18,8 +18,8 @@ from optuna.distributions import BaseDistribution, FloatDistribution, IntDistrib
 from optuna.trial import TrialState
 
 from factorengine.config import TuningConfig
-from factorengine.score.evaluate import Evaluation, Evaluator
 from factorengine.program import Number, Param, Program, parse_program, set_defaults
+from factorengine.score.evaluate import Evaluation, Evaluator
 from factorengine.score.failure import FailureKind
 
 # Failures of the program itself, not of a parameter set: no other parameters can help.

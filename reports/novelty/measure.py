@@ -16,11 +16,11 @@ import sys
 from pathlib import Path
 
 from factorengine.config import NoveltyConfig
+from factorengine.program import ProgramError, parse_program
 from factorengine.score.evaluate import Evaluator
 from factorengine.score.novelty import Crowd, Profiler
-from factorengine.program import ProgramError, parse_program
-from factorengine.store.recorded import recorded_config, recorded_dataset
 from factorengine.store import RUN_DATABASE, Duplicate, Store
+from factorengine.store.recorded import recorded_config, recorded_dataset
 
 
 def measure(run_dir: Path) -> dict[str, float]:

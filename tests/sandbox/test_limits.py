@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sandbox import (Crashed, CpuExceeded, Limits, MemoryExceeded, Ok, Policy, Sandbox, Timeout)
+from sandbox import CpuExceeded, Crashed, Limits, MemoryExceeded, Ok, Policy, Sandbox, Timeout
 
 ROOT = Path(__file__).resolve().parents[2]
 SHAPE = (50, 8)

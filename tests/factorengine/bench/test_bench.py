@@ -15,8 +15,8 @@ from factorengine.bench.scoring import long_frame, pandas_rank_ic
 from factorengine.bench.search import RANDOM, TREE, Found, SearchOutcome, engine_search
 from factorengine.cli import main
 from factorengine.data import synthetic_panel
-from factorengine.search.island import Seed
 from factorengine.score.fitness import daily_rank_ic
+from factorengine.search.island import Seed
 from tests.factorengine.runs import ROOT, SEEDS, write_panel
 
 

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 from factorengine.data import PLANTED_SIGNALS, make_dataset, synthetic_panel
-from factorengine.score.fitness import daily_series
 from factorengine.program import load_factor
+from factorengine.score.fitness import daily_series
 
 
 def test_synthetic_panel_is_repeatable_for_a_seed():

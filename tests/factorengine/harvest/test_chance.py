@@ -6,11 +6,11 @@ import dataclasses
 import numpy as np
 import pytest
 
-from factorengine.harvest.chance import chance_level, expected_max_normal, shuffled, significance
 from factorengine.data import PLANTED_SIGNALS
 from factorengine.data.label import make_label
-from factorengine.score.fitness import daily_series
+from factorengine.harvest.chance import chance_level, expected_max_normal, shuffled, significance
 from factorengine.program import load_factor
+from factorengine.score.fitness import daily_series
 
 
 @pytest.fixture(scope="module")

@@ -12,12 +12,12 @@ import pytest
 from factorengine.cli import main
 from factorengine.config import EvaluationConfig, RunConfig, SearchConfig, TuningConfig
 from factorengine.data import make_dataset, synthetic_panel
-from factorengine.search.island import Island, Seed
-from factorengine.score.evaluate import Evaluator
 from factorengine.data.label import Label, make_label
-from factorengine.score.fitness import daily_series
 from factorengine.harvest.model import features, fit_model, predict
 from factorengine.proposers.mutate import MutationProposer
+from factorengine.score.evaluate import Evaluator
+from factorengine.score.fitness import daily_series
+from factorengine.search.island import Island, Seed
 from factorengine.store import Store
 from tests.factorengine.runs import ROOT, SEEDS, copy_seeds, evolve_args
 

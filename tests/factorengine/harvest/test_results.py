@@ -8,8 +8,7 @@ import numpy as np
 
 from factorengine.harvest.backtest import PortfolioMetrics
 from factorengine.harvest.chance import Significance
-from factorengine.harvest.results import (RESULTS, BacktestResult, EliteResult, HarvestResults, ModelSummary, load,
-                                          save)
+from factorengine.harvest.results import RESULTS, BacktestResult, EliteResult, HarvestResults, ModelSummary, load, save
 from factorengine.harvest.stability import Stability
 from factorengine.score.fitness import SegmentMetrics
 

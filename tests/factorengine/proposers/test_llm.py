@@ -8,9 +8,9 @@ import pytest
 
 from factorengine.config import BudgetConfig, LLMConfig, RunConfig
 from factorengine.llm.client import LLMClient
-from factorengine.proposers.llm import LLMProposer
 from factorengine.llm.scripted import Reply, ScriptedServer
 from factorengine.proposers.base import Context, Proposal, ProposalFailure, Step
+from factorengine.proposers.llm import LLMProposer
 from factorengine.store import LLMFallback, Store
 from tests.factorengine.llm.scripts import KEY, KEY_ENV, answer_json
 from tests.factorengine.runs import ROOT

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from factorengine.config import EvaluationConfig
-from factorengine.score.evaluate import Evaluator, resolve_params
 from factorengine.program import ProgramError, parse_program
+from factorengine.score.evaluate import Evaluator, resolve_params
 
 LEAKY = sorted((Path(__file__).parent / "leaky").glob("*.py"))
 HOSTILE = sorted((Path(__file__).parents[2] / "sandbox" / "hostile").glob("*.py"))
@@ -66,8 +66,8 @@ def test_evaluate_gives_one_result_per_parameter_set(evaluator):
 
 
 def test_evaluate_matches_in_process_scoring(evaluator, synthetic_dataset):
-    from factorengine.score.fitness import score
     from factorengine.program import load_factor
+    from factorengine.score.fitness import score
 
     values = load_factor(MOMENTUM)(synthetic_dataset.panel, window=5)
     expected = score(values, synthetic_dataset.label, synthetic_dataset.splits)

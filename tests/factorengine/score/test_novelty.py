@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from factorengine.config import NoveltyConfig
-from factorengine.score.novelty import Crowd, Profiler, shape, structural_similarity, value_correlation
 from factorengine.ops import delay, rank, ts_mean
+from factorengine.score.novelty import Crowd, Profiler, shape, structural_similarity, value_correlation
 
 
 @pytest.fixture(scope="module")

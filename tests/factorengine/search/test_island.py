@@ -79,8 +79,8 @@ def test_resume_reports_a_corrupted_database(tmp_path, seeds_dir, capsys):
 
 def test_search_recovers_a_planted_signal_the_seeds_miss(tmp_path, seeds_dir):
     from factorengine.data import PLANTED_SIGNALS, make_dataset, synthetic_panel
-    from factorengine.score.fitness import score
     from factorengine.program import load_factor
+    from factorengine.score.fitness import score
 
     dataset = make_dataset(synthetic_panel())
     planted = max(score(load_factor(s.program)(dataset.panel), dataset.label, dataset.splits).valid.rank_ic

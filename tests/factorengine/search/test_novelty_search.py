@@ -8,8 +8,8 @@ import pytest
 
 from factorengine.cli import main
 from factorengine.proposers.base import Context, Proposal, Step
-from factorengine.store import Duplicate, Store
 from factorengine.search.tree import normalize_reward
+from factorengine.store import Duplicate, Store
 
 pytestmark = pytest.mark.usefixtures("synthetic_default")
 NOVEL_SEEDS = Path(__file__).with_name("novel_seeds")  # a_reversal; b_ranked_reversal, its twin; c_price_level
@@ -73,8 +73,8 @@ class Recorder:
 
 def test_the_proposer_is_told_about_the_duplicate(tmp_path, synthetic_dataset):
     from factorengine.config import RunConfig, override
-    from factorengine.search.island import Island, Seed
     from factorengine.score.evaluate import Evaluator
+    from factorengine.search.island import Island, Seed
 
     config = override(override(RunConfig(), "search", iterations=2), "tuning", n_trials=2)
     seeds = [Seed(p.stem, p.read_text()) for p in sorted(NOVEL_SEEDS.glob("*.py"))]
@@ -87,8 +87,8 @@ def test_the_proposer_is_told_about_the_duplicate(tmp_path, synthetic_dataset):
 
 
 def test_harvest_leaves_out_level_bets_unless_allowed(seeded):
-    from factorengine.score.evaluate import Evaluator
     from factorengine.harvest.elites import Requirements, harvest
+    from factorengine.score.evaluate import Evaluator
     from factorengine.store.recorded import recorded_config, recorded_dataset
 
     with _store(seeded) as store, Evaluator(recorded_dataset(store, recorded_config(store))) as evaluator:

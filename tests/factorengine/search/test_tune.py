@@ -4,9 +4,9 @@ import math
 import pytest
 
 from factorengine.config import EvaluationConfig, TuningConfig
+from factorengine.program import load_factor, parse_program
 from factorengine.score.evaluate import Evaluation, Evaluator
 from factorengine.score.fitness import Fitness, SegmentMetrics, score
-from factorengine.program import load_factor, parse_program
 from factorengine.search.tune import Trial, Tuner, neighbour_drop, search_space
 
 REVERSAL = '''"""Short-term reversal over a window to tune."""

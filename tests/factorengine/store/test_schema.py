@@ -5,8 +5,7 @@ import sqlite3
 
 import pytest
 
-from factorengine.store import ExperienceRow, Store, StoreError
-from factorengine.store import schema
+from factorengine.store import ExperienceRow, Store, StoreError, schema
 from tests.factorengine.store.sample import EXPERIENCE, iteration, node, ok
 
 CURRENT = schema.SCHEMA_VERSION
