@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from factorengine.harvest.generalization import TOP, Generalization, generalization
-from factorengine.proposers.llm import KIND as LLM_KIND
+from factorengine.proposers.llm import KIND as LLM_KIND, REJECTED
 from factorengine.store import (OK, RUN_DATABASE, Duplicate, LLMFallback, Migration, NodeRow, ProposalFailed, Store,
                                 StoreError, TrialRow, TuningRow)
 from factorengine.search.tune import NEIGHBOURS
@@ -116,7 +116,7 @@ def _llm_lines(store: Store, nodes: list[NodeRow]) -> list[str]:
     if not totals.calls:
         return []
     proposed = [n for n in nodes if n.kind == LLM_KIND]
-    rejected = sum(e.payload.answer_rejected for e in store.events(ProposalFailed))
+    rejected = sum(e.payload.detail.startswith(REJECTED) for e in store.events(ProposalFailed))
     ran = sum(not n.failed for n in proposed)
     tried = len(proposed) + rejected
     rate = f"{ran / tried:.0%}" if tried else "n/a"

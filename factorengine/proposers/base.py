@@ -57,7 +57,6 @@ class ProposalFailure:
 
     reason: str
     stop: bool = False
-    answer_rejected: bool = False  # an answer came but was still invalid after its repair
 
 
 class Proposer(Protocol):

@@ -53,7 +53,7 @@ class LLMProposer:
                 repair = prompt.repair_messages(messages, answer, proposal)
                 proposal = self._read(self.client.complete(repair, purpose="repair", seed=seed), parent_id)
                 if isinstance(proposal, str):
-                    return ProposalFailure(f"{REJECTED}: {proposal}", answer_rejected=True)
+                    return ProposalFailure(f"{REJECTED}: {proposal}")
             return proposal
         except BudgetExhausted as exc:
             return self._spent(str(exc), context, rng)

@@ -128,8 +128,7 @@ class Island:
         if isinstance(proposal, ProposalFailure) and proposal.stop:
             return self._stop(iteration, proposal.reason, start)
         if isinstance(proposal, ProposalFailure):
-            failed = ProposalFailed(proposal.reason, answer_rejected=proposal.answer_rejected)
-            return self._reject(iteration, failed, start)
+            return self._reject(iteration, ProposalFailed(proposal.reason), start)
         checked = self._check(proposal)
         scored = self._score(checked, rng) if isinstance(checked, Candidate) else checked
         if isinstance(scored, Rejection):
@@ -165,8 +164,7 @@ class Island:
             proposed = parse_program(proposal.code)
         except ProgramError as exc:
             program_id = hashlib.sha256(proposal.code.encode()).hexdigest()[:16]
-            failed = Evaluation("<proposal>", program_id, {}, None, FailureKind.PROGRAM, str(exc), 0.0)
-            return Scored(proposal.code, failed)
+            return Scored(proposal.code, Evaluation("<proposal>", program_id, {}, None, FailureKind.PROGRAM, str(exc), 0.0))
         program, lifted = (lift_knobs(proposed) if self._tuning and self.config.tuning.lift_knobs
                            else (proposed, ()))
         key = self._key(program.source, program.program_id)

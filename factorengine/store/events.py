@@ -47,7 +47,6 @@ class ProposalFailed:
     kind: ClassVar[str] = "proposal_failed"
     detail: str
     evaluations: int = 0  # sandbox evaluations it cost
-    answer_rejected: bool = False  # an LLM answered, but invalidly even after a repair
 
 
 @dataclass(frozen=True)
