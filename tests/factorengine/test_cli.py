@@ -52,6 +52,32 @@ def test_eval_table_lists_every_program_in_a_directory(program, capsys):
     assert "reversal" in out and "broken" in out and "error:" in out
 
 
+FAILING = {  # file: what its one line says
+    "syntax.py": ("def factor(d:\n    return d.close\n", "syntax.py:1: syntax error: '(' was never closed"),
+    "future_delay.py": ("from factorengine.ops import delay\n\n\ndef factor(d):\n    return delay(d.close, -1)\n",
+                        "refused by the static policy: line 5: delay with a negative window reads the future"),
+    "shifted.py": ("def factor(d):\n    return d.close[1:]\n", "the output has shape (755, 100); expected (756, 100)"),
+    "argsort.py": ("import numpy as np\n\n\ndef factor(d):\n    return np.argsort(np.argsort(d.close, axis=0), axis=0)\n",
+                   "refused by the static policy: line 5: np.argsort(..., axis=0) summarizes every day"),
+}
+
+
+def test_eval_of_programs_that_all_fail_says_each_reason_once_and_exits_1(tmp_path, monkeypatch, capsys, caplog):
+    monkeypatch.delenv("FACTORENGINE_DATA", raising=False)
+    for name, (code, _) in FAILING.items():
+        (tmp_path / name).write_text(code)
+    assert main(["eval", str(tmp_path)]) == 1
+    table = capsys.readouterr().out.splitlines()
+    assert table[1].split() == ["program", "sign", "train.fs", "train.ic", "train.rank_ic", "valid.fs", "valid.ic",
+                                "valid.rank_ic"]
+    assert sorted(line.split()[0] for line in table[2:]) == sorted(Path(name).stem for name in FAILING)
+    errors = {r.getMessage().split(":")[0]: r.getMessage() for r in caplog.records if r.levelname == "ERROR"}
+    assert sorted(errors) == sorted(str(tmp_path / name) for name in FAILING)
+    for name, (_, reason) in FAILING.items():
+        message = errors[str(tmp_path / name)]
+        assert reason in message and message.count(name) == 1 and message.count("summarizes every day") <= 1
+
+
 def test_eval_reports_bad_data_without_a_traceback(program, tmp_path, capsys):
     bad = tmp_path / "bad.csv"
     bad.write_text("date,symbol,close\n2020-01-01,A,1\n")
