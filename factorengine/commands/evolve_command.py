@@ -95,7 +95,10 @@ def run_resume(args: argparse.Namespace) -> int:
 def _read_seeds(directory: Path) -> list[Seed]:
     files = sorted(directory.glob("*.py"))
     if not files:
-        raise ConfigError(f"{directory}: no seed programs (*.py); set [search] seeds_dir or --seeds")
+        where = f"{directory.resolve()}{'' if directory.is_absolute() else ' (relative to the current directory)'}"
+        what = "no seed programs (*.py) in" if directory.is_dir() else "no such directory"
+        raise ConfigError(f"seeds: {what} {where}; point to the seed programs with --seeds DIR or "
+                          "[search] seeds_dir")
     return [Seed(path.stem, path.read_text()) for path in files]
 
 

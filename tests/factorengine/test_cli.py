@@ -94,3 +94,14 @@ def test_eval_json_on_the_real_panel(real_data_dir, capsys):
     for segment in ("train", "valid"):
         assert all(isinstance(out[segment][k], float) for k in ("ic", "icir", "rank_ic", "rank_icir", "fs"))
     assert out["train"]["n_days"] > 2000
+
+
+def test_evolve_without_seeds_names_the_directory_it_looked_in_and_how_to_point_elsewhere(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("FACTORENGINE_DATA", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert main(["evolve", "--run-dir", str(tmp_path / "run")]) == 2
+    assert capsys.readouterr().err == (f"error: seeds: no such directory {tmp_path / 'seeds'} (relative to the current "
+                                       "directory); point to the seed programs with --seeds DIR or [search] seeds_dir\n")
+    (tmp_path / "empty").mkdir()
+    assert main(["evolve", "--seeds", str(tmp_path / "empty"), "--run-dir", str(tmp_path / "run")]) == 2
+    assert capsys.readouterr().err.startswith(f"error: seeds: no seed programs (*.py) in {tmp_path / 'empty'}; ")
