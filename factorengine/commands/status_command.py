@@ -7,11 +7,12 @@ import statistics
 import sys
 from pathlib import Path
 
+from factorengine.config import RunConfig
 from factorengine.harvest.generalization import TOP, Generalization, generalization
-from factorengine.proposers.llm import KIND as LLM_KIND
-from factorengine.store import (OK, RUN_DATABASE, Duplicate, LLMFallback, Migration, NodeRow, ProposalFailed, Store,
-                                StoreError, TrialRow, TuningRow)
-from factorengine.search.tune import NEIGHBOURS
+from factorengine.store import (OK, RUN_DATABASE, Duplicate, LLMFallback, Migration, NodeRow, ProposalFailed, Seeds,
+                                Store, StoreError, TrialRow, TuningRow)
+from factorengine.store.recorded import recorded_config
+from factorengine.store.rows import NEIGHBOURS
 
 SHARP_DROP = 0.5  # a best trial whose neighbours lose more than half its train FS sits on a spike
 
@@ -46,8 +47,7 @@ def summary_lines(store: Store, top: int) -> list[str]:
     searched = [n for n in nodes if n.kind not in ("seed", "migrant")]
     failures = store.count_failures_by_kind()
     lines = [f"data: {data} (fingerprint {info.fingerprint})",
-             f"iterations done: {store.progress(0) + 1} of {len(seeds)} seeds + "
-             f"{info.config.get('search', {}).get('iterations')} search",
+             _iterations_line(store, recorded_config(store)),
              f"nodes: {len(nodes)} ({sum(n.failed for n in nodes)} failed: "
              + (", ".join(f"{k} {v}" for k, v in sorted(failures.items())) or "none") + ")",
              f"duplicates skipped: {len(store.events(Duplicate))}; "
@@ -66,6 +66,18 @@ def summary_lines(store: Store, top: int) -> list[str]:
         lines.append(f"{node.node_id:>{width}} {node.depth:>5} {node.kind:<14} {train:>9.4f} {valid:>9.4f} {drop}  "
                      f"{node.idea[:80]}")
     return lines
+
+
+def _iterations_line(store: Store, config: RunConfig) -> str:
+    """Iterations the islands committed, of the run's recorded seeds plus each island's search iterations."""
+    [event] = store.events(Seeds)
+    n_seeds, n_islands = len(event.payload.seeds), config.islands.n_islands
+    done = sum(store.progress(island) + 1 for island in range(n_islands))
+    if n_islands == 1:
+        return f"iterations done: {done} of {n_seeds} seeds + {config.search.iterations} search"
+    dealt = "dealt out" if config.islands.split_seeds else "on every island"
+    return (f"iterations done: {done} of {n_seeds} seeds {dealt} + {config.search.iterations} search on each of "
+            f"{n_islands} islands")
 
 
 def _scores(store: Store, nodes: list[NodeRow]) -> dict[int, tuple[float, float, float]]:
@@ -115,6 +127,8 @@ def _llm_lines(store: Store, nodes: list[NodeRow]) -> list[str]:
     totals = store.llm_totals()
     if not totals.calls:
         return []
+    from factorengine.proposers.llm import KIND as LLM_KIND  # heavy (the OpenAI client): only for runs that used it
+
     proposed = [n for n in nodes if n.kind == LLM_KIND]
     rejected = sum(e.payload.answer_rejected for e in store.events(ProposalFailed))
     ran = sum(not n.failed for n in proposed)
