@@ -22,18 +22,17 @@ _COLUMNS = ("fs", "ic", "icir", "rank_ic", "rank_icir", "turnover")
 _TABLE_COLUMNS = ("fs", "ic", "rank_ic")
 
 
-def add_parser(commands: argparse._SubParsersAction) -> None:
-    """Register the `eval` subcommand."""
-    parser = commands.add_parser("eval", help="score factor programs",
-                                 description="Score factor programs (files or directories of *.py). Exit code 0 "
-                                             "when every program is scored, 1 when any fails (each says why on "
-                                             "one line), 2 when the input or the data cannot be used.")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the arguments of `eval`."""
+    parser.description = ("Score factor programs (files or directories of *.py). Exit code 0 when every program "
+                          "is scored, 1 when any fails (each says why on one line), 2 when the input or the data "
+                          "cannot be used.")
     parser.add_argument("programs", nargs="+", type=Path, help="program files or directories")
-    parser.add_argument("--data", help="panel file (Parquet/CSV); default $FACTORENGINE_DATA, "
-                                       "else the built-in synthetic market")
+    parser.add_argument("--data", help="panel file (Parquet/CSV) (default: $FACTORENGINE_DATA, "
+                                       "else the built-in synthetic market)")
     parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                         help="override a parameter default (repeatable)")
-    parser.add_argument("--horizon", type=int, default=1, help="label horizon in days (default 1)")
+    parser.add_argument("--horizon", type=int, default=1, help="label horizon in days")
     parser.add_argument("--include-test", action="store_true", help="also score the test segment")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--markdown", type=Path, help="also write a Markdown report to this file")

@@ -17,10 +17,12 @@ from factorengine.store.rows import NEIGHBOURS
 SHARP_DROP = 0.5  # a best trial whose neighbours lose more than half its train FS sits on a spike
 
 
-def add_parser(commands: argparse._SubParsersAction) -> None:
-    """Register `status`."""
-    parser = commands.add_parser("status", help="show a run's progress and top programs")
-    parser.add_argument("run_dir", type=Path)
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the arguments of `status`."""
+    parser.description = ("Summarize a run: iterations done, failures, scores of seeds and searched programs, "
+                          "tuning, LLM use, islands, and the top programs by valid FS. Reads the run only, so "
+                          "it is safe while the run is going.")
+    parser.add_argument("run_dir", type=Path, help="the run's directory (holding run.db)")
     parser.add_argument("--top", type=int, default=10, help="how many top programs to list")
     parser.set_defaults(run=run)
 

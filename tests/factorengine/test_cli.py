@@ -1,10 +1,13 @@
 """The command line: `factorengine eval` on the synthetic market and on real data."""
 import json
+import subprocess
+import sys
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
 
-from factorengine.cli import main
+from factorengine.cli import COMMANDS, build_parser, main
 
 ROOT = Path(__file__).resolve().parents[2]
 PROGRAM = '''"""Five-day reversal."""
@@ -105,3 +108,44 @@ def test_evolve_without_seeds_names_the_directory_it_looked_in_and_how_to_point_
     (tmp_path / "empty").mkdir()
     assert main(["evolve", "--seeds", str(tmp_path / "empty"), "--run-dir", str(tmp_path / "run")]) == 2
     assert capsys.readouterr().err.startswith(f"error: seeds: no seed programs (*.py) in {tmp_path / 'empty'}; ")
+
+
+HEAVY = ("lightgbm", "sklearn", "optuna", "matplotlib", "openai", "libcst")
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["--version"], ["status", "--help"]])
+def test_help_and_version_import_no_heavy_dependency(argv):
+    script = ("import sys\nfrom factorengine.cli import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit:\n"
+              f"    pass\nprint([m for m in {HEAVY!r} if m in sys.modules], file=sys.stderr)\n")
+    result = subprocess.run([sys.executable, "-c", script, *argv], capture_output=True, text=True, cwd=ROOT,
+                            timeout=60)
+    assert result.stderr.strip().splitlines()[-1] == "[]"
+
+
+def test_version_prints_the_installed_version(capsys):
+    with pytest.raises(SystemExit) as exit:
+        main(["--version"])
+    assert exit.value.code == 0 and capsys.readouterr().out == f"factorengine {version('factorengine')}\n"
+
+
+@pytest.mark.parametrize("argv, verbose", [(["status", "run"], False), (["-v", "status", "run"], True),
+                                           (["status", "run", "-v"], True), (["status", "--verbose", "run"], True)])
+def test_verbose_is_taken_before_or_after_the_subcommand(argv, verbose):
+    assert build_parser("status").parse_args(argv).verbose is verbose
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_subcommand_has_a_description_and_help_on_every_argument(command):
+    parser = build_parser(command)
+    [subparser] = [action.choices[command] for action in parser._actions if hasattr(action, "choices")
+                   and isinstance(action.choices, dict)]
+    assert subparser.description
+    assert [a.dest for a in subparser._actions if not a.help] == []
+
+
+def test_help_shows_the_defaults_of_evolve_and_harvest(capsys):
+    for command, shown in [("evolve", "search iterations after the seeds (default: 200)"),
+                           ("harvest", "(default: 0.4)")]:
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        assert shown in " ".join(capsys.readouterr().out.split())
