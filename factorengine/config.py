@@ -214,26 +214,36 @@ def load_config(path: Path | None) -> RunConfig:
 
 
 def config_from_dict(document: Mapping[str, Any], source: str = "<config>") -> RunConfig:
-    """Build a RunConfig from nested tables, refusing unknown sections and keys and wrong types."""
-    sections = {f.name: f.type for f in fields(RunConfig)}
+    """Build a RunConfig from nested tables, refusing unknown sections and keys (all in one error) and wrong types."""
+    sections = {f.name: f.default_factory for f in fields(RunConfig)}
     unknown = sorted(set(document) - set(sections))
-    if unknown:
-        raise ConfigError(f"{source}: unknown section [{unknown[0]}]; sections are {', '.join(sections)}")
-    parts = {}
-    for section in fields(RunConfig):
-        cls = section.default_factory
-        parts[section.name] = _section(cls, document.get(section.name, {}), f"{source} [{section.name}]")
-    return RunConfig(**parts)
+    problems = [f"{source}: unknown section{'s' if len(unknown) > 1 else ''} {', '.join(f'[{u}]' for u in unknown)}; "
+                f"sections are {', '.join(sections)}"] if unknown else []
+    problems += [problem for name, cls in sections.items()
+                 if (problem := _unknown_keys(cls, document.get(name, {}), f"{source} [{name}]"))]
+    if problems:
+        raise ConfigError(". ".join(problems))
+    return RunConfig(**{name: _section(cls, document.get(name, {}), f"{source} [{name}]")
+                        for name, cls in sections.items()})
+
+
+def _unknown_keys(cls: type, table: Mapping[str, Any], where: str) -> str | None:
+    """The sentence naming every key of `table` that `cls` does not have; None when all are known."""
+    known = [f.name for f in fields(cls)]
+    unknown = [key for key in table if key not in known]
+    if not unknown:
+        return None
+    return (f"{where}: unknown key{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}; "
+            f"keys are {', '.join(known)}")
 
 
 def _section(cls: type, table: Mapping[str, Any], where: str) -> Any:
     known = {f.name: f for f in fields(cls)}
     for key, value in table.items():
-        if key not in known:
-            raise ConfigError(f"{where}: unknown key {key!r}; keys are {', '.join(known)}")
         default = _default(known[key])
         if not _same_kind(value, default):
-            raise ConfigError(f"{where}: {key} = {value!r} should be a {type(default).__name__} "
+            kind = type(default).__name__
+            raise ConfigError(f"{where}: {key} = {value!r} should be {'an' if kind[0] in 'aeiou' else 'a'} {kind} "
                               f"like {default!r}")
     return cls(**{k: (float(v) if isinstance(known[k].default, float) else v) for k, v in table.items()})
 

@@ -16,12 +16,11 @@ from factorengine.errors import FactorEngineError
 from factorengine.program import parse_program
 
 
-def add_parser(commands: argparse._SubParsersAction) -> None:
-    """Register the `bench` subcommand."""
-    parser = commands.add_parser("bench", help="measure speed and search efficiency on a real panel",
-                                 description="Time each step several times against the alternatives and report "
-                                             "medians, spread and whether each target is met.")
-    parser.add_argument("--data", help=f"panel file or directory (default ${DATA_ENV})")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the arguments of `bench`."""
+    parser.description = ("Time each step several times against the alternatives and report medians, spread and "
+                          "whether each target is met.")
+    parser.add_argument("--data", help=f"panel file or directory (default: ${DATA_ENV})")
     parser.add_argument("--suite", choices=[*SUITES, "all"], default="all", help="what to measure")
     parser.add_argument("--seeds", type=Path, default=Path("seeds"), help="seed program directory")
     parser.add_argument("--repeat", type=int, default=5, help="timed runs per step (after a warm-up)")

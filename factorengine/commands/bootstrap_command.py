@@ -17,15 +17,14 @@ from factorengine.store import Store
 LEDGER = "bootstrap.db"  # the LLM calls of a bootstrap, in the output directory: reruns are answered from it
 
 
-def add_parser(commands: argparse._SubParsersAction) -> None:
-    """Register `bootstrap`."""
-    parser = commands.add_parser("bootstrap", help="turn research text into seed programs with the LLM",
-                                 description="Extract factor ideas from Markdown or text files, write each as a "
-                                             "program, fix it from the sandbox's errors, and keep those that run.")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the arguments of `bootstrap`."""
+    parser.description = ("Extract factor ideas from Markdown or text files, write each as a program, fix it from "
+                          "the sandbox's errors, and keep those that run.")
     parser.add_argument("docs", nargs="+", type=Path, help="research text files (Markdown or plain text)")
     parser.add_argument("--out", type=Path, required=True, help="directory for the seed programs")
     parser.add_argument("--config", type=Path, help="run config TOML: its [llm], [budget] and [data] apply")
-    parser.add_argument("--data", help=f"panel the programs are checked on (default ${DATA_ENV}, else synthetic)")
+    parser.add_argument("--data", help=f"panel the programs are checked on (default: ${DATA_ENV}, else synthetic)")
     parser.add_argument("--rounds", type=int, default=3, help="answers per idea at most: the first plus fixes")
     parser.add_argument("--llm-replay", type=Path, metavar="DB", help="answer from a recorded bootstrap.db")
     parser.set_defaults(run=run)

@@ -22,16 +22,17 @@ _COLUMNS = ("fs", "ic", "icir", "rank_ic", "rank_icir", "turnover")
 _TABLE_COLUMNS = ("fs", "ic", "rank_ic")
 
 
-def add_parser(commands: argparse._SubParsersAction) -> None:
-    """Register the `eval` subcommand."""
-    parser = commands.add_parser("eval", help="score factor programs",
-                                 description="Score factor programs (files or directories of *.py).")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the arguments of `eval`."""
+    parser.description = ("Score factor programs (files or directories of *.py). Exit code 0 when every program "
+                          "is scored, 1 when any fails (each says why on one line), 2 when the input or the data "
+                          "cannot be used.")
     parser.add_argument("programs", nargs="+", type=Path, help="program files or directories")
-    parser.add_argument("--data", help="panel file (Parquet/CSV); default $FACTORENGINE_DATA, "
-                                       "else the built-in synthetic market")
+    parser.add_argument("--data", help="panel file (Parquet/CSV) (default: $FACTORENGINE_DATA, "
+                                       "else the built-in synthetic market)")
     parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                         help="override a parameter default (repeatable)")
-    parser.add_argument("--horizon", type=int, default=1, help="label horizon in days (default 1)")
+    parser.add_argument("--horizon", type=int, default=1, help="label horizon in days")
     parser.add_argument("--include-test", action="store_true", help="also score the test segment")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--markdown", type=Path, help="also write a Markdown report to this file")
@@ -55,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     results = [job if isinstance(job, Evaluation) else next(evaluated) for job in parsed.values()]
     for result in results:
         if result.error:
-            logger.error("%s: %s", result.name, result.error)
+            logger.error("%s", _reason(result))
     source = dataset.panel.source + (" [SYNTHETIC]" if dataset.panel.is_synthetic else "")
     if args.json:
         payload = [_as_json(r, source) for r in results]
@@ -96,6 +97,11 @@ def _parse_file(path: Path, overrides: dict[str, str]) -> tuple[Program, dict] |
         return Evaluation(str(path), "", {}, None, FailureKind.PROGRAM, str(exc), 0.0)
 
 
+def _reason(result: Evaluation) -> str:
+    """Why `result` failed, naming its file once (a program error already starts with the file)."""
+    return result.error if result.error.startswith(result.name) else f"{result.name}: {result.error}"
+
+
 def _as_json(result: Evaluation, source: str) -> dict:
     out = {"program": result.name, "program_id": result.program_id, "data": source,
            "params": dict(result.params), "failure": result.failure, "error": result.error,
@@ -126,9 +132,9 @@ def _rows(results: list[Evaluation], segments: tuple[str, ...],
 
 def _table(results: list[Evaluation], segments: tuple[str, ...]) -> str:
     header, rows = _rows(results, segments, _TABLE_COLUMNS)
-    widths = [max(len(h), *(len(row[i]) for row in rows if i < len(row))) for i, h in enumerate(header)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths))]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in rows]
+    scored = [row for row in rows if len(row) == len(header)]  # a failed program's error runs past the columns
+    widths = [max([len(h), *(len(row[i]) for row in scored)]) for i, h in enumerate(header)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in [header, *rows]]
     return "\n".join(lines)
 
 

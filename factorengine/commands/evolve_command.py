@@ -20,30 +20,43 @@ from factorengine.store.recorded import recorded_config, recorded_dataset
 logger = logging.getLogger(__name__)
 
 
-def add_parsers(commands: argparse._SubParsersAction) -> None:
-    """Register `evolve` and `resume`."""
-    evolve = commands.add_parser("evolve", help="start a search run",
-                                 description="Search for factors; without --data, on the synthetic market.")
-    evolve.add_argument("--data", help=f"panel file or directory (default ${DATA_ENV}, else synthetic)")
-    evolve.add_argument("--config", type=Path, help="run config TOML (defaults: factorengine/defaults.toml)")
-    evolve.add_argument("--run-dir", type=Path, help="where the run is stored (default runs/<time>)")
-    evolve.add_argument("--iterations", type=int, help="search iterations after the seeds")
+def add_evolve_arguments(evolve: argparse.ArgumentParser) -> None:
+    """Add the arguments of `evolve`: each option overrides its key of the run config."""
+    evolve.description = ("Search for factors; without --data, on the synthetic market. Each option overrides "
+                          "its key of the run config; the defaults shown are those of factorengine/defaults.toml.")
+    d = RunConfig()
+    evolve.add_argument("--data", help=f"panel file or directory (default: ${DATA_ENV}, else synthetic)")
+    evolve.add_argument("--config", type=Path, help="run config TOML (default: factorengine/defaults.toml)")
+    evolve.add_argument("--run-dir", type=Path, help="where the run is stored (default: runs/run-<date>-<time>)")
+    evolve.add_argument("--iterations", type=int,
+                        help=f"search iterations after the seeds (default: {d.search.iterations})")
     evolve.add_argument("--proposer", choices=PROPOSERS, help="how programs are proposed: mutate (offline) or "
-                        "llm (the [llm] endpoint)")
+                        f"llm (the [llm] endpoint) (default: {d.search.proposer})")
     evolve.add_argument("--llm-replay", metavar="RUN_DB", help="answer LLM requests from a recorded run's "
                         "database instead of the endpoint (offline; with --proposer llm)")
-    evolve.add_argument("--seed", type=int, help="random seed of the run")
-    evolve.add_argument("--seeds", help="directory of seed programs")
-    evolve.add_argument("--trials", type=int, help="tuning trials per new program (0: no tuning)")
-    evolve.add_argument("--max-evaluations", type=int, help="stop each island after this many sandbox evaluations")
-    evolve.add_argument("--islands", type=int, help="island processes searching in parallel")
-    evolve.add_argument("--backend", choices=BACKENDS,
-                        help="what runs the islands: processes on this machine or Ray actors ([islands] address)")
+    evolve.add_argument("--seed", type=int, help=f"random seed of the run (default: {d.search.seed})")
+    evolve.add_argument("--seeds", metavar="DIR", help="directory of seed programs, relative to the current "
+                        f"directory (default: {d.search.seeds_dir})")
+    evolve.add_argument("--trials", type=int,
+                        help=f"tuning trials per new program, 0: no tuning (default: {d.tuning.n_trials})")
+    evolve.add_argument("--max-evaluations", type=int, help="stop each island after this many sandbox "
+                        f"evaluations, 0: no limit (default: {d.search.max_evaluations})")
+    evolve.add_argument("--islands", type=int,
+                        help=f"island processes searching in parallel (default: {d.islands.n_islands})")
+    evolve.add_argument("--backend", choices=BACKENDS, help="what runs the islands: processes on this machine or "
+                        f"Ray actors ([islands] address) (default: {d.islands.backend})")
     evolve.set_defaults(run=run_evolve)
-    resume = commands.add_parser("resume", help="continue a run after a stop or crash")
-    resume.add_argument("run_dir", type=Path)
-    resume.add_argument("--iterations", type=int, help="raise the run's search iterations to this number")
-    resume.add_argument("--max-evaluations", type=int, help="change the run's evaluation budget per island")
+
+
+def add_resume_arguments(resume: argparse.ArgumentParser) -> None:
+    """Add the arguments of `resume`."""
+    resume.description = ("Continue a stopped or crashed run from its last committed iteration, with the config "
+                          "and data it was started with (the data are checked against the run's fingerprint).")
+    resume.add_argument("run_dir", type=Path, help="the run's directory (holding run.db)")
+    resume.add_argument("--iterations", type=int, help="raise the run's search iterations to this number "
+                        "(default: the run's)")
+    resume.add_argument("--max-evaluations", type=int,
+                        help="change the run's evaluation budget per island (default: the run's)")
     resume.set_defaults(run=run_resume)
 
 
@@ -95,7 +108,10 @@ def run_resume(args: argparse.Namespace) -> int:
 def _read_seeds(directory: Path) -> list[Seed]:
     files = sorted(directory.glob("*.py"))
     if not files:
-        raise ConfigError(f"{directory}: no seed programs (*.py); set [search] seeds_dir or --seeds")
+        where = f"{directory.resolve()}{'' if directory.is_absolute() else ' (relative to the current directory)'}"
+        what = "no seed programs (*.py) in" if directory.is_dir() else "no such directory"
+        raise ConfigError(f"seeds: {what} {where}; point to the seed programs with --seeds DIR or "
+                          "[search] seeds_dir")
     return [Seed(path.stem, path.read_text()) for path in files]
 
 

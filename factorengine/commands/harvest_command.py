@@ -12,25 +12,25 @@ from factorengine.harvest.run import HarvestRun, Settings, harvest_run
 from factorengine.store.recorded import open_run
 
 
-def add_parser(commands: argparse._SubParsersAction) -> None:
-    """Register `harvest`."""
-    parser = commands.add_parser("harvest", help="export elite factors, fit LightGBM on them, backtest it")
-    parser.add_argument("run_dir", type=Path)
-    parser.add_argument("--out", type=Path, help=f"output directory (default RUN_DIR/{HARVEST_DIR})")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the arguments of `harvest`."""
+    parser.description = ("Choose the run's elite programs (valid FS, sign, level bets, yearly stability, "
+                          "significance, correlation), export them, fit LightGBM on them and backtest it on test.")
+    parser.add_argument("run_dir", type=Path, help="the run's directory (holding run.db)")
+    parser.add_argument("--out", type=Path, help=f"output directory (default: RUN_DIR/{HARVEST_DIR})")
     settings = Settings()
     needs = settings.needs
     parser.add_argument("--threshold", type=float, default=needs.threshold,
-                        help=f"valid FS to clear (default {needs.threshold})")
+                        help="valid FS to clear")
     parser.add_argument("--max-corr", type=float, default=needs.max_corr,
-                        help=f"largest |rank correlation| between two elites on valid (default {needs.max_corr})")
-    parser.add_argument("--top", type=int, default=needs.top, help=f"elites taken when none clears (default {needs.top})")
+                        help="largest |rank correlation| between two elites on valid")
+    parser.add_argument("--top", type=int, default=needs.top, help="elites taken when none clears")
     parser.add_argument("--allow-level-bets", action="store_true",
                         help="keep programs flagged as bets on price or volume levels")
     parser.add_argument("--min-stable-share", type=float, default=needs.min_stable_share,
-                        help="share of train and valid years with a positive RankIC an elite needs "
-                             f"(default {needs.min_stable_share})")
+                        help="share of train and valid years with a positive RankIC an elite needs")
     parser.add_argument("--max-p", type=float, default=needs.max_p,
-                        help="largest p-value of the valid RankIC deflated for the run's trials (default 1: any)")
+                        help="largest p-value of the valid RankIC deflated for the run's trials, 1: any")
     parser.add_argument("--k", type=int, default=settings.k, help="stocks held by the TopkDropout portfolio")
     parser.add_argument("--n-drop", type=int, default=settings.n_drop, help="stocks replaced per day")
     parser.add_argument("--cost-bps", type=float, default=settings.cost_bps,

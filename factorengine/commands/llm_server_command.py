@@ -8,11 +8,12 @@ from pathlib import Path
 from factorengine.llm.scripted import ScriptedServer, load_script
 
 
-def add_parser(commands: argparse._SubParsersAction) -> None:
-    """Register `llm-server`."""
-    parser = commands.add_parser("llm-server", help="serve canned LLM replies and faults from a JSON script")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the arguments of `llm-server`."""
+    parser.description = ("Serve scripted chat-completion replies and faults on 127.0.0.1, to try an [llm] "
+                          "configuration offline.")
     parser.add_argument("script", type=Path, help='JSON like {"replies": [{"content": "..."}, {"fault": "429"}]}')
-    parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default 0: a free one)")
+    parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1, 0: a free one")
     parser.set_defaults(run=run)
 
 

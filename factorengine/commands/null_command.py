@@ -17,15 +17,13 @@ from factorengine.score.fitness import daily_series
 from factorengine.store.recorded import open_run
 
 
-def add_parser(commands: argparse._SubParsersAction) -> None:
-    """Register `null`."""
-    parser = commands.add_parser("null", help="chance level of the run's best programs on shuffled labels",
-                                 description="Rerun the best programs by valid FS against labels shuffled across "
-                                             "stocks within each day, and deflate their significance for the "
-                                             "number of trials the run tried.")
-    parser.add_argument("run_dir", type=Path)
-    parser.add_argument("--top", type=int, default=10, help="programs to test, best valid FS first (default 10)")
-    parser.add_argument("--shuffles", type=int, default=50, help="shuffled labels per program (default 50)")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the arguments of `null`."""
+    parser.description = ("Rerun the best programs by valid FS against labels shuffled across stocks within each "
+                          "day, and deflate their significance for the number of trials the run tried.")
+    parser.add_argument("run_dir", type=Path, help="the run's directory (holding run.db)")
+    parser.add_argument("--top", type=int, default=10, help="programs to test, best valid FS first")
+    parser.add_argument("--shuffles", type=int, default=50, help="shuffled labels per program")
     parser.add_argument("--seed", type=int, default=0, help="seed of the shuffles")
     parser.set_defaults(run=run)
 

@@ -11,11 +11,12 @@ from factorengine.store import RUN_DATABASE, Store, StoreError
 REPORTS = Path("reports")
 
 
-def add_parser(commands: argparse._SubParsersAction) -> None:
-    """Register `report`."""
-    parser = commands.add_parser("report", help="write a run's HTML report (plots, top programs, harvest)")
-    parser.add_argument("run_dir", type=Path)
-    parser.add_argument("--out", type=Path, help="output directory (default reports/<run dir name>)")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the arguments of `report`."""
+    parser.description = ("Write a run's report as one self-contained HTML file: its plots, top programs and, "
+                          "once harvested, the harvest's results.")
+    parser.add_argument("run_dir", type=Path, help="the run's directory (holding run.db)")
+    parser.add_argument("--out", type=Path, help="output directory (default: reports/<run dir name>)")
     parser.set_defaults(run=run)
 
 

@@ -7,19 +7,22 @@ import statistics
 import sys
 from pathlib import Path
 
+from factorengine.config import RunConfig
 from factorengine.harvest.generalization import TOP, Generalization, generalization
-from factorengine.proposers.llm import KIND as LLM_KIND, REJECTED
-from factorengine.store import (OK, RUN_DATABASE, Duplicate, LLMFallback, Migration, NodeRow, ProposalFailed, Store,
-                                StoreError, TrialRow, TuningRow)
-from factorengine.search.tune import NEIGHBOURS
+from factorengine.store import (OK, RUN_DATABASE, Duplicate, LLMFallback, Migration, NodeRow, ProposalFailed, Seeds,
+                                Store, StoreError, TrialRow, TuningRow)
+from factorengine.store.recorded import recorded_config
+from factorengine.store.rows import NEIGHBOURS
 
 SHARP_DROP = 0.5  # a best trial whose neighbours lose more than half its train FS sits on a spike
 
 
-def add_parser(commands: argparse._SubParsersAction) -> None:
-    """Register `status`."""
-    parser = commands.add_parser("status", help="show a run's progress and top programs")
-    parser.add_argument("run_dir", type=Path)
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the arguments of `status`."""
+    parser.description = ("Summarize a run: iterations done, failures, scores of seeds and searched programs, "
+                          "tuning, LLM use, islands, and the top programs by valid FS. Reads the run only, so "
+                          "it is safe while the run is going.")
+    parser.add_argument("run_dir", type=Path, help="the run's directory (holding run.db)")
     parser.add_argument("--top", type=int, default=10, help="how many top programs to list")
     parser.set_defaults(run=run)
 
@@ -46,15 +49,15 @@ def summary_lines(store: Store, top: int) -> list[str]:
     searched = [n for n in nodes if n.kind not in ("seed", "migrant")]
     failures = store.count_failures_by_kind()
     lines = [f"data: {data} (fingerprint {info.fingerprint})",
-             f"iterations done: {store.progress(0) + 1} of {len(seeds)} seeds + "
-             f"{info.config.get('search', {}).get('iterations')} search",
+             _iterations_line(store, recorded_config(store)),
              f"nodes: {len(nodes)} ({sum(n.failed for n in nodes)} failed: "
              + (", ".join(f"{k} {v}" for k, v in sorted(failures.items())) or "none") + ")",
              f"duplicates skipped: {len(store.events(Duplicate))}; "
              f"proposals that failed: {len(store.events(ProposalFailed))}",
              f"valid FS, best / mean: seeds {_best_mean(scores, seeds)}; searched programs "
              f"{_best_mean(scores, searched)}; all {_best_mean(scores, nodes)}",
-             *_generalization_lines(generalization(store)), *_tuning_lines(tunings, store.trials()), *_llm_lines(store, nodes), *_island_lines(store, nodes, scores),
+             *_generalization_lines(generalization(store)), *_tuning_lines(tunings, store.trials()),
+             *_llm_lines(store, nodes), *_island_lines(store, nodes, scores),
              ""]
     ranked = store.top_nodes(top, by="valid")
     width = max([5, *(len(str(n.node_id)) for n in ranked)])
@@ -66,6 +69,18 @@ def summary_lines(store: Store, top: int) -> list[str]:
         lines.append(f"{node.node_id:>{width}} {node.depth:>5} {node.kind:<14} {train:>9.4f} {valid:>9.4f} {drop}  "
                      f"{node.idea[:80]}")
     return lines
+
+
+def _iterations_line(store: Store, config: RunConfig) -> str:
+    """Iterations the islands committed, of the run's recorded seeds plus each island's search iterations."""
+    [event] = store.events(Seeds)
+    n_seeds, n_islands = len(event.payload.seeds), config.islands.n_islands
+    done = sum(store.progress(island) + 1 for island in range(n_islands))
+    if n_islands == 1:
+        return f"iterations done: {done} of {n_seeds} seeds + {config.search.iterations} search"
+    dealt = "dealt out" if config.islands.split_seeds else "on every island"
+    return (f"iterations done: {done} of {n_seeds} seeds {dealt} + {config.search.iterations} search on each of "
+            f"{n_islands} islands")
 
 
 def _scores(store: Store, nodes: list[NodeRow]) -> dict[int, tuple[float, float, float]]:
@@ -106,7 +121,8 @@ def _island_lines(store: Store, nodes: list[NodeRow], scores: dict[int, tuple[fl
         rounds = [e for e in migrations if e.island == island]
         received = sum(node_id is not None for e in rounds for _, _, node_id in e.payload.received)
         lines.append(f"island {island}: {store.progress(island) + 1} iterations, {len(own)} nodes, "
-                     f"{len(rounds)} migrations ({received} migrants kept); valid FS best / mean {_best_mean(scores, own)}")
+                     f"{len(rounds)} migrations ({received} migrants kept); "
+                     f"valid FS best / mean {_best_mean(scores, own)}")
     return lines
 
 
@@ -115,6 +131,8 @@ def _llm_lines(store: Store, nodes: list[NodeRow]) -> list[str]:
     totals = store.llm_totals()
     if not totals.calls:
         return []
+    from factorengine.proposers.llm import KIND as LLM_KIND, REJECTED  # the OpenAI client: only for LLM runs
+
     proposed = [n for n in nodes if n.kind == LLM_KIND]
     rejected = sum(e.payload.detail.startswith(REJECTED) for e in store.events(ProposalFailed))
     ran = sum(not n.failed for n in proposed)

@@ -107,7 +107,8 @@ def harvest(store: Store, evaluator: Evaluator, needs: Requirements = Requiremen
         daily = daily_series(values, dataset.label).rank_ic
         stability, odds = yearly_stability(daily, dataset), significance(daily[valid], tries)
         if not stability.share >= needs.min_stable_share:
-            rejected.append((node.node_id, f"RankIC above 0 in {stability.share:.0%} of the train and valid years"))
+            rejected.append((node.node_id, f"RankIC above 0 in {stability.share:.0%} of the train and valid years"
+                             if stability.years else "no train or valid year with enough scored days"))
             continue
         if odds.p > needs.max_p:
             rejected.append((node.node_id, f"not significant among {tries} tries (p {odds.p:.2f})"))

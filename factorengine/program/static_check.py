@@ -56,14 +56,14 @@ class Violation:
 
 
 def check_policy(source: str) -> tuple[Violation, ...]:
-    """Return every policy violation in `source` (empty when the program may run)."""
+    """Return every distinct policy violation in `source`, in order (empty when the program may run)."""
     try:
         module = cst.parse_module(source)
     except cst.ParserSyntaxError as exc:
         return (Violation(exc.raw_line, "syntax", f"syntax error: {exc.message}"),)
     checker = _Checker()
     MetadataWrapper(module).visit(checker)
-    return tuple(checker.violations)
+    return tuple(dict.fromkeys(checker.violations))  # the same rule twice on one line is said once
 
 
 def _allowed(module: str) -> bool:

@@ -25,7 +25,7 @@ from factorengine.proposers.base import Proposer
 from factorengine.proposers.llm import LLMProposer
 from factorengine.proposers.mutate import MutationProposer
 from factorengine.score.evaluate import Evaluator
-from factorengine.search.island import Island, Seed, StepResult
+from factorengine.search.island import Island, Seed, Standing, StepResult
 from factorengine.search.migration import Exchange
 from factorengine.store import RUN_DATABASE, IslandStarted, Store
 from islands import IslandEvent, IslandsResult, Mailbox, run_islands
@@ -33,7 +33,7 @@ from sandbox import SharedInputs, share_inputs
 
 logger = logging.getLogger(__name__)
 
-Watch = Callable[[int, int, StepResult], None]  # (island, its total iterations, what an iteration did)
+Watch = Callable[[int, Standing, StepResult], None]  # (island, where it stood when it started, what an iteration did)
 
 
 def island_seeds(seeds: Sequence[Seed], island: int, config: RunConfig) -> list[Seed]:
@@ -70,9 +70,10 @@ def run_island(store: Store, config: RunConfig, dataset: Dataset, seeds: Sequenc
         proposer = make_proposer(config, store, dataset, island, resources)
         node = Island(config=config, store=store, evaluator=evaluator, proposer=proposer,
                       seeds=island_seeds(seeds, island, config), island=island)
+        standing = node.standing()
         for result in node.run(deadline=deadline, exchange=exchange):
             if watch is not None:
-                watch(island, node.total_iterations, result)
+                watch(island, standing, result)
 
 
 def run_archipelago(run_dir: Path, config: RunConfig, dataset: Dataset, seeds: Sequence[Seed], *,

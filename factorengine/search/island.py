@@ -58,6 +58,20 @@ class StepResult:
         return self.trials or int(self.node_id is not None)
 
 
+@dataclass(frozen=True)
+class Standing:
+    """Where an island stands before it runs: its iterations, the first one left, its best own programs so far.
+
+    best_train / best_valid: (FS, node_id) of the own program with the highest train / valid FS committed so far
+    (the earliest on a tie); (-inf, None) when none is scored.
+    """
+
+    total: int  # seeds plus search iterations
+    first: int  # the iteration it runs next (0 on a new run; after a resume, the one after the last committed)
+    best_train: tuple[float, int | None]
+    best_valid: tuple[float, int | None]
+
+
 class Island:
     """The search loop of one island over a run store; every random draw derives from (seed, island, iteration).
 
@@ -92,6 +106,17 @@ class Island:
     def total_iterations(self) -> int:
         """Seeds plus search iterations."""
         return len(self.seeds) + self.config.search.iterations
+
+    def standing(self) -> Standing:
+        """The island's iterations and its best own programs by train and by valid FS, as committed so far."""
+        own = [v for v in self._nodes.values() if v.row.kind != "migrant"]
+
+        def best(segment: str) -> tuple[float, int | None]:
+            scored = [(getattr(v, f"{segment}_fs"), v.row.node_id) for v in own
+                      if not math.isnan(getattr(v, f"{segment}_fs"))]
+            return max(scored, key=lambda pair: (pair[0], -pair[1]), default=(-math.inf, None))
+
+        return Standing(self.total_iterations, self.store.progress(self.island) + 1, best("train"), best("valid"))
 
     def run(self, *, deadline: float | None = None, exchange: Exchange | None = None) -> Iterator[StepResult]:
         """Run the remaining iterations, yielding each; stops early on patience, the evaluation budget, the

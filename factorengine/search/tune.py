@@ -21,10 +21,10 @@ from factorengine.config import TuningConfig
 from factorengine.program import Number, Param, Program, parse_program, set_defaults
 from factorengine.score.evaluate import Evaluation, Evaluator
 from factorengine.score.failure import FailureKind
+from factorengine.store.rows import NEIGHBOURS
 
 # Failures of the program itself, not of a parameter set: no other parameters can help.
 REFUSALS = frozenset({FailureKind.POLICY, FailureKind.POLICY_VIOLATION, FailureKind.SYNTAX, FailureKind.LOOKAHEAD})
-NEIGHBOURS = 4  # trials nearest the best one that its robustness is measured on
 _SIGNIFICANT_DIGITS = 4  # floats are tried (and written back) rounded, so sources stay readable
 
 

@@ -129,6 +129,9 @@ class LLMTotals:
     by_purpose: Mapping[str, int]
 
 
+NEIGHBOURS = 4  # trials nearest the best one that a TuningRow's neighbour_drop (its robustness) is measured on
+
+
 @dataclass(frozen=True)
 class TuningRow:
     """How a node's parameters were tuned: the program as proposed, the knobs lifted, the study's outcome."""
@@ -140,7 +143,7 @@ class TuningRow:
     best_trial: int | None  # None when no trial scored
     default_fs: float  # train FS of trial 0 (the proposed defaults); NaN when it failed
     best_fs: float
-    neighbour_drop: float  # relative fall of train FS around the best trial; NaN when unknown
+    neighbour_drop: float  # relative fall of train FS from the best trial to its NEIGHBOURS nearest; NaN when unknown
     stop: str  # "budget", "patience" or "refused"
     seconds: float
 

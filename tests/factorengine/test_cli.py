@@ -1,10 +1,13 @@
 """The command line: `factorengine eval` on the synthetic market and on real data."""
 import json
+import subprocess
+import sys
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
 
-from factorengine.cli import main
+from factorengine.cli import COMMANDS, build_parser, main
 
 ROOT = Path(__file__).resolve().parents[2]
 PROGRAM = '''"""Five-day reversal."""
@@ -52,6 +55,32 @@ def test_eval_table_lists_every_program_in_a_directory(program, capsys):
     assert "reversal" in out and "broken" in out and "error:" in out
 
 
+FAILING = {  # file: what its one line says
+    "syntax.py": ("def factor(d:\n    return d.close\n", "syntax.py:1: syntax error: '(' was never closed"),
+    "future_delay.py": ("from factorengine.ops import delay\n\n\ndef factor(d):\n    return delay(d.close, -1)\n",
+                        "refused by the static policy: line 5: delay with a negative window reads the future"),
+    "shifted.py": ("def factor(d):\n    return d.close[1:]\n", "the output has shape (755, 100); expected (756, 100)"),
+    "argsort.py": ("import numpy as np\n\n\ndef factor(d):\n    return np.argsort(np.argsort(d.close, axis=0), axis=0)\n",
+                   "refused by the static policy: line 5: np.argsort(..., axis=0) summarizes every day"),
+}
+
+
+def test_eval_of_programs_that_all_fail_says_each_reason_once_and_exits_1(tmp_path, monkeypatch, capsys, caplog):
+    monkeypatch.delenv("FACTORENGINE_DATA", raising=False)
+    for name, (code, _) in FAILING.items():
+        (tmp_path / name).write_text(code)
+    assert main(["eval", str(tmp_path)]) == 1
+    table = capsys.readouterr().out.splitlines()
+    assert table[1].split() == ["program", "sign", "train.fs", "train.ic", "train.rank_ic", "valid.fs", "valid.ic",
+                                "valid.rank_ic"]
+    assert sorted(line.split()[0] for line in table[2:]) == sorted(Path(name).stem for name in FAILING)
+    errors = {r.getMessage().split(":")[0]: r.getMessage() for r in caplog.records if r.levelname == "ERROR"}
+    assert sorted(errors) == sorted(str(tmp_path / name) for name in FAILING)
+    for name, (_, reason) in FAILING.items():
+        message = errors[str(tmp_path / name)]
+        assert reason in message and message.count(name) == 1 and message.count("summarizes every day") <= 1
+
+
 def test_eval_reports_bad_data_without_a_traceback(program, tmp_path, capsys):
     bad = tmp_path / "bad.csv"
     bad.write_text("date,symbol,close\n2020-01-01,A,1\n")
@@ -68,3 +97,55 @@ def test_eval_json_on_the_real_panel(real_data_dir, capsys):
     for segment in ("train", "valid"):
         assert all(isinstance(out[segment][k], float) for k in ("ic", "icir", "rank_ic", "rank_icir", "fs"))
     assert out["train"]["n_days"] > 2000
+
+
+def test_evolve_without_seeds_names_the_directory_it_looked_in_and_how_to_point_elsewhere(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("FACTORENGINE_DATA", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert main(["evolve", "--run-dir", str(tmp_path / "run")]) == 2
+    assert capsys.readouterr().err == (f"error: seeds: no such directory {tmp_path / 'seeds'} (relative to the current "
+                                       "directory); point to the seed programs with --seeds DIR or [search] seeds_dir\n")
+    (tmp_path / "empty").mkdir()
+    assert main(["evolve", "--seeds", str(tmp_path / "empty"), "--run-dir", str(tmp_path / "run")]) == 2
+    assert capsys.readouterr().err.startswith(f"error: seeds: no seed programs (*.py) in {tmp_path / 'empty'}; ")
+
+
+HEAVY = ("lightgbm", "sklearn", "optuna", "matplotlib", "openai", "libcst")
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["--version"], ["status", "--help"]])
+def test_help_and_version_import_no_heavy_dependency(argv):
+    script = ("import sys\nfrom factorengine.cli import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit:\n"
+              f"    pass\nprint([m for m in {HEAVY!r} if m in sys.modules], file=sys.stderr)\n")
+    result = subprocess.run([sys.executable, "-c", script, *argv], capture_output=True, text=True, cwd=ROOT,
+                            timeout=60)
+    assert result.stderr.strip().splitlines()[-1] == "[]"
+
+
+def test_version_prints_the_installed_version(capsys):
+    with pytest.raises(SystemExit) as exit:
+        main(["--version"])
+    assert exit.value.code == 0 and capsys.readouterr().out == f"factorengine {version('factorengine')}\n"
+
+
+@pytest.mark.parametrize("argv, verbose", [(["status", "run"], False), (["-v", "status", "run"], True),
+                                           (["status", "run", "-v"], True), (["status", "--verbose", "run"], True)])
+def test_verbose_is_taken_before_or_after_the_subcommand(argv, verbose):
+    assert build_parser("status").parse_args(argv).verbose is verbose
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_subcommand_has_a_description_and_help_on_every_argument(command):
+    parser = build_parser(command)
+    [subparser] = [action.choices[command] for action in parser._actions if hasattr(action, "choices")
+                   and isinstance(action.choices, dict)]
+    assert subparser.description
+    assert [a.dest for a in subparser._actions if not a.help] == []
+
+
+def test_help_shows_the_defaults_of_evolve_and_harvest(capsys):
+    for command, shown in [("evolve", "search iterations after the seeds (default: 200)"),
+                           ("harvest", "(default: 0.4)")]:
+        with pytest.raises(SystemExit):
+            main([command, "--help"])
+        assert shown in " ".join(capsys.readouterr().out.split())

@@ -24,7 +24,7 @@ def test_config_overrides_only_the_keys_given(tmp_path):
 @pytest.mark.parametrize("document, message", [
     ({"serach": {}}, "unknown section [serach]; sections are data, search, evaluation, tuning, novelty, islands, llm, budget"),
     ({"search": {"iteratons": 3}}, "[search]: unknown key 'iteratons'; keys are iterations"),
-    ({"search": {"iterations": 3.5}}, "[search]: iterations = 3.5 should be a int like 200"),
+    ({"search": {"iterations": 3.5}}, "[search]: iterations = 3.5 should be an int like 200"),
     ({"evaluation": {"probe": 1}}, "[evaluation]: probe = 1 should be a bool like True"),
     ({"search": {"proposer": "gpt"}}, "[search] proposer = 'gpt': choose one of mutate"),
     ({"tuning": {"n_parallel": 0}}, "[tuning] n_parallel = 0: must be 1 or more"),
@@ -35,6 +35,17 @@ def test_config_refuses_unknown_keys_and_wrong_types_naming_them(document, messa
     with pytest.raises(ConfigError) as error:
         config_from_dict(document, "run.toml")
     assert message in str(error.value)
+
+
+def test_config_names_every_unknown_section_and_key_in_one_error():
+    document = {"serach": {}, "budjet": {}, "search": {"iteratons": 3, "seed_dir": "x"}, "tuning": {"trials": 4}}
+    with pytest.raises(ConfigError) as error:
+        config_from_dict(document, "run.toml")
+    message = str(error.value)
+    assert message.startswith("run.toml: unknown sections [budjet], [serach]; sections are data, search, ")
+    assert "run.toml [search]: unknown keys 'iteratons', 'seed_dir'; keys are iterations, " in message
+    assert "run.toml [tuning]: unknown key 'trials'; keys are " in message
+    assert "\n" not in message
 
 
 def test_load_config_names_the_file_of_broken_toml(tmp_path):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,12 +14,15 @@ from factorengine.cli import main
 from factorengine.config import EvaluationConfig, RunConfig, SearchConfig, TuningConfig
 from factorengine.data import make_dataset, synthetic_panel
 from factorengine.data.label import Label, make_label
+from factorengine.harvest import elites
 from factorengine.harvest.model import features, fit_model, predict
+from factorengine.harvest.stability import Stability
 from factorengine.proposers.mutate import MutationProposer
 from factorengine.score.evaluate import Evaluator
 from factorengine.score.fitness import daily_series
 from factorengine.search.island import Island, Seed
 from factorengine.store import Store
+from factorengine.store.recorded import open_run
 from tests.factorengine.runs import ROOT, SEEDS, copy_seeds, evolve_args
 
 pytestmark = pytest.mark.usefixtures("synthetic_default")
@@ -56,6 +60,17 @@ def test_each_exported_program_reevaluates_to_its_recorded_metrics(harvested, ca
             assert result[segment]["fs"] == pytest.approx(entry["metrics"][segment]["fs"], rel=1e-12, nan_ok=True)
         source = (harvested / entry["file"]).read_text()
         assert f"content id {entry['program_id']}" in source and "Lineage (seed first):" in source
+
+
+def test_a_program_without_a_scored_year_is_rejected_in_words_not_nan(harvested, monkeypatch):
+    no_year = Stability({}, math.nan, None, math.nan)  # what yearly_stability says when no year has enough days
+    monkeypatch.setattr(elites, "yearly_stability", lambda daily, dataset: no_year)
+    store, dataset = open_run(harvested.parent)
+    with store, Evaluator(dataset) as evaluator:
+        chosen = elites.harvest(store, evaluator, elites.Requirements(threshold=0.2))
+    reasons = [why for _, why in chosen.rejected]
+    assert chosen.elites == () and reasons.count("no train or valid year with enough scored days") >= 1
+    assert not any("nan" in why for why in reasons)
 
 
 def test_harvest_results_hold_the_model_table_and_the_backtest(harvested):

@@ -57,6 +57,12 @@ def test_check_policy_refuses_static_lookahead(expression):
     assert [v.rule for v in violations] == ["lookahead"]
 
 
+def test_check_policy_says_the_same_violation_on_one_line_once():
+    violations = check_policy(_factor("return np.argsort(np.argsort(d.close, axis=0), axis=0)"))
+    assert [str(v) for v in violations] == [
+        "line 6: np.argsort(..., axis=0) summarizes every day, including later ones; use a rolling ts_* operator"]
+
+
 def test_check_policy_refuses_class_definitions_and_globals():
     source = _factor("global x\nreturn d.close") + "\nclass Escape:\n    pass\n"
     assert sorted(v.rule for v in check_policy(source)) == ["statement", "statement"]

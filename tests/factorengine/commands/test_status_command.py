@@ -1,0 +1,28 @@
+"""`factorengine status`: a run's progress counted from its recorded seeds and every island's committed iterations."""
+from __future__ import annotations
+
+from factorengine.commands.status_command import summary_lines
+from factorengine.config import RunConfig, as_dict, override
+from factorengine.store import Seeds, Store
+
+
+def _stopped_run(path, config: RunConfig, progress: dict[int, int]) -> Store:
+    """A run of 60 seeds stopped (Ctrl-C) with islands at the given last committed iterations, nothing scored."""
+    store = Store.create(path, config=as_dict(config), fingerprint="f", seed=0)
+    with store.transaction():
+        store.add_event(Seeds(tuple((f"seed_{i}", "def factor(d):\n    return d.close\n") for i in range(60))))
+        for island, iteration in progress.items():
+            store.set_progress(island, iteration)
+    return store
+
+
+def test_status_after_ctrl_c_counts_the_recorded_seeds_and_the_iterations_done(tmp_path):
+    config = override(RunConfig(), "search", iterations=200)
+    with _stopped_run(tmp_path / "run.db", config, {0: 5}) as store:
+        assert summary_lines(store, 10)[1] == "iterations done: 6 of 60 seeds + 200 search"
+
+
+def test_status_of_several_islands_sums_their_iterations(tmp_path):
+    config = override(override(RunConfig(), "search", iterations=200), "islands", n_islands=2, split_seeds=True)
+    with _stopped_run(tmp_path / "run.db", config, {0: 40, 1: 9}) as store:
+        assert summary_lines(store, 10)[1] == "iterations done: 51 of 60 seeds dealt out + 200 search on each of 2 islands"
