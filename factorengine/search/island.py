@@ -189,7 +189,8 @@ class Island:
             proposed = parse_program(proposal.code)
         except ProgramError as exc:
             program_id = hashlib.sha256(proposal.code.encode()).hexdigest()[:16]
-            return Scored(proposal.code, Evaluation("<proposal>", program_id, {}, None, FailureKind.PROGRAM, str(exc), 0.0))
+            failed = Evaluation("<proposal>", program_id, {}, None, FailureKind.PROGRAM, str(exc), 0.0)
+            return Scored(proposal.code, failed)
         program, lifted = (lift_knobs(proposed) if self._tuning and self.config.tuning.lift_knobs
                            else (proposed, ()))
         key = self._key(program.source, program.program_id)
