@@ -1,12 +1,11 @@
 """Harvest a run's elite factors: pick them, de-duplicate them, and export each as a standalone program.
 
-Elites are the programs (migrant copies aside) whose valid FS clears the threshold (or, when none does,
-the best `top` by valid FS) and whose RankIC has the same sign on train and valid, de-duplicated greedily (best valid FS first) by the
-absolute mean daily rank correlation of their factor values on the valid days. Level bets are left out
-unless allowed; a minimum share of years with the right RankIC sign and a maximum family-wise p-value (the
-valid RankIC t-statistic deflated for the run's trials) can be required. Values are recomputed in the
-sandbox from the stored programs, and an elite's test metrics are scored from them here (the search never
-scores test).
+Elites are the programs (migrant copies aside) whose valid FS clears the threshold (or, when none does, the best
+`top` by valid FS) and whose RankIC has the same sign on train and valid, de-duplicated greedily (best valid FS
+first) by the absolute mean daily rank correlation of their factor values on the valid days. Level bets are left
+out unless allowed; a minimum share of years with the right RankIC sign and a maximum family-wise p-value (the
+valid RankIC t-statistic deflated for the run's trials) can be required. Values are recomputed in the sandbox
+from the stored programs, and an elite's test metrics are scored from them here (the search never scores test).
 """
 from __future__ import annotations
 
