@@ -56,7 +56,7 @@ def reports(tmp_path_factory) -> Reports:
         assert main(["report", str(run_dir), "--out", str(root / "before")]) == 0
         assert main(["harvest", str(run_dir), "--threshold", "0.3"]) == 0
         assert main(["report", str(run_dir)]) == 0
-    return Reports(run_dir, root / "before" / "index.html", root / "reports" / "run" / "index.html")
+    return Reports(run_dir, root / "before" / "index.html", run_dir / "report" / "index.html")
 
 
 def _top_programs(run_dir: Path) -> tuple[Store, list[NodeRow]]:
