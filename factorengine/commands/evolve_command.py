@@ -129,7 +129,7 @@ def _search(store: Store, config: RunConfig, dataset: Dataset, seeds: list[Seed]
         for outcome in lost:
             print(f"error: island {outcome.island} stopped after {outcome.restarts} restarts: {outcome.last_error}",
                   file=sys.stderr)
-        print(f"\n{'stopped' if lost else 'done'}: {run_dir}. See: factorengine status {run_dir}", file=sys.stderr)
+        print(f"\n{'stopped' if lost else 'done'}: {run_dir}. {_next_steps(run_dir)}", file=sys.stderr)
         return 1 if lost else 0
     try:
         run_island(store, config, dataset, seeds, watch=ProgressLines(several=False))
@@ -138,5 +138,11 @@ def _search(store: Store, config: RunConfig, dataset: Dataset, seeds: list[Seed]
         return 130
     finally:
         store.close()
-    print(f"\ndone: {run_dir}. See: factorengine status {run_dir}", file=sys.stderr)
+    print(f"\ndone: {run_dir}. {_next_steps(run_dir)}", file=sys.stderr)
     return 0
+
+
+def _next_steps(run_dir: Path) -> str:
+    """What to run after a search: look at it, harvest it, report it."""
+    return (f"Next: factorengine harvest {run_dir}, then factorengine report {run_dir} "
+            f"(factorengine status {run_dir} shows the run)")

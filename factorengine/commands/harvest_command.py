@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 from factorengine.errors import FactorEngineError
@@ -48,14 +49,24 @@ def run(args: argparse.Namespace) -> int:
         return 2
     needs = Requirements(args.threshold, args.max_corr, args.top, args.allow_level_bets, args.min_stable_share,
                          args.max_p)
+    started = time.monotonic()
     with store:
         harvested = harvest_run(store, dataset, Settings(needs, args.k, args.n_drop, args.cost_bps), out,
-                                args.run_dir)
+                                args.run_dir, on_stage=lambda stage: print(
+                                    f"[{time.monotonic() - started:5.0f}s] {stage}", file=sys.stderr))
     if harvested is None:
         print("error: no program of this run was scored; nothing to harvest", file=sys.stderr)
         return 1
     print("\n".join(summary(harvested)))
+    print(f"wrote: {out} ({_size_mb(out):.1f} MB: {len(harvested.harvest.elites)} elite programs with their "
+          "values, manifest.json, results.json)", file=sys.stderr)
+    print(f"next: factorengine report {args.run_dir}", file=sys.stderr)
     return 0
+
+
+def _size_mb(directory: Path) -> float:
+    """Total size of the files in `directory`, in MB."""
+    return sum(f.stat().st_size for f in directory.iterdir() if f.is_file()) / 1e6
 
 
 def summary(harvested: HarvestRun) -> list[str]:

@@ -131,9 +131,13 @@ def quantile_returns(values: np.ndarray, forward: np.ndarray, *, n_quantiles: in
 
 def max_drawdown(net: np.ndarray) -> float:
     """Largest fall of the compounded value curve from a running peak (starting at 1), as a fraction <= 0."""
+    return float(np.min(drawdown(net), initial=0.0))
+
+
+def drawdown(net: np.ndarray) -> np.ndarray:
+    """Fall of the compounded value curve of daily returns `net` [T] below its running peak (starting at 1), <= 0."""
     value = np.cumprod(1.0 + np.asarray(net, dtype=np.float64))
-    peak = np.maximum.accumulate(np.concatenate([[1.0], value]))[1:]
-    return float(np.min(value / peak - 1.0, initial=0.0))
+    return value / np.maximum.accumulate(np.concatenate([[1.0], value]))[1:] - 1.0
 
 
 def _pair(scores: np.ndarray, forward: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray]:

@@ -1,4 +1,5 @@
-"""Render a run as one self-contained HTML page: evolution, tree shape, failures, top programs, harvest, LLM use.
+"""Render a run as one self-contained HTML page: summary, evolution, tree shape, failures, top programs, harvest,
+LLM use.
 
 Every plot is an embedded PNG (data URI) drawn with matplotlib's object API (`Figure`, rendered by Agg, never
 registered with pyplot, so no figure outlives its section); CSS is inline; the page loads nothing from elsewhere.
@@ -24,6 +25,7 @@ from factorengine.harvest.generalization import generalization
 from factorengine.harvest.markup import image, number, table
 from factorengine.harvest.results import HARVEST_DIR, HarvestResults, read_json
 from factorengine.harvest.results_section import harvest_section
+from factorengine.harvest.summary_section import summary_section
 from factorengine.search.migration import lineage, migration_origins
 from factorengine.store import Duplicate, LLMFallback, NodeRow, ProposalFailed, Store
 
@@ -54,7 +56,9 @@ summary { cursor: pointer; font-weight: 600; }
 def build_report(store: Store, run_dir: Path, harvest: HarvestResults | None,
                  manifest: Mapping[str, Any] | None) -> str:
     """The whole page: every section of the run, and the harvest's when its results are given."""
-    sections = [header_section(store, run_dir), evolution_section(store), tree_section(store),
+    sections = [header_section(store, run_dir), summary_section(store.run_info().config.get("data", {}), run_dir,
+                                                                harvest),
+                evolution_section(store), tree_section(store),
                 failures_section(store), top_programs_section(store), generalization_section(store, run_dir),
                 harvest_section(harvest, manifest, run_dir), llm_section(store)]
     title = html.escape(f"FactorEngine report: {run_dir.name}")
@@ -238,7 +242,8 @@ def _program_article(store: Store, node: NodeRow, chain: Sequence[NodeRow]) -> s
     body = "\n".join(steps) if steps else '<p class="note">A seed: no ancestors.</p>'
     return (f'<article id="node-{node.node_id}">\n<h3>node {node.node_id} (island {node.island}, '
             f"{html.escape(node.kind)}, depth {node.depth})</h3>\n<p>{html.escape(node.idea)}</p>\n<p>params: <code>"
-            f"{html.escape(json.dumps(dict(node.params)))}</code></p>\n<pre>{html.escape(code)}</pre>\n"
+            f"{html.escape(json.dumps(dict(node.params)))}</code></p>\n<details>\n<summary>code ({len(code.splitlines())} "
+            f"lines)</summary>\n<pre>{html.escape(code)}</pre>\n</details>\n"
             f"<details>\n<summary>lineage: {len(chain) - 1} step(s) from seed node {chain[0].node_id} "
             f"({html.escape(chain[0].idea)})</summary>\n{body}\n</details>\n</article>")
 

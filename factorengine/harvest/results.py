@@ -1,5 +1,5 @@
-"""What a harvest leaves for the report: every elite's daily RankIC and quantile returns, the models' metrics and the
-backtest, as one typed value written to and read back from `results.json` in the harvest directory.
+"""What a harvest leaves for the report: every elite's daily RankIC and quantile returns, the models' metrics and
+yearly test RankIC, the backtest (with its cost sensitivity), and the elites' correlations, as one typed value written to and read back from `results.json` in the harvest directory.
 
 Series are float arrays, NaN where unknown; on disk a non-finite entry of a series is `null`, scalars keep
 their `NaN` token (`json.dumps(allow_nan=True)`).
@@ -43,11 +43,13 @@ class ModelSummary:
     metrics: Mapping[str, SegmentMetrics]
     best_iteration: int
     importance: Mapping[str, float]
+    test_years: Mapping[int, float]  # calendar year -> mean daily RankIC on its test days (years of >= 20 days)
 
 
 @dataclass(frozen=True, eq=False)
 class BacktestResult:
-    """The elites' model in a TopkDropout portfolio on test: its settings, metrics and daily series [test days]."""
+    """The elites' model on test: a TopkDropout portfolio's settings, metrics and daily series [test days], the
+    model's long-short daily return (top fifth minus bottom fifth of its scores), and the portfolio at other costs."""
 
     k: int
     n_drop: int
@@ -56,6 +58,8 @@ class BacktestResult:
     net: np.ndarray
     benchmark: np.ndarray
     turnover: np.ndarray
+    long_short: np.ndarray  # NaN on days with fewer than 5 stocks
+    by_cost: Mapping[float, PortfolioMetrics]  # cost in bps -> the same portfolio's metrics at that cost
 
 
 @dataclass(frozen=True, eq=False)
@@ -67,6 +71,9 @@ class HarvestResults:
     elites: tuple[EliteResult, ...]
     models: Mapping[str, ModelSummary]  # "elites", "seeds"
     backtest: BacktestResult
+    threshold: float  # valid FS an elite had to clear
+    cleared: int  # programs whose valid FS cleared it
+    correlations: np.ndarray  # |mean daily rank correlation| between elites on valid, [K, K] in `elites` order
 
 
 def save(results: HarvestResults, out_dir: Path) -> Path:
@@ -77,19 +84,34 @@ def save(results: HarvestResults, out_dir: Path) -> Path:
 
 
 def load(harvest_dir: Path) -> HarvestResults | None:
-    """The results in `harvest_dir`, None when there are none; ValueError when the file is not valid JSON."""
-    plain = read_json(harvest_dir / RESULTS)
+    """The results in `harvest_dir`, None when there are none; ValueError when the file is not valid JSON or
+    lacks a field (written by an older FactorEngine)."""
+    path = harvest_dir / RESULTS
+    plain = read_json(path)
     if plain is None:
         return None
+    try:
+        return _results(plain)
+    except KeyError as error:
+        raise ValueError(f"{path} has no field {error}: it was written by an older FactorEngine; "
+                         "run `factorengine harvest` again") from error
+
+
+def _results(plain: Mapping[str, Any]) -> HarvestResults:
     b = plain["backtest"]
     return HarvestResults(
         dates=tuple(plain["dates"]), splits={s: (start, stop) for s, (start, stop) in plain["splits"].items()},
         elites=tuple(_elite(e) for e in plain["elites"]),
         models={name: ModelSummary({s: SegmentMetrics(**m) for s, m in model["metrics"].items()},
-                                   model["best_iteration"], model["importance"])
+                                   model["best_iteration"], model["importance"],
+                                   {int(year): ic for year, ic in model["test_years"].items()})
                 for name, model in plain["models"].items()},
         backtest=BacktestResult(b["k"], b["n_drop"], b["cost_bps"], PortfolioMetrics(**b["metrics"]),
-                                _array(b["net"]), _array(b["benchmark"]), _array(b["turnover"])))
+                                _array(b["net"]), _array(b["benchmark"]), _array(b["turnover"]),
+                                _array(b["long_short"]),
+                                {float(cost): PortfolioMetrics(**m) for cost, m in b["by_cost"].items()}),
+        threshold=plain["threshold"], cleared=plain["cleared"],
+        correlations=np.array(plain["correlations"], dtype=float).reshape(len(plain["elites"]), len(plain["elites"])))
 
 
 def read_json(path: Path) -> dict | None:
@@ -113,10 +135,15 @@ def _plain(results: HarvestResults) -> dict:
                         "long_short_annual": e.long_short_annual}
                        for e in results.elites],
             "models": {name: {"metrics": {s: asdict(m) for s, m in model.metrics.items()},
-                              "best_iteration": model.best_iteration, "importance": dict(model.importance)}
+                              "best_iteration": model.best_iteration, "importance": dict(model.importance),
+                              "test_years": {str(year): ic for year, ic in model.test_years.items()}}
                        for name, model in results.models.items()},
             "backtest": {"k": b.k, "n_drop": b.n_drop, "cost_bps": b.cost_bps, "metrics": asdict(b.metrics),
-                         "net": _list(b.net), "benchmark": _list(b.benchmark), "turnover": _list(b.turnover)}}
+                         "net": _list(b.net), "benchmark": _list(b.benchmark), "turnover": _list(b.turnover),
+                         "long_short": _list(b.long_short),
+                         "by_cost": {repr(cost): asdict(m) for cost, m in b.by_cost.items()}},
+            "threshold": results.threshold, "cleared": results.cleared,
+            "correlations": np.asarray(results.correlations, dtype=float).tolist()}
 
 
 def _elite(plain: Mapping[str, Any]) -> EliteResult:

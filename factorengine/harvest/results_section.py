@@ -1,5 +1,5 @@
-"""The report's harvest section, drawn from the harvest's results: elites, their RankIC over time and quantile
-returns, the elites' model in a TopkDropout portfolio, and the model against the seeds' (test figures)."""
+"""The report's harvest section, drawn from the harvest's results: elites, their coverage, correlations, RankIC over
+time and quantile returns, then the elites' model (`portfolio_section`)."""
 from __future__ import annotations
 
 import html
@@ -14,6 +14,7 @@ from matplotlib.ticker import PercentFormatter
 
 from factorengine.data import SEGMENTS
 from factorengine.harvest.markup import image, number, percent, table
+from factorengine.harvest.portfolio_section import model_section
 from factorengine.harvest.results import HarvestResults
 
 SEGMENT_COLOURS = {"train": "#4c72b0", "valid": "#dd8452", "test": "#55a868"}
@@ -25,9 +26,9 @@ def harvest_section(results: HarvestResults | None, manifest: Mapping[str, Any] 
         command = html.escape(f"factorengine harvest {run_dir}")
         return ("<h2>Harvest</h2>\n<p class=\"note\">No harvest results yet: run <code>"
                 f"{command}</code> first, then write this report again.</p>")
-    return "\n".join(["<h2>Harvest</h2>", elites_table(results, manifest), rank_ic_figure(results),
-                      quantile_figure(results), equity_figure(results), backtest_table(results),
-                      model_table(results)])
+    return "\n".join(["<h2>Harvest</h2>", elites_table(results, manifest), coverage_table(results),
+                      correlation_figure(results), rank_ic_figure(results), quantile_figure(results),
+                      model_section(results)])
 
 
 def elites_table(results: HarvestResults, manifest: Mapping[str, Any] | None) -> str:
@@ -42,6 +43,32 @@ def elites_table(results: HarvestResults, manifest: Mapping[str, Any] | None) ->
                "worst year", "deflated t"]
     return (f"<h3>Elites</h3>\n<p>{len(rows)} elite factor(s), oriented so that higher values predict higher "
             "returns.</p>\n" + table(columns, rows))
+
+
+def coverage_table(results: HarvestResults) -> str:
+    """Each elite's mean daily coverage (share of listed stocks with a value and a label) and scored days."""
+    rows = [(e.node_id, *(percent(e.metrics.get(s, {}).get("coverage")) for s in SEGMENTS),
+             *(e.metrics.get(s, {}).get("n_days", "–") for s in SEGMENTS)) for e in results.elites]
+    return ("<h3>Coverage</h3>\n<p>Coverage: the mean daily share of listed stocks an elite gives a value; scored "
+            "days: the days with enough stocks to compute its RankIC.</p>\n"
+            + table(["node", *(f"{s} coverage" for s in SEGMENTS), *(f"{s} scored days" for s in SEGMENTS)], rows))
+
+
+def correlation_figure(results: HarvestResults) -> str:
+    """The elites' |mean daily rank correlation| on valid as a heatmap, each cell labelled."""
+    names = [f"node {e.node_id}" for e in results.elites]
+    size = 1.6 + 0.6 * len(names)
+    fig = Figure(figsize=(size + 1.2, size), layout="constrained")
+    ax = fig.subplots()
+    shown = ax.imshow(results.correlations, vmin=0, vmax=1, cmap="Blues")
+    for (row, column), value in np.ndenumerate(results.correlations):
+        ax.text(column, row, f"{value:.2f}", ha="center", va="center", fontsize="small",
+                color="white" if value > 0.6 else "black")
+    ax.set_xticks(range(len(names)), names, rotation=45, ha="right")
+    ax.set_yticks(range(len(names)), names)
+    ax.set(title="|rank correlation| between elites on valid")
+    fig.colorbar(shown, ax=ax, shrink=0.8)
+    return "<h3>Correlation between elites</h3>\n" + image(fig, "correlation heatmap of the elites")
 
 
 def rank_ic_figure(results: HarvestResults) -> str:
@@ -79,40 +106,3 @@ def quantile_figure(results: HarvestResults) -> str:
     ax.set(title="annualized return by factor quantile on test", ylabel="annual return")
     fig.legend(fontsize="small", ncols=6, loc="outside lower center")
     return "<h3>Quantile returns</h3>\n" + image(fig, "quantile annual returns per elite")
-
-
-def equity_figure(results: HarvestResults) -> str:
-    """Compounded net value of the model's TopkDropout portfolio on test against the equal-weight benchmark."""
-    backtest = results.backtest
-    start, stop = results.splits["test"]
-    dates = pd.to_datetime(results.dates[start:stop])
-    fig = Figure(figsize=(11, 3.8), layout="constrained")
-    ax = fig.subplots()
-    for name, series in (("model, net of costs", backtest.net), ("equal-weight benchmark", backtest.benchmark)):
-        ax.plot(dates, np.cumprod(1 + np.nan_to_num(series)), label=name)
-    ax.axhline(1, color="black", linewidth=0.8)
-    ax.set(title=f"TopkDropout(k={backtest.k}, n_drop={backtest.n_drop}, cost {backtest.cost_bps} bps) "
-                 "on test", ylabel="value of 1 invested")
-    ax.legend(fontsize="small")
-    ax.grid(alpha=0.3)
-    return "<h3>Model portfolio</h3>\n" + image(fig, "equity curve of the model portfolio against the benchmark")
-
-
-def backtest_table(results: HarvestResults) -> str:
-    """The portfolio's annualized metrics on test."""
-    m = results.backtest.metrics
-    rows = [("annual return", percent(m.annual_return)), ("volatility", percent(m.volatility)),
-            ("Sharpe", number(m.sharpe, 2)), ("excess annual return", percent(m.excess_annual_return)),
-            ("information ratio", number(m.information_ratio, 2)), ("max drawdown", percent(m.max_drawdown)),
-            ("mean turnover per day", percent(m.mean_turnover))]
-    return "<h3>Backtest metrics (test)</h3>\n" + table(["metric", "value"], rows)
-
-
-def model_table(results: HarvestResults) -> str:
-    """LightGBM on the elites against LightGBM on the seeds: IC, ICIR, RankIC, RankICIR on test."""
-    metrics = ("ic", "icir", "rank_ic", "rank_icir")
-    rows = [(name, len(model.importance), model.best_iteration,
-             *(number(getattr(model.metrics["test"], m)) for m in metrics))
-            for name, model in results.models.items()]
-    return ("<h3>Model against the seed baseline (test)</h3>\n"
-            + table(["LightGBM on", "features", "trees", "IC", "ICIR", "RankIC", "RankICIR"], rows))

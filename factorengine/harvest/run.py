@@ -4,20 +4,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
 from factorengine.data import SEGMENTS, Dataset
-from factorengine.harvest.backtest import quantile_returns, topk_dropout
+from factorengine.harvest.backtest import PortfolioResult, quantile_returns, topk_dropout
 from factorengine.harvest.elites import Harvest, Requirements, export, harvest
 from factorengine.harvest.generalization import judged_nodes
 from factorengine.harvest.judge import judge
 from factorengine.harvest.model import ModelResult, fit_model
 from factorengine.harvest.results import BacktestResult, EliteResult, HarvestResults, ModelSummary, save
+from factorengine.harvest.stability import yearly_means
 from factorengine.program import parse_program
 from factorengine.score.evaluate import Evaluator
 from factorengine.score.fitness import daily_series
 from factorengine.store import Store
+
+COSTS_BPS = (0.0, 10.0, 20.0, 50.0)  # trading costs the backtest is also run at, to show its cost sensitivity
 
 
 @dataclass(frozen=True)
@@ -38,18 +42,30 @@ class HarvestRun:
     results: HarvestResults
 
 
-def harvest_run(store: Store, dataset: Dataset, settings: Settings, out_dir: Path, run_dir: Path) -> HarvestRun | None:
-    """Harvest the run in `store` into `out_dir` (elites, manifest.json, results.json); None when no elite is chosen."""
+def harvest_run(store: Store, dataset: Dataset, settings: Settings, out_dir: Path, run_dir: Path,
+                on_stage: Callable[[str], None] = lambda stage: None) -> HarvestRun | None:
+    """Harvest the run in `store` into `out_dir` (elites, manifest.json, results.json); None when no elite is chosen.
+
+    `on_stage` is called with a few words as each stage starts (for a progress line).
+    """
     with Evaluator(dataset) as evaluator:
+        on_stage("judging the top programs on test")
         judge(store, evaluator, judged_nodes(store))  # the test FS that `status` and `report` show
+        on_stage(f"choosing elites (valid FS >= {settings.needs.threshold}, |correlation| < "
+                 f"{settings.needs.max_corr})")
         chosen = harvest(store, evaluator, settings.needs)
         if not chosen.elites:
             return None
+        on_stage(f"exporting {len(chosen.elites)} elite(s) to {out_dir}")
         export(chosen, dataset, out_dir, run_dir)
+        on_stage("computing the seeds' values (the baseline)")
         seeds = seed_factors(store, evaluator)
-    models = {"elites": fit_model({f"node {e.node.node_id}": e.values for e in chosen.elites},
-                                  dataset.label, dataset.splits),
-              "seeds": fit_model(seeds, dataset.label, dataset.splits)}
+    on_stage(f"fitting LightGBM on the {len(chosen.elites)} elite(s)")
+    elites = fit_model({f"node {e.node.node_id}": e.values for e in chosen.elites}, dataset.label, dataset.splits)
+    on_stage(f"fitting LightGBM on the {len(seeds)} seed(s)")
+    models = {"elites": elites, "seeds": fit_model(seeds, dataset.label, dataset.splits)}
+    on_stage(f"backtesting TopkDropout(k={settings.k}, n_drop={settings.n_drop}) on test at "
+             f"{', '.join(f'{c:g}' for c in _costs(settings))} bps")
     results = _results(chosen, models, dataset, settings)
     save(results, out_dir)
     return HarvestRun(chosen, results)
@@ -70,20 +86,35 @@ def _results(chosen: Harvest, models: dict[str, ModelResult], dataset: Dataset, 
     """Everything the report plots."""
     label, splits = dataset.label, dataset.splits
     test = splits.days("test")
-    predictions = np.full_like(label.values, np.nan)
-    predictions[test] = models["elites"].predictions[test]
-    portfolio = topk_dropout(predictions[test], label.values[test], k=settings.k, n_drop=settings.n_drop,
-                             cost_bps=settings.cost_bps)
     elites = []
     for elite in chosen.elites:
         quantiles = quantile_returns(elite.values[test], label.values[test])
         elites.append(EliteResult(elite.node.node_id, elite.metrics, elite.stability, elite.significance,
                                   daily_series(elite.values, label).rank_ic, quantiles.annual,
                                   quantiles.long_short_annual))
+    test_dates = dataset.panel.dates[test]
     return HarvestResults(
         dates=tuple(str(d) for d in dataset.panel.dates),
         splits={s: getattr(splits, s) for s in SEGMENTS}, elites=tuple(elites),
-        models={name: ModelSummary(model.metrics, model.best_iteration, model.importance)
+        models={name: ModelSummary(model.metrics, model.best_iteration, model.importance,
+                                   yearly_means(daily_series(model.predictions, label).rank_ic[test], test_dates))
                 for name, model in models.items()},
-        backtest=BacktestResult(settings.k, settings.n_drop, settings.cost_bps, portfolio.metrics(), portfolio.net,
-                                portfolio.benchmark, portfolio.turnover))
+        backtest=_backtest(models["elites"].predictions[test], label.values[test], settings),
+        threshold=chosen.threshold, cleared=chosen.cleared, correlations=chosen.correlations)
+
+
+def _backtest(scores: np.ndarray, forward: np.ndarray, settings: Settings) -> BacktestResult:
+    """The model's TopkDropout portfolio on test [test days, N] at the settings' cost and at each of `_costs`."""
+    def portfolio(cost_bps: float) -> PortfolioResult:
+        return topk_dropout(scores, forward, k=settings.k, n_drop=settings.n_drop, cost_bps=cost_bps)
+
+    chosen = portfolio(settings.cost_bps)
+    quantiles = quantile_returns(scores, forward).daily
+    return BacktestResult(settings.k, settings.n_drop, settings.cost_bps, chosen.metrics(), chosen.net,
+                          chosen.benchmark, chosen.turnover, quantiles[:, -1] - quantiles[:, 0],
+                          {cost: portfolio(cost).metrics() for cost in _costs(settings)})
+
+
+def _costs(settings: Settings) -> list[float]:
+    """The trading costs (bps) the backtest is run at: COSTS_BPS and the settings' own."""
+    return sorted({*COSTS_BPS, settings.cost_bps})

@@ -24,14 +24,19 @@ class Stability:
 def yearly_stability(daily_rank_ic: np.ndarray, dataset: Dataset) -> Stability:
     """Per-year RankIC of an oriented factor over the train and valid days (test is never read)."""
     end = dataset.splits.days("valid").stop
-    years = dataset.panel.dates[:end].astype("datetime64[Y]").astype(int) + 1970
-    daily = daily_rank_ic[:end]
+    means = yearly_means(daily_rank_ic[:end], dataset.panel.dates[:end])
+    if not means:
+        return Stability({}, float("nan"), None, float("nan"))
+    worst_year = min(means, key=means.get)
+    return Stability(means, sum(v > 0 for v in means.values()) / len(means), worst_year, means[worst_year])
+
+
+def yearly_means(daily: np.ndarray, dates: np.ndarray) -> dict[int, float]:
+    """Mean of a daily series [T] per calendar year of `dates` [T], NaN days skipped; years under MIN_DAYS left out."""
+    years = dates.astype("datetime64[Y]").astype(int) + 1970
     means = {}
     for year in np.unique(years):
         scored = daily[(years == year) & ~np.isnan(daily)]
         if len(scored) >= MIN_DAYS:
             means[int(year)] = float(scored.mean())
-    if not means:
-        return Stability({}, float("nan"), None, float("nan"))
-    worst_year = min(means, key=means.get)
-    return Stability(means, sum(v > 0 for v in means.values()) / len(means), worst_year, means[worst_year])
+    return means

@@ -14,7 +14,7 @@ from factorengine.cli import main
 from factorengine.config import EvaluationConfig, RunConfig, SearchConfig, TuningConfig
 from factorengine.data import make_dataset, synthetic_panel
 from factorengine.data.label import Label, make_label
-from factorengine.harvest import elites
+from factorengine.harvest import elites, results
 from factorengine.harvest.model import features, fit_model, predict
 from factorengine.harvest.stability import Stability
 from factorengine.proposers.mutate import MutationProposer
@@ -150,3 +150,22 @@ def test_our_daily_rank_ic_matches_alphalens(market):
     np.testing.assert_allclose(ours[scored], theirs.loc[pd.DatetimeIndex(dataset.panel.dates[scored])].to_numpy(),
                                rtol=0, atol=1e-9)
     assert scored.sum() > 400
+
+
+def test_the_backtest_is_rerun_at_each_cost_and_earns_less_the_more_trading_costs(harvested):
+    backtest = results.load(harvested).backtest
+    assert list(backtest.by_cost) == [0.0, 10.0, 20.0, 50.0]
+    assert backtest.by_cost[10.0] == backtest.metrics  # the harvest's own cost, --cost-bps 10
+    annual = [m.annual_return for m in backtest.by_cost.values()]
+    assert annual == sorted(annual, reverse=True) and annual[0] > annual[-1]
+
+
+def test_the_models_test_rankic_per_year_covers_the_test_years(harvested):
+    harvest = results.load(harvested)
+    start, stop = harvest.splits["test"]
+    years = {int(day[:4]) for day in harvest.dates[start:stop]}
+    for model in harvest.models.values():
+        assert model.test_years and set(model.test_years) <= years
+        assert all(-1 <= ic <= 1 for ic in model.test_years.values())
+    assert harvest.correlations.shape == (len(harvest.elites),) * 2
+    assert np.allclose(np.diag(harvest.correlations), 1.0)

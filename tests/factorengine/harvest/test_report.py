@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import html
+import json
 import os
 import re
 import subprocess
@@ -11,16 +12,20 @@ from pathlib import Path
 import pytest
 
 from factorengine.cli import main
+from factorengine.harvest import results
+from factorengine.harvest.chance import NULL_RESULTS
 from factorengine.harvest.report import llm_section
+from factorengine.harvest.summary_section import SURVIVORSHIP, SYNTHETIC, summary_section
 from factorengine.store import LLMCallRow, Migration, NodeRow, Store
 from tests.factorengine.runs import copy_seeds, evolve_args
 
 CHROMIUM = Path("/usr/bin/chromium")
 REQUIRE_BROWSER_ENV = "FACTORENGINE_REQUIRE_BROWSER"
-HEADINGS = ("<h2>Evolution", "<h2>Tree size and depth", "<h2>Failures", "<h2>Top programs", "<h2>Generalization",
-            "<h2>Harvest",
-            "<h3>Elites", "<h3>RankIC over time", "<h3>Quantile returns", "<h3>Model portfolio",
-            "<h3>Backtest metrics", "<h3>Model against the seed baseline")
+HEADINGS = ("<h2>Summary", "<h2>Evolution", "<h2>Tree size and depth", "<h2>Failures", "<h2>Top programs",
+            "<h2>Generalization", "<h2>Harvest",
+            "<h3>Elites", "<h3>Coverage", "<h3>Correlation between elites", "<h3>RankIC over time",
+            "<h3>Quantile returns", "<h3>Model portfolio", "<h3>Long-short spread", "<h3>Backtest metrics",
+            "<h3>Cost sensitivity", "<h3>RankIC per year", "<h3>Model against the seed baseline")
 PNG = '<img src="data:image/png;base64,'
 # Appended to a copy of the page: after load, count decoded images and tables onto <body>'s data attributes.
 PROBE = """<script>
@@ -56,7 +61,7 @@ def reports(tmp_path_factory) -> Reports:
         assert main(["report", str(run_dir), "--out", str(root / "before")]) == 0
         assert main(["harvest", str(run_dir), "--threshold", "0.3"]) == 0
         assert main(["report", str(run_dir)]) == 0
-    return Reports(run_dir, root / "before" / "index.html", root / "reports" / "run" / "index.html")
+    return Reports(run_dir, root / "before" / "index.html", run_dir / "report" / "index.html")
 
 
 def _top_programs(run_dir: Path) -> tuple[Store, list[NodeRow]]:
@@ -86,11 +91,45 @@ def test_the_report_is_one_self_contained_file_with_every_section(reports):
         assert external not in page
     for heading in HEADINGS:
         assert heading in page
-    assert page.count(PNG) == page.count("<img ") >= 6
+    assert page.count(PNG) == page.count("<img ") >= 9
     store, top = _top_programs(reports.run_dir)
     with store:
         assert html.escape(store.program(top[0].program_id)) in _article(page, top[0].node_id)
     assert html.escape(top[0].idea) in page and "<h2>LLM" not in page  # no LLM calls: no LLM section
+
+
+def test_the_summary_opens_the_report_with_the_harvest_verdicts_and_the_segment_dates(reports):
+    page = reports.after.read_text()
+    summary = page[page.index("<h2>Summary"):page.index("<h2>Evolution")]
+    harvest = results.load(reports.run_dir / "harvest")
+    elites, seeds = (harvest.models[name].metrics["test"].rank_ic for name in ("elites", "seeds"))
+    assert page.index("<h2>Summary") < page.index("<h2>Evolution")
+    assert f"{harvest.cleared} program(s) cleared valid FS 0.30; {len(harvest.elites)} elite(s) were kept" in summary
+    assert (f"LightGBM on the elites {'beat' if elites > seeds else 'did not beat'} LightGBM on the seeds on test: "
+            f"RankIC {elites:.4f} against {seeds:.4f}.") in summary
+    start, stop = harvest.splits["test"]
+    assert f"<td>test</td><td>{harvest.dates[start][:10]}</td><td>{harvest.dates[stop - 1][:10]}</td>" in summary
+    assert SYNTHETIC in summary and SURVIVORSHIP not in summary and f"factorengine null {reports.run_dir}" in summary
+
+
+def test_the_summary_warns_of_survivorship_on_a_real_panel_and_states_the_chance_level(tmp_path):
+    (tmp_path / NULL_RESULTS).write_text(json.dumps({
+        "chance": {"tries": 120, "level": 0.31}, "programs": [
+            {"above_chance": 0.05, "significant": True}, {"above_chance": -0.01, "significant": False}]}))
+    summary = summary_section({"path": "/data/us_main_daily.parquet"}, tmp_path, None)
+    assert SURVIVORSHIP in summary and SYNTHETIC not in summary
+    assert "the best of 120 tries reaches valid FS 0.3100; 1 of the 2 best programs are above it and 1 stay" in summary
+    assert f"factorengine harvest {tmp_path}" in summary
+
+
+def test_each_top_program_s_code_is_folded_under_its_line_count(reports):
+    page = reports.after.read_text()
+    store, top = _top_programs(reports.run_dir)
+    with store:
+        code = store.program(top[0].program_id)
+    folded = f"<details>\n<summary>code ({len(code.splitlines())} lines)</summary>\n<pre>{html.escape(code)}</pre>"
+    assert folded in _article(page, top[0].node_id)
+    assert page.count("<summary>code (") == len(top)
 
 
 def test_the_lineage_of_a_searched_node_diffs_its_seed_into_it(reports):

@@ -1,0 +1,67 @@
+"""The report's opening summary: what the run found in a few sentences, the segments' dates, and what the data
+can and cannot say (the chance level when `factorengine null` ran, survivorship on a real panel)."""
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Mapping
+
+from factorengine.data import SEGMENTS
+from factorengine.harvest.chance import NULL_RESULTS
+from factorengine.harvest.markup import number, percent, table
+from factorengine.harvest.results import HarvestResults, read_json
+
+SURVIVORSHIP = ("A panel of stocks still listed today, chosen by liquidity over its whole window (like the shipped "
+                "US panel, see its README), leaves out the companies that failed or were bought: absolute "
+                "backtest returns are overstated, so compare factors with each other, not with what a fund earns.")
+SYNTHETIC = "The data is the built-in synthetic market: these figures test the pipeline, not a real market."
+
+
+def summary_section(data: Mapping[str, object], run_dir: Path, harvest: HarvestResults | None) -> str:
+    """The summary of a run whose [data] config is `data`: harvest verdicts, segment dates, chance and caveats."""
+    findings = harvest_findings(harvest) if harvest else [
+        "No harvest yet: run <code>" + html.escape(f"factorengine harvest {run_dir}") + "</code> to choose elites, "
+        "combine them and backtest them on test, then write this report again."]
+    findings += chance_findings(read_json(run_dir / NULL_RESULTS), run_dir)
+    findings.append(SURVIVORSHIP if data.get("path") else SYNTHETIC)
+    items = "\n".join(f"<li>{finding}</li>" for finding in findings)
+    return f"<h2>Summary</h2>\n<ul>\n{items}\n</ul>\n" + (segments_table(harvest) if harvest else "")
+
+
+def harvest_findings(harvest: HarvestResults) -> list[str]:
+    """Sentences on the elites, their model against the seeds' on test, and the portfolio against its benchmark."""
+    elites, seeds = (harvest.models[name].metrics["test"].rank_ic for name in ("elites", "seeds"))
+    m = harvest.backtest.metrics
+    beat = "beat" if elites > seeds else "did not beat"
+    return [
+        (f"{harvest.cleared} program(s) cleared valid FS {number(harvest.threshold, 2)}; "
+         f"{len(harvest.elites)} elite(s) were kept"
+         + ("." if harvest.cleared else " (the best by valid FS, since none cleared it).")),
+        (f"LightGBM on the elites {beat} LightGBM on the seeds on test: RankIC {number(elites)} against "
+         f"{number(seeds)}."),
+        (f"Its TopkDropout portfolio returned {percent(m.annual_return)} a year on test net of "
+         f"{harvest.backtest.cost_bps:g} bps costs, {percent(m.excess_annual_return)} a year "
+         f"{'above' if m.excess_annual_return > 0 else 'relative to'} the equal-weight benchmark: it "
+         f"{'beat' if m.excess_annual_return > 0 else 'did not beat'} it (information ratio "
+         f"{number(m.information_ratio, 2)})."),
+    ]
+
+
+def chance_findings(null: Mapping | None, run_dir: Path) -> list[str]:
+    """The chance level of `factorengine null` in one sentence, or a pointer to the command when it did not run."""
+    if null is None:
+        command = html.escape(f"factorengine null {run_dir}")
+        return [f"The chance level is unknown: <code>{command}</code> measures it."]
+    chance, programs = null["chance"], null["programs"]
+    above = sum(p["above_chance"] > 0 for p in programs)
+    significant = sum(p["significant"] for p in programs)
+    return [f"By chance (labels shuffled within each day) the best of {chance['tries']} tries reaches valid FS "
+            f"{number(chance['level'])}; {above} of the {len(programs)} best programs are above it and "
+            f"{significant} stay significant once deflated for the tries."]
+
+
+def segments_table(harvest: HarvestResults) -> str:
+    """First and last date and day count of each segment."""
+    rows = [(segment, harvest.dates[start][:10], harvest.dates[stop - 1][:10], stop - start)
+            for segment, (start, stop) in ((s, harvest.splits[s]) for s in SEGMENTS)]
+    return table(["segment", "first day", "last day", "days"], rows)
