@@ -9,6 +9,7 @@ from pathlib import Path
 
 from factorengine.config import RunConfig
 from factorengine.harvest.generalization import TOP, Generalization, generalization
+from factorengine.harvest.results import HARVEST_DIR, RESULTS
 from factorengine.store import (OK, RUN_DATABASE, Duplicate, LLMFallback, Migration, NodeRow, ProposalFailed, Seeds,
                                 Store, StoreError, TrialRow, TuningRow)
 from factorengine.store.recorded import recorded_config
@@ -36,7 +37,15 @@ def run(args: argparse.Namespace) -> int:
         return 2
     with store:
         print("\n".join(summary_lines(store, args.top)))
+    print(next_step(args.run_dir))
     return 0
+
+
+def next_step(run_dir: Path) -> str:
+    """What to run after `status`: the report once the run is harvested, else harvest (or resume)."""
+    if (run_dir / HARVEST_DIR / RESULTS).exists():
+        return f"next: factorengine report {run_dir}"
+    return f"next: factorengine harvest {run_dir} (factorengine resume {run_dir} continues an unfinished search)"
 
 
 def summary_lines(store: Store, top: int) -> list[str]:

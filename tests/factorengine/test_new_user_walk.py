@@ -91,6 +91,8 @@ def test_a_new_user_evolves_stops_resumes_harvests_and_reports_guided_by_each_la
     assert stopped.last("err").endswith("Continue with: factorengine resume run")
     assert walk["resume"].last("err").startswith("done: run. Next: factorengine harvest run, then factorengine "
                                                  "report run")
+    assert walk["status"].last("out") == ("next: factorengine harvest run (factorengine resume run continues an "
+                                          "unfinished search)")
     assert walk["harvest"].last("err") == "next: factorengine report run"
     assert "fitting LightGBM on the 4 seed(s)" in walk["harvest"].err
     report = (tmp_path / "run" / "report" / "index.html").resolve()

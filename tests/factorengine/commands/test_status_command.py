@@ -1,7 +1,7 @@
 """`factorengine status`: a run's progress counted from its recorded seeds and every island's committed iterations."""
 from __future__ import annotations
 
-from factorengine.commands.status_command import summary_lines
+from factorengine.commands.status_command import next_step, summary_lines
 from factorengine.config import RunConfig, as_dict, override
 from factorengine.store import Seeds, Store
 
@@ -26,3 +26,14 @@ def test_status_of_several_islands_sums_their_iterations(tmp_path):
     config = override(override(RunConfig(), "search", iterations=200), "islands", n_islands=2, split_seeds=True)
     with _stopped_run(tmp_path / "run.db", config, {0: 40, 1: 9}) as store:
         assert summary_lines(store, 10)[1] == "iterations done: 51 of 60 seeds dealt out + 200 search on each of 2 islands"
+
+
+def test_the_next_step_of_a_run_not_harvested_is_harvest(tmp_path):
+    assert next_step(tmp_path) == (f"next: factorengine harvest {tmp_path} (factorengine resume {tmp_path} "
+                                   "continues an unfinished search)")
+
+
+def test_the_next_step_of_a_harvested_run_is_its_report(tmp_path):
+    (tmp_path / "harvest").mkdir()
+    (tmp_path / "harvest" / "results.json").write_text("{}")
+    assert next_step(tmp_path) == f"next: factorengine report {tmp_path}"
