@@ -50,7 +50,7 @@ class DataConfig:
 class SearchConfig:
     """The tree search of one island."""
 
-    iterations: int = _field(200, "search iterations after the seeds")
+    iterations: int = _field(100, "search iterations after the seeds")
     seed: int = _field(0, "every random stream derives from (seed, island, iteration)")
     seeds_dir: str = _field("seeds", "seed factor programs, one per *.py file")
     proposer: str = _field("mutate", "how new programs are proposed: mutate (offline CST edits) or llm ([llm])")

@@ -144,7 +144,7 @@ def test_every_subcommand_has_a_description_and_help_on_every_argument(command):
 
 
 def test_help_shows_the_defaults_of_evolve_and_harvest(capsys):
-    for command, shown in [("evolve", "search iterations after the seeds (default: 200)"),
+    for command, shown in [("evolve", "search iterations after the seeds (default: 100)"),
                            ("harvest", "(default: 0.4)")]:
         with pytest.raises(SystemExit):
             main([command, "--help"])
