@@ -24,7 +24,7 @@ def test_config_overrides_only_the_keys_given(tmp_path):
 @pytest.mark.parametrize("document, message", [
     ({"serach": {}}, "unknown section [serach]; sections are data, search, evaluation, tuning, novelty, islands, llm, budget"),
     ({"search": {"iteratons": 3}}, "[search]: unknown key 'iteratons'; keys are iterations"),
-    ({"search": {"iterations": 3.5}}, "[search]: iterations = 3.5 should be an int like 200"),
+    ({"search": {"iterations": 3.5}}, "[search]: iterations = 3.5 should be an int like 100"),
     ({"evaluation": {"probe": 1}}, "[evaluation]: probe = 1 should be a bool like True"),
     ({"search": {"proposer": "gpt"}}, "[search] proposer = 'gpt': choose one of mutate"),
     ({"tuning": {"n_parallel": 0}}, "[tuning] n_parallel = 0: must be 1 or more"),
