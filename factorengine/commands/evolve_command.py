@@ -15,7 +15,7 @@ from factorengine.errors import FactorEngineError
 from factorengine.search.archipelago import run_archipelago, run_island
 from factorengine.search.island import Seed
 from factorengine.store import RUN_DATABASE, Seeds, Store
-from factorengine.store.recorded import recorded_config, recorded_dataset
+from factorengine.store.recorded import recorded_config, recorded_dataset, recorded_seeds
 
 logger = logging.getLogger(__name__)
 
@@ -97,11 +97,10 @@ def run_resume(args: argparse.Namespace) -> int:
         config = override(recorded_config(store), "search", iterations=args.iterations,
                           max_evaluations=args.max_evaluations)
         dataset = recorded_dataset(store, config)
+        seeds = [Seed(name, code) for name, code in recorded_seeds(store)]
     except (FactorEngineError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    [event] = store.events(Seeds)
-    seeds = [Seed(name, code) for name, code in event.payload.seeds]
     return _search(store, config, dataset, seeds, args.run_dir)
 
 

@@ -8,11 +8,12 @@ import sys
 from pathlib import Path
 
 from factorengine.config import RunConfig
+from factorengine.errors import FactorEngineError
 from factorengine.harvest.generalization import TOP, Generalization, generalization
 from factorengine.harvest.results import HARVEST_DIR, RESULTS
-from factorengine.store import (OK, RUN_DATABASE, Duplicate, LLMFallback, Migration, NodeRow, ProposalFailed, Seeds,
-                                Store, StoreError, TrialRow, TuningRow)
-from factorengine.store.recorded import recorded_config
+from factorengine.store import (OK, RUN_DATABASE, Duplicate, LLMFallback, Migration, NodeRow, ProposalFailed, Store,
+                                TrialRow, TuningRow)
+from factorengine.store.recorded import recorded_config, recorded_seeds
 from factorengine.store.rows import NEIGHBOURS
 
 SHARP_DROP = 0.5  # a best trial whose neighbours lose more than half its train FS sits on a spike
@@ -31,12 +32,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Print the summary and the top programs by valid FS."""
     try:
-        store = Store.open(args.run_dir / RUN_DATABASE, read_only=True)
-    except StoreError as exc:
+        with Store.open(args.run_dir / RUN_DATABASE, read_only=True) as store:
+            lines = summary_lines(store, args.top)
+    except FactorEngineError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    with store:
-        print("\n".join(summary_lines(store, args.top)))
+    print("\n".join(lines))
     print(next_step(args.run_dir))
     return 0
 
@@ -82,8 +83,7 @@ def summary_lines(store: Store, top: int) -> list[str]:
 
 def _iterations_line(store: Store, config: RunConfig) -> str:
     """Iterations the islands committed, of the run's recorded seeds plus each island's search iterations."""
-    [event] = store.events(Seeds)
-    n_seeds, n_islands = len(event.payload.seeds), config.islands.n_islands
+    n_seeds, n_islands = len(recorded_seeds(store)), config.islands.n_islands
     done = sum(store.progress(island) + 1 for island in range(n_islands))
     if n_islands == 1:
         return f"iterations done: {done} of {n_seeds} seeds + {config.search.iterations} search"

@@ -107,10 +107,14 @@ def encode_event(event: Event) -> tuple[str, str]:
 
 
 def decode_event(kind: str, payload: str) -> Event:
-    """The event stored as `kind` and `payload` JSON; StoreError for a kind this FactorEngine does not know."""
+    """The event stored as `kind` and `payload` JSON; StoreError for one this FactorEngine cannot read."""
     if kind not in EVENTS:
         raise StoreError(f"an event of unknown kind {kind!r}: the run was written by another FactorEngine")
-    return EVENTS[kind](**{name: _frozen(value) for name, value in json.loads(payload).items()})
+    try:
+        return EVENTS[kind](**{name: _frozen(value) for name, value in json.loads(payload).items()})
+    except (TypeError, ValueError, AttributeError) as exc:  # not JSON, not an object, or other fields
+        raise StoreError(f"a {kind!r} event that does not read back ({exc}): the run database is damaged or "
+                         "was written by another FactorEngine") from None
 
 
 def _frozen(value: Any) -> Any:

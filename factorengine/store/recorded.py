@@ -5,12 +5,21 @@ from pathlib import Path
 
 from factorengine.config import RunConfig, config_from_dict
 from factorengine.data import Dataset, load_panel, make_dataset, synthetic_panel
-from factorengine.store import RUN_DATABASE, Store
+from factorengine.store import RUN_DATABASE, Seeds, Store, StoreError
 
 
 def recorded_config(store: Store) -> RunConfig:
     """The configuration the run was started with."""
     return config_from_dict(store.run_info().config, str(store.path))
+
+
+def recorded_seeds(store: Store) -> tuple[tuple[str, str], ...]:
+    """The run's seed programs as (name, code); StoreError when the run stopped before recording them."""
+    events = store.events(Seeds)
+    if not events:
+        raise StoreError(f"{store.path}: the run stopped before it recorded its seeds; start it again with "
+                         "factorengine evolve")
+    return events[0].payload.seeds
 
 
 def recorded_dataset(store: Store, config: RunConfig) -> Dataset:

@@ -37,3 +37,15 @@ def test_the_next_step_of_a_harvested_run_is_its_report(tmp_path):
     (tmp_path / "harvest").mkdir()
     (tmp_path / "harvest" / "results.json").write_text("{}")
     assert next_step(tmp_path) == f"next: factorengine report {tmp_path}"
+
+
+def test_status_and_resume_of_a_run_stopped_before_its_seeds_were_recorded_say_so_in_one_line(tmp_path, capsys):
+    from factorengine.cli import main
+    from factorengine.data import synthetic_panel
+
+    fingerprint = synthetic_panel(seed=RunConfig().data.synthetic_seed).fingerprint()
+    Store.create(tmp_path / "run.db", config=as_dict(RunConfig()), fingerprint=fingerprint, seed=0).close()
+    assert (main(["status", str(tmp_path)]), main(["resume", str(tmp_path)])) == (2, 2)
+    err = capsys.readouterr().err.splitlines()
+    assert [line.endswith("the run stopped before it recorded its seeds; start it again with factorengine evolve")
+            for line in err] == [True, True]

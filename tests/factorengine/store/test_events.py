@@ -38,3 +38,9 @@ def test_a_rejection_written_without_its_evaluations_reads_as_none_spent():
 def test_an_unknown_event_kind_is_refused_by_name():
     with pytest.raises(StoreError, match="unknown kind 'patience'"):
         decode_event("patience", "{}")
+
+
+@pytest.mark.parametrize("payload", ['{"detail": "x", "round": 3}', "[1, 2]", "not json"])
+def test_an_event_whose_payload_does_not_fit_its_kind_is_refused_by_name(payload):
+    with pytest.raises(StoreError, match="a 'stopped' event that does not read back"):
+        decode_event("stopped", payload)
