@@ -8,20 +8,10 @@ from __future__ import annotations
 from typing import Sequence
 
 from factorengine.data import SEGMENTS
-from factorengine.program import Program, ProgramError, parse_program
+from factorengine.program import parse_program
 from factorengine.score.evaluate import Evaluator
-from factorengine.score.fitness import SegmentMetrics, score
+from factorengine.score.fitness import SegmentMetrics
 from factorengine.store import NodeRow, Store
-
-
-def score_test(evaluator: Evaluator, program: Program, params: dict) -> SegmentMetrics | None:
-    """The program's test metrics with `params`; None when it fails to run."""
-    try:
-        values = evaluator.values(program, params)
-    except ProgramError:
-        return None
-    dataset = evaluator.dataset
-    return score(values, dataset.label, dataset.splits, segments=SEGMENTS).test
 
 
 def judge(store: Store, evaluator: Evaluator, nodes: Sequence[NodeRow]) -> dict[int, SegmentMetrics]:
@@ -33,9 +23,11 @@ def judge(store: Store, evaluator: Evaluator, nodes: Sequence[NodeRow]) -> dict[
             continue
         if evaluation.test is not None:
             judged[node.node_id] = evaluation.test
-        elif (metrics := score_test(evaluator, parse_program(store.program(node.program_id)),
-                                      dict(node.params))) is not None:
-            judged[node.node_id] = fresh[node.node_id] = metrics
+        else:
+            [scored] = evaluator.evaluate(parse_program(store.program(node.program_id)), [dict(node.params)],
+                                          segments=SEGMENTS, probe=False)  # probed when the search stored it
+            if scored.fitness is not None:
+                judged[node.node_id] = fresh[node.node_id] = scored.fitness.test
     if fresh:
         with store.transaction():
             for node_id, metrics in fresh.items():

@@ -68,5 +68,5 @@ def test_a_node_judged_before_is_read_back_not_run_again(run_dir, tmp_path):
     with store, Evaluator(dataset) as evaluator:
         nodes = judged_nodes(store)
         first = judge(store, evaluator, nodes)
-        evaluator.values = None  # a second sandbox run would fail the test
+        evaluator.evaluate = None  # a second sandbox run would fail the test
         assert judge(store, evaluator, nodes) == first
