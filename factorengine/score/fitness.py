@@ -2,11 +2,17 @@
 
 FS = (10 * IC + ICIR + 10 * RankIC + RankICIR) / 4 on the factor oriented by the sign of its train RankIC;
 ICIR is the mean over the standard deviation (ddof=1) of the daily series, not annualized.
+A segment scored on fewer than `Splits.min_coverage` of its days has no FS (NaN): a program scored on a few
+lucky days must not lead anything. Train also gets an FS per walk-forward fold (`Splits.folds`), from the same
+daily series, and the search ranks programs by their mean less its standard error (`robust_fs`), so a
+program that wins on one lucky stretch ranks below one that wins on most.
 A day is scored when at least MIN_STOCKS stocks have a value and a label, and at least MIN_STOCKS of them differ
 from the value most of them share: a near-constant factor's IC comes from the handful of stocks that differ.
 """
 from __future__ import annotations
 
+import dataclasses
+import math
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -33,6 +39,15 @@ class SegmentMetrics:
     coverage: float
     turnover: float
     n_days: int
+    folds: tuple[float, ...] = ()  # FS per walk-forward fold (train only), NaN where a fold is not covered
+
+    @property
+    def robust_fs(self) -> float:
+        """Mean fold FS less its standard error, an uncovered fold counting as 0; the FS when there are no folds."""
+        if not self.folds or math.isnan(self.fs):
+            return self.fs
+        folds = np.nan_to_num(np.asarray(self.folds, dtype=float), nan=0.0)
+        return float(folds.mean() - folds.std(ddof=1) / math.sqrt(len(folds))) if len(folds) > 1 else float(folds[0])
 
 
 @dataclass(frozen=True)
@@ -143,8 +158,10 @@ def score(values: np.ndarray, label: Label, splits: Splits, *, segments: Sequenc
                           min_stocks)
     train_rank_ic = np.nanmean(series.rank_ic[splits.days("train")]) if _n(series, splits, "train") else 0.0
     orientation = -1 if train_rank_ic < 0 else 1
-    metrics = {segment: segment_metrics(series, splits.days(segment), orientation)
+    metrics = {segment: segment_metrics(series, splits.days(segment), orientation, splits.min_coverage)
                for segment in SEGMENTS if segment == "train" or segment in segments}
+    folds = tuple(segment_metrics(series, slice(*fold), orientation, splits.min_coverage).fs for fold in splits.folds)
+    metrics["train"] = dataclasses.replace(metrics["train"], folds=folds)
     return Fitness(orientation=orientation, **metrics)
 
 
@@ -152,16 +169,19 @@ def _n(series: DailySeries, splits: Splits, segment: str) -> int:
     return int(np.count_nonzero(~np.isnan(series.rank_ic[splits.days(segment)])))
 
 
-def segment_metrics(series: DailySeries, days: slice, orientation: int = 1) -> SegmentMetrics:
-    """Aggregate the daily series over `days` for a factor multiplied by `orientation`."""
+def segment_metrics(series: DailySeries, days: slice, orientation: int = 1,
+                    min_coverage: float = 0.0) -> SegmentMetrics:
+    """Aggregate the daily series over `days` for a factor multiplied by `orientation`; no FS (NaN) when fewer
+    than `min_coverage` of the days were scored."""
     ic, icir = _mean_ir(orientation * series.ic[days])
     rank_ic, rank_icir = _mean_ir(orientation * series.rank_ic[days])
     with np.errstate(invalid="ignore"):
         turnover = 1.0 - np.nanmean(series.rank_autocorr[days]) if _any(series.rank_autocorr[days]) else np.nan
+    n_days = int(np.count_nonzero(~np.isnan(series.rank_ic[days])))
+    covered = n_days >= min_coverage * len(series.rank_ic[days])
     return SegmentMetrics(ic=ic, icir=icir, rank_ic=rank_ic, rank_icir=rank_icir,
-                          fs=(10 * ic + icir + 10 * rank_ic + rank_icir) / 4,
-                          coverage=float(np.mean(series.coverage[days])), turnover=float(turnover),
-                          n_days=int(np.count_nonzero(~np.isnan(series.rank_ic[days]))))
+                          fs=(10 * ic + icir + 10 * rank_ic + rank_icir) / 4 if covered else math.nan,
+                          coverage=float(np.mean(series.coverage[days])), turnover=float(turnover), n_days=n_days)
 
 
 def _any(x: np.ndarray) -> bool:

@@ -127,9 +127,9 @@ class Store:
 
     def add_evaluation(self, row: EvaluationRow) -> None:
         """Store a node's evaluation: train and valid metrics in `metrics`, test in its own column."""
-        shown = {segment: asdict(metrics) for segment, metrics in (("train", row.train), ("valid", row.valid))
+        shown = {segment: _stored(metrics) for segment, metrics in (("train", row.train), ("valid", row.valid))
                  if metrics is not None}
-        test = None if row.test is None else dumps(asdict(row.test))
+        test = None if row.test is None else dumps(_stored(row.test))
         self._write("INSERT INTO evaluations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (row.node_id, row.status, row.failure_reason, dumps(shown), test,
                      *(None if metrics is None else metrics.fs for metrics in (row.train, row.valid)),
@@ -138,7 +138,7 @@ class Store:
     def set_test(self, node_id: int, metrics: SegmentMetrics) -> None:
         """Record a node's test metrics, which harvest scores after the search (the search never does)."""
         self._write("UPDATE evaluations SET test_metrics = ? WHERE node_id = ?",
-                    (dumps(asdict(metrics)), node_id), f"the test metrics of node {node_id}")
+                    (dumps(_stored(metrics)), node_id), f"the test metrics of node {node_id}")
 
     def add_experience(self, row: ExperienceRow) -> None:
         """Store the experience record of a node."""
@@ -216,8 +216,8 @@ class Store:
                         "FROM evaluations WHERE node_id = ?", node_id)
         if row is None:
             return None
-        shown = {segment: SegmentMetrics(**metrics) for segment, metrics in json.loads(row[3]).items()}
-        test = SegmentMetrics(**json.loads(row[4])) if include_test and row[4] is not None else None
+        shown = {segment: _metrics(metrics) for segment, metrics in json.loads(row[3]).items()}
+        test = _metrics(json.loads(row[4])) if include_test and row[4] is not None else None
         return EvaluationRow(row[0], _status(row[1]), row[2], shown.get("train"), shown.get("valid"), test,
                              row[5], row[6])
 
@@ -333,3 +333,14 @@ def _nan_null(value: float | None) -> float:
     return math.nan if value is None else value
 
 
+def _stored(metrics: SegmentMetrics) -> dict:
+    """The JSON form of segment metrics; a segment without folds is written as before folds existed."""
+    stored = asdict(metrics)
+    if not metrics.folds:
+        del stored["folds"]
+    return stored
+
+
+def _metrics(stored: dict) -> SegmentMetrics:
+    """Segment metrics from their JSON form (folds come back as a list; runs before folds have none)."""
+    return SegmentMetrics(**{**stored, "folds": tuple(stored.get("folds", ()))})

@@ -17,7 +17,7 @@ def factor(d, window=5):
     return d.close / delay(d.close, window) - 1
 '''
 TRAIN = SegmentMetrics(ic=0.031, icir=0.42, rank_ic=0.035, rank_icir=0.47, fs=0.3545, coverage=0.98, turnover=0.3,
-                       n_days=300)
+                       n_days=300, folds=(0.30, 0.41, 0.35))
 VALID = SegmentMetrics(ic=0.022, icir=0.30, rank_ic=0.025, rank_icir=0.33, fs=0.2508, coverage=0.97, turnover=0.31,
                        n_days=100)
 TEST = SegmentMetrics(ic=0.018, icir=0.25, rank_ic=0.02, rank_icir=0.27, fs=0.2, coverage=0.97, turnover=0.32,
