@@ -22,7 +22,7 @@ class Progress:
 
     def __init__(self, standing: Standing, prefix: str = "", clock: Callable[[], float] = time.monotonic) -> None:
         self.standing, self.prefix, self.clock, self.start = standing, prefix, clock, clock()
-        self.best_train, self.best_valid = standing.best_train, standing.best_valid
+        self.best_robust, self.best_valid = standing.best_robust, standing.best_valid
         self.evaluations, self.trials, self.failures = 0, 0, Counter()
 
     def show(self, result: StepResult) -> None:
@@ -32,8 +32,8 @@ class Progress:
         self.trials += result.trials
         if result.failure:
             self.failures[result.failure] += 1
-        if result.train_fs > self.best_train[0]:  # NaN compares False: an unscored program never leads
-            self.best_train = (result.train_fs, result.node_id)
+        if result.robust_fs > self.best_robust[0]:  # NaN compares False: an unscored program never leads
+            self.best_robust = (result.robust_fs, result.node_id)
         if result.valid_fs > self.best_valid[0]:
             self.best_valid = (result.valid_fs, result.node_id)
         elapsed = max(self.clock() - self.start, 1e-9)
@@ -47,12 +47,12 @@ class Progress:
 
     def _best(self) -> str:
         """The best train and valid FS, naming their nodes (one node when the same program holds both)."""
-        (train, train_node), (valid, valid_node) = self.best_train, self.best_valid
+        (train, train_node), (valid, valid_node) = self.best_robust, self.best_valid
         if train_node is None and valid_node is None:
             return "best FS: none scored yet"
         if train_node == valid_node:
-            return f"best train FS {train:.4f} valid FS {valid:.4f} (node {train_node})"
-        return f"best train FS {train:.4f} (node {train_node}), best valid FS {valid:.4f} (node {valid_node})"
+            return f"best robust train FS {train:.4f} valid FS {valid:.4f} (node {train_node})"
+        return f"best robust train FS {train:.4f} (node {train_node}), best valid FS {valid:.4f} (node {valid_node})"
 
 
 class ProgressLines:

@@ -11,7 +11,8 @@ import numpy as np
 class Step:
     """One evaluated program on a path of the tree, as shown to a proposer.
 
-    train_fs / valid_fs: fitness scores, None when not evaluated; failure: why the program failed, None if it ran;
+    train_fs / robust_fs / valid_fs: fitness scores (robust_fs: train's fold FS mean less its standard error, what
+    the search ranks by), None when not evaluated; failure: why the program failed, None if it ran;
     outcome: what the change did, in words; lesson: the reflection on it.
     """
 
@@ -19,6 +20,7 @@ class Step:
     idea: str
     train_fs: float | None = None
     valid_fs: float | None = None
+    robust_fs: float | None = None
     failure: str | None = None
     outcome: str = ""
     lesson: str = ""

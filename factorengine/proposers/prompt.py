@@ -94,7 +94,7 @@ def _step_line(step: Step) -> str:
 
 
 def _metrics(step: Step) -> str:
-    return f"train FS {_fs(step.train_fs)}, valid FS {_fs(step.valid_fs)}"
+    return f"robust train FS {_fs(step.robust_fs)}, train FS {_fs(step.train_fs)}, valid FS {_fs(step.valid_fs)}"
 
 
 def _fs(value: float | None) -> str:

@@ -9,18 +9,20 @@ import numpy as np
 
 from factorengine.proposers.base import Context, Step
 from factorengine.search.tree import ROOT, NodeRecord, Tree
-from factorengine.store import NodeRow, Store
+from factorengine.store import EvaluationRow, NodeRow, Store
 
 RECENT_FAILURES = 3  # failed programs and rejected proposals shown to the proposer
 
 
 @dataclass(frozen=True)
 class NodeView:
-    """A stored node with what the search reads of it: code, train/valid FS, failure reason and experience."""
+    """A stored node with what the search reads of it: code, train/robust train/valid FS, failure reason and
+    experience."""
 
     row: NodeRow
     code: str
     train_fs: float
+    robust_fs: float  # what the search ranks programs by (SegmentMetrics.robust_fs of train)
     valid_fs: float
     failure_reason: str | None
     outcome: str = ""
@@ -37,15 +39,14 @@ class NodeView:
     def step(self) -> Step:
         """The node as a proposer is shown it."""
         return Step(code=self.code, idea=self.row.idea, train_fs=_nan_to_none(self.train_fs),
-                    valid_fs=_nan_to_none(self.valid_fs), failure=self.failure_reason, outcome=self.outcome,
+                    robust_fs=_nan_to_none(self.robust_fs), valid_fs=_nan_to_none(self.valid_fs), failure=self.failure_reason, outcome=self.outcome,
                     lesson=self.lesson)
 
 
 def load_view(store: Store, row: NodeRow) -> NodeView:
     """A stored node's view, read from its evaluation and experience rows."""
     evaluation, experience = store.evaluation(row.node_id), store.experience(row.node_id)
-    fs = (evaluation.fs("train"), evaluation.fs("valid")) if evaluation else (math.nan, math.nan)
-    return NodeView(row, store.program(row.program_id) or "", *fs, evaluation.failure_reason if evaluation else None,
+    return NodeView(row, store.program(row.program_id) or "", *fs_of(evaluation), evaluation.failure_reason if evaluation else None,
                     experience.outcome if experience else "", experience.lesson if experience else "")
 
 
@@ -63,6 +64,13 @@ def proposer_context(tree: Tree, nodes: Mapping[int, NodeView], rejections: Sequ
     rejected = [(i, Step(code="", idea="a proposal was not evaluated", outcome=reason)) for i, reason in rejections]
     recent = sorted(failed + rejected, key=lambda item: item[0])[-RECENT_FAILURES:]
     return Context(parent=nodes[parent].step, chain=chain, failures=tuple(step for _, step in recent))
+
+
+def fs_of(evaluation: EvaluationRow | None) -> tuple[float, float, float]:
+    """(train FS, robust train FS, valid FS) of a stored evaluation; NaN where it has none."""
+    if evaluation is None or evaluation.train is None:
+        return math.nan, math.nan, math.nan
+    return evaluation.fs("train"), evaluation.train.robust_fs, evaluation.fs("valid")
 
 
 def _nan_to_none(value: float) -> float | None:

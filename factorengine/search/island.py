@@ -17,7 +17,7 @@ from factorengine.score.evaluate import Evaluation, Evaluator
 from factorengine.score.failure import FailureKind
 from factorengine.score.fitness import TRAIN_VALID
 from factorengine.score.novelty import Crowd, Profile
-from factorengine.search.context import NodeView, load_view, proposer_context
+from factorengine.search.context import NodeView, fs_of, load_view, proposer_context
 from factorengine.search.iteration import (REJECTIONS, Candidate, Record, Rejection, Scored, evaluation_row,
                                            outcome, profile_row, tuning_rows)
 from factorengine.search.migration import Exchange, Migrant, choose_emigrants, migration_round, round_iteration
@@ -47,7 +47,7 @@ class StepResult:
     iteration: int
     node_id: int | None
     failure: str | None
-    train_fs: float
+    robust_fs: float
     valid_fs: float
     seconds: float
     trials: int = 0  # tuning trials run for the node (or for a proposal screened out as a duplicate)
@@ -62,13 +62,13 @@ class StepResult:
 class Standing:
     """Where an island stands before it runs: its iterations, the first one left, its best own programs so far.
 
-    best_train / best_valid: (FS, node_id) of the own program with the highest train / valid FS committed so far
+    best_robust / best_valid: (FS, node_id) of the own program with the highest robust train / valid FS so far
     (the earliest on a tie); (-inf, None) when none is scored.
     """
 
     total: int  # seeds plus search iterations
     first: int  # the iteration it runs next (0 on a new run; after a resume, the one after the last committed)
-    best_train: tuple[float, int | None]
+    best_robust: tuple[float, int | None]
     best_valid: tuple[float, int | None]
 
 
@@ -108,7 +108,7 @@ class Island:
         return len(self.seeds) + self.config.search.iterations
 
     def standing(self) -> Standing:
-        """The island's iterations and its best own programs by train and by valid FS, as committed so far."""
+        """The island's iterations and its best own programs by robust train and by valid FS, as committed so far."""
         own = [v for v in self._nodes.values() if v.row.kind != "migrant"]
 
         def best(segment: str) -> tuple[float, int | None]:
@@ -116,7 +116,7 @@ class Island:
                       if not math.isnan(getattr(v, f"{segment}_fs"))]
             return max(scored, key=lambda pair: (pair[0], -pair[1]), default=(-math.inf, None))
 
-        return Standing(self.total_iterations, self.store.progress(self.island) + 1, best("train"), best("valid"))
+        return Standing(self.total_iterations, self.store.progress(self.island) + 1, best("robust"), best("valid"))
 
     def run(self, *, deadline: float | None = None, exchange: Exchange | None = None) -> Iterator[StepResult]:
         """Run the remaining iterations, yielding each; stops early on patience, the evaluation budget, the
@@ -161,8 +161,8 @@ class Island:
         record = self._record(iteration, parent, edited, proposal, scored, rng)
         self._commit(iteration, record)
         logger.debug("iteration %d: node %d %s", iteration, record.node.node_id, scored.evaluation.failure
-                     or f"train FS {scored.train_fs:.4f} valid FS {scored.valid_fs:.4f}")
-        return StepResult(iteration, record.node.node_id, scored.evaluation.failure, scored.train_fs,
+                     or f"robust train FS {scored.robust_fs:.4f} valid FS {scored.valid_fs:.4f}")
+        return StepResult(iteration, record.node.node_id, scored.evaluation.failure, scored.robust_fs,
                           scored.valid_fs, time.monotonic() - start, scored.trials)
 
     def _propose(self, iteration: int, rng: np.random.Generator) -> tuple[int, Step | None, Proposal | ProposalFailure]:
@@ -223,13 +223,13 @@ class Island:
         profile = evaluation.profile
         assessment = None if profile is None else self._crowd.assess(scored.code, profile, self._elites())
         failed = evaluation.fitness is None
-        reward = 0.0 if failed else normalize_reward(scored.train_fs, self.config.search.reward_scale)
+        reward = 0.0 if failed else normalize_reward(scored.robust_fs, self.config.search.reward_scale)
         reward *= 1.0 if assessment is None else assessment.penalty
         row = NodeRow(node_id=node_id, parent_id=None if parent == ROOT else parent, island=self.island,
                       iteration=iteration, depth=self.tree.depth(parent) + 1, program_id=evaluation.program_id,
                       params=dict(evaluation.params), idea=proposal.idea, kind=proposal.kind, reward=reward,
                       failed=failed)
-        before = None if parent == ROOT else (self._nodes[parent].train_fs, self._nodes[parent].valid_fs)
+        before = None if parent == ROOT else (self._nodes[parent].robust_fs, self._nodes[parent].valid_fs)
         said = outcome(scored, before, assessment)
         lesson = ("" if edited is None else self.proposer.reflect(edited, proposal, said, rng)) or proposal.lesson
         return Record(row, scored.code, evaluation_row(node_id, evaluation),
@@ -250,8 +250,7 @@ class Island:
             if record.profile is not None:
                 self.store.add_profile(record.profile)
             self.store.set_progress(self.island, iteration)
-        view = NodeView(record.node, record.code, evaluation.fs("train"), evaluation.fs("valid"),
-                        evaluation.failure_reason, record.experience.outcome, record.experience.lesson)
+        view = NodeView(record.node, record.code, *fs_of(evaluation), evaluation.failure_reason, record.experience.outcome, record.experience.lesson)
         self._nodes[node_id] = view
         self._keys[self._key(record.code, record.node.program_id)] = node_id
         if record.profile is not None:
@@ -267,8 +266,8 @@ class Island:
         return f"duplicate of node {node} by its values (|rank correlation| {corr:.3f} on the sample days)"
 
     def _elites(self) -> list[int]:
-        """The island's best programs by train FS, which a new one should not crowd."""
-        scored = [(v.train_fs, -n) for n, v in self._nodes.items() if not math.isnan(v.train_fs)]
+        """The island's best programs by robust train FS, which a new one should not crowd."""
+        scored = [(v.robust_fs, -n) for n, v in self._nodes.items() if not math.isnan(v.robust_fs)]
         return [-n for _, n in sorted(scored, reverse=True)[:self.config.novelty.elites]]
 
     def _key(self, code: str, program_id: str) -> str:
@@ -307,7 +306,7 @@ class Island:
     def _emigrants(self, round: int) -> list[Migrant]:
         """This island's best own programs as of the round's iteration, with their recorded evaluations."""
         up_to = round_iteration(round, len(self.seeds), self.config.islands.migration_interval)
-        fs = {n: (v.train_fs, v.valid_fs) for n, v in self._nodes.items()}
+        fs = {n: (v.robust_fs, v.valid_fs) for n, v in self._nodes.items()}
         chosen = choose_emigrants([v.row for v in self._nodes.values()], fs, up_to, self.config.islands.migrants)
         return [Migrant(self.island, row.node_id, row.program_id, self._nodes[row.node_id].code, row.params,
                         row.idea, self.store.evaluation(row.node_id)) for row in chosen]
@@ -333,7 +332,8 @@ class Island:
                 if profiles[view.row.node_id] is not None:
                     self.store.add_profile(replace(profiles[view.row.node_id], node_id=view.row.node_id))
                 self.store.add_experience(ExperienceRow(view.row.node_id, view.row.idea, "migration",
-                                                        f"train FS {view.train_fs:.4f}, valid FS {view.valid_fs:.4f} "
+                                                        f"robust train FS {view.robust_fs:.4f}, valid FS "
+                                                        f"{view.valid_fs:.4f} "
                                                         f"on island {migrant.island}"))
             self.store.add_event(Migration(round, tuple(record)), island=self.island, iteration=iteration)
         for view, _ in arrivals:
@@ -344,12 +344,12 @@ class Island:
         self._received.add(round)
 
     def _migrant_view(self, node_id: int, iteration: int, migrant: Migrant) -> NodeView:
-        train_fs, valid_fs = migrant.evaluation.train.fs, migrant.evaluation.valid.fs
+        fs = fs_of(migrant.evaluation)
         row = NodeRow(node_id=node_id, parent_id=None, island=self.island, iteration=iteration, depth=1,
                       program_id=migrant.program_id, params=dict(migrant.params),
                       idea=f"migrant from island {migrant.island} (node {migrant.node_id}): {migrant.idea}",
-                      kind="migrant", reward=normalize_reward(train_fs, self.config.search.reward_scale), failed=False)
-        return NodeView(row, migrant.code, train_fs, valid_fs, None)
+                      kind="migrant", reward=normalize_reward(fs[1], self.config.search.reward_scale), failed=False)
+        return NodeView(row, migrant.code, *fs, None)
 
     def _next_node_id(self) -> int:
         """Node ids are unique across islands: island i numbers its nodes from i * ISLAND_STRIDE + 1."""

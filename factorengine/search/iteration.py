@@ -44,6 +44,11 @@ class Scored:
         return math.nan if self.evaluation.fitness is None else self.evaluation.fitness.train.fs
 
     @property
+    def robust_fs(self) -> float:
+        """Robust train FS (what the search ranks by), NaN when the program failed."""
+        return math.nan if self.evaluation.fitness is None else self.evaluation.fitness.train.robust_fs
+
+    @property
     def valid_fs(self) -> float:
         """Valid FS, NaN when the program failed."""
         return math.nan if self.evaluation.fitness is None else self.evaluation.fitness.valid.fs
@@ -97,17 +102,18 @@ def profile_row(node_id: int, profile: Profile, assessment: Assessment) -> Profi
 
 
 def outcome(scored: Scored, parent: tuple[float, float] | None, assessment: Assessment | None) -> str:
-    """What the iteration did, in words for the next prompts; `parent`: the edited program's (train, valid) FS."""
+    """What the iteration did, in words for the next prompts; `parent`: the edited program's (robust train, valid)
+    FS."""
     evaluation, tuned = scored.evaluation, scored.tuned
     if evaluation.fitness is None:
         return f"failed ({evaluation.failure}): {evaluation.error}"
-    train, valid = scored.train_fs, scored.valid_fs
+    train, valid = scored.robust_fs, scored.valid_fs
     if parent is None:
-        text = f"train FS {train:.4f}, valid FS {valid:.4f}"
+        text = f"robust train FS {train:.4f}, valid FS {valid:.4f}"
     else:
-        text = f"train FS {parent[0]:.4f} -> {train:.4f}, valid FS {parent[1]:.4f} -> {valid:.4f}"
+        text = f"robust train FS {parent[0]:.4f} -> {train:.4f}, valid FS {parent[1]:.4f} -> {valid:.4f}"
     if tuned is not None:
-        text += (f"; tuning ({len(tuned.trials)} trials) took train FS from {tuned.trials[0].train_fs:.4f} "
+        text += (f"; tuning ({len(tuned.trials)} trials) took robust train FS from {tuned.trials[0].robust_fs:.4f} "
                  f"at the proposed defaults to {train:.4f}")
     if assessment is not None and assessment.describe():
         text += f"; {assessment.describe()}"

@@ -1,6 +1,7 @@
 """Tune a program's numeric parameters with Optuna's TPE (ask/tell, batches under the constant liar).
 
-The objective is train FS; valid and test are never read here. Trial 0 is the program's current defaults and
+The objective is the robust train FS (train's walk-forward fold FS, mean less its standard error); valid and
+test are never read here. Trial 0 is the program's current defaults and
 runs with the lookahead probe, so a program the policy or the probe refuses costs one batch, not a study;
 a trial that fails for its parameters (an error, a timeout) is told as failed and the study goes on.
 """
@@ -41,6 +42,11 @@ class Trial:
     def train_fs(self) -> float:
         """Train FS, NaN when the run failed or could not be scored."""
         return math.nan if self.evaluation.fitness is None else self.evaluation.fitness.train.fs
+
+    @property
+    def robust_fs(self) -> float:
+        """The objective: robust train FS, NaN when the run failed or could not be scored."""
+        return math.nan if self.evaluation.fitness is None else self.evaluation.fitness.train.robust_fs
 
 
 @dataclass(frozen=True)
@@ -133,11 +139,11 @@ class Study:
         asked = [self._study.ask(self._space) for _ in range(max(1, size))]
         batch = self._tuner.run(self._program, [_rounded(t.params, self._space) for t in asked], self._trials)
         for optuna_trial, trial in zip(asked, batch):
-            if math.isnan(trial.train_fs):
+            if math.isnan(trial.robust_fs):
                 self._study.tell(optuna_trial, state=TrialState.FAIL)
             else:
-                self._study.tell(optuna_trial, trial.train_fs)
-                self._best = trial if self._best is None or trial.train_fs > self._best.train_fs else self._best
+                self._study.tell(optuna_trial, trial.robust_fs)
+                self._best = trial if self._best is None or trial.robust_fs > self._best.robust_fs else self._best
         self._trials.extend(batch)
 
 
@@ -157,19 +163,19 @@ def best_age(trials: Sequence[Trial], best: Trial | None) -> int:
 
 
 def neighbour_drop(trials: Sequence[Trial], best: Trial | None, space: dict[str, BaseDistribution]) -> float:
-    """How far train FS falls from the best trial to the mean of its nearest distinct trials, relative to it.
+    """How far the objective falls from the best trial to the mean of its nearest distinct trials, relative to it.
 
     Distances are taken with each parameter scaled to [0, 1] (log-scaled where searched so); failed
     neighbours count as FS 0. Near 0: a plateau; near 1 or above: a sharp optimum, likely fitted to noise.
     """
     others = [t for t in trials if t.repeat_of is None and best is not None and t.number != best.number]
-    if best is None or not others or not space or best.train_fs <= 0:
+    if best is None or not others or not space or best.robust_fs <= 0:
         return math.nan
     where = np.array([_unit(t.params, space) for t in others])
     distance = np.linalg.norm(where - _unit(best.params, space), axis=1)
     nearest = np.argsort(distance, kind="stable")[:NEIGHBOURS]
-    fs = np.array([others[i].train_fs for i in nearest])
-    return float((best.train_fs - np.nan_to_num(fs, nan=0.0).mean()) / best.train_fs)
+    fs = np.array([others[i].robust_fs for i in nearest])
+    return float((best.robust_fs - np.nan_to_num(fs, nan=0.0).mean()) / best.robust_fs)
 
 
 def _unit(params: dict[str, Number], space: dict[str, BaseDistribution]) -> list[float]:

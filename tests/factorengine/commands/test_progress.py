@@ -6,7 +6,7 @@ import math
 from factorengine.commands.progress import Progress
 from factorengine.search.island import Standing, StepResult
 
-RESUMED = Standing(total=25, first=5, best_train=(0.5, 3), best_valid=(0.4, 3))  # 5 iterations were done before
+RESUMED = Standing(total=25, first=5, best_robust=(0.5, 3), best_valid=(0.4, 3))  # 5 iterations were done before
 
 
 class Clock:
@@ -27,13 +27,13 @@ def _line(progress: Progress, result: StepResult, capsys) -> str:
 def test_progress_after_a_resume_starts_from_the_best_already_stored(capsys):
     progress = Progress(RESUMED, prefix="island 0: ", clock=Clock(0.0, 30.0))
     line = _line(progress, StepResult(5, 9, None, 0.3, 0.2, 1.0), capsys)
-    assert line.startswith("island 0: iter 6/25  best train FS 0.5000 valid FS 0.4000 (node 3)  ")
+    assert line.startswith("island 0: iter 6/25  best robust train FS 0.5000 valid FS 0.4000 (node 3)  ")
 
 
 def test_progress_names_both_programs_when_the_best_train_and_valid_fs_differ(capsys):
     progress = Progress(RESUMED, prefix="island 0: ", clock=Clock(0.0, 30.0))
     line = _line(progress, StepResult(5, 9, None, 0.45, 0.6, 1.0), capsys)
-    assert "best train FS 0.5000 (node 3), best valid FS 0.6000 (node 9)  " in line
+    assert "best robust train FS 0.5000 (node 3), best valid FS 0.6000 (node 9)  " in line
 
 
 def test_progress_of_a_new_run_says_nothing_is_scored_until_something_is(capsys):

@@ -51,7 +51,7 @@ def test_migrants_arrive_at_their_round_as_the_senders_best_programs(straight):
     with Store.open(straight / "run.db", read_only=True) as store:
         nodes = store.nodes()
         migrations = store.events(Migration)
-        fs = {n.node_id: (store.evaluation(n.node_id).fs("train"), store.evaluation(n.node_id).fs("valid"))
+        fs = {n.node_id: (store.evaluation(n.node_id).train.robust_fs, store.evaluation(n.node_id).fs("valid"))
               for n in nodes}
     assert sorted((e.island, e.payload.round, e.iteration) for e in migrations) == [
         (island, round, 2 - 1 + 7 * round) for island in (0, 1) for round in (1, 2, 3)]

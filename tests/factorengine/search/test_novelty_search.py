@@ -43,10 +43,10 @@ def test_a_pure_price_level_bet_is_flagged_and_its_reward_halved(seeded):
     with _store(seeded) as store:
         [node] = [n for n in store.nodes() if n.idea == "seed c_price_level"]
         profile = store.profile(node.node_id)
-        train_fs = store.evaluation(node.node_id).train.fs
+        robust_fs = store.evaluation(node.node_id).train.robust_fs
         outcome = store.experience(node.node_id).outcome
     assert profile.level_bet and profile.exposures["price"] == pytest.approx(1.0)
-    assert node.reward == pytest.approx(normalize_reward(train_fs, 0.1) * profile.penalty)
+    assert node.reward == pytest.approx(normalize_reward(robust_fs, 0.1) * profile.penalty)
     assert profile.penalty <= 0.5 and "a level bet: its ranks follow log price" in outcome
 
 
