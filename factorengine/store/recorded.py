@@ -26,7 +26,7 @@ def recorded_dataset(store: Store, config: RunConfig) -> Dataset:
     """The run's panel with its label and splits; StoreError if the data changed since the run began."""
     panel = load_panel(config.data.path) if config.data.path else synthetic_panel(seed=config.data.synthetic_seed)
     store.check_fingerprint(panel.fingerprint())
-    return make_dataset(panel, config.data.horizon)
+    return make_dataset(panel, config.data)
 
 
 def open_run(run_dir: Path, *, read_only: bool = True) -> tuple[Store, Dataset]:
