@@ -9,13 +9,13 @@ from pathlib import Path
 
 from factorengine.commands.progress import ProgressLines, report_island_event
 from factorengine.config import BACKENDS, PROPOSERS, ConfigError, RunConfig, as_dict, load_config, override
-from factorengine.data import Dataset, make_dataset, open_panel
+from factorengine.data import Dataset, describe_segments, make_dataset, open_panel, segment_ranges
 from factorengine.data.dataset import DATA_ENV
 from factorengine.errors import FactorEngineError
 from factorengine.search.archipelago import run_archipelago, run_island
 from factorengine.search.island import Seed
 from factorengine.store import RUN_DATABASE, Seeds, Store
-from factorengine.store.recorded import recorded_config, recorded_dataset, recorded_seeds
+from factorengine.store.recorded import recorded_config, recorded_dataset, recorded_seeds, segments_event
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +93,7 @@ def run_evolve(args: argparse.Namespace) -> int:
         return 2
     with store.transaction():
         store.add_event(Seeds(tuple((s.name, s.code) for s in seeds)))
+        store.add_event(segments_event(dataset))
     print(f"run: {run_dir}  data: {panel.source}{' [SYNTHETIC]' if panel.is_synthetic else ''}", file=sys.stderr)
     return _search(store, config, dataset, seeds, run_dir)
 
@@ -122,6 +123,7 @@ def _read_seeds(directory: Path) -> list[Seed]:
 
 
 def _search(store: Store, config: RunConfig, dataset: Dataset, seeds: list[Seed], run_dir: Path) -> int:
+    print(describe_segments(segment_ranges(dataset.panel.dates, dataset.splits)), file=sys.stderr)
     stopped = f"\nstopped; every finished iteration is stored. Continue with: factorengine resume {run_dir}"
     if config.islands.n_islands > 1:
         store.close()  # each island process opens its own connection
