@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field, fields
+from datetime import date
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -37,13 +38,49 @@ def _check_choice(section: str, key: str, value: str, choices: tuple[str, ...]) 
         raise ConfigError(f"[{section}] {key} = {value!r}: choose one of {', '.join(choices)}")
 
 
+def _check_date(section: str, key: str, value: str) -> None:
+    if value:
+        try:
+            valid = date.fromisoformat(value).isoformat() == value
+        except ValueError:
+            valid = False
+        if not valid:
+            raise ConfigError(f"[{section}] {key} = {value!r}: not a date; write it as YYYY-MM-DD, or leave it "
+                              "empty")
+
+
 @dataclass(frozen=True, kw_only=True)
 class DataConfig:
-    """Where the panel comes from and what the label is."""
+    """Where the panel comes from, what the label is, and how its days are cut into train, valid and test."""
 
     path: str = _field("", "panel file or directory; empty: $FACTORENGINE_DATA, else the synthetic market")
     horizon: int = _field(1, "label: close[t+1+horizon] / close[t+1] - 1")
     synthetic_seed: int = _field(0, "seed of the built-in synthetic market")
+    valid_start: str = _field("", "YYYY-MM-DD: train ends before it, valid begins after the horizon gap (empty: "
+                                  "by train_fraction)")
+    test_start: str = _field("", "YYYY-MM-DD: valid ends before it, test begins after the horizon gap (empty: by "
+                                 "train_fraction + valid_fraction)")
+    train_fraction: float = _field(0.6, "without valid_start, valid begins after this share of the days")
+    valid_fraction: float = _field(0.2, "without test_start, test begins after train_fraction + this share of the "
+                                        "days")
+    folds: int = _field(5, "walk-forward folds train is cut into; the search ranks programs by their fold FS mean "
+                           "less its standard error")
+    min_coverage: float = _field(0.5, "a program scored on fewer than this share of a segment's days has no FS "
+                                      "there")
+
+    def __post_init__(self) -> None:
+        for name in ("valid_start", "test_start"):
+            _check_date("data", name, getattr(self, name))
+        for name in ("train_fraction", "valid_fraction"):
+            if not 0 < getattr(self, name) < 1:
+                raise ConfigError(f"[data] {name} = {getattr(self, name)}: must be between 0 and 1 (exclusive)")
+        if self.train_fraction + self.valid_fraction >= 1:
+            raise ConfigError(f"[data] train_fraction = {self.train_fraction}, valid_fraction = "
+                              f"{self.valid_fraction}: their sum must be under 1 to leave days for test")
+        if self.folds < 1:
+            raise ConfigError(f"[data] folds = {self.folds}: must be 1 or more")
+        if not 0 <= self.min_coverage <= 1:
+            raise ConfigError(f"[data] min_coverage = {self.min_coverage}: must be between 0 and 1")
 
 
 @dataclass(frozen=True, kw_only=True)

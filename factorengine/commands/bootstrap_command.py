@@ -36,6 +36,7 @@ def run(args: argparse.Namespace) -> int:
         config = load_config(args.config)
         texts = {doc.name: doc.read_text() for doc in args.docs}
         panel = open_panel(args.data or config.data.path or None, config.data.synthetic_seed)
+        dataset = make_dataset(panel, config.data)
         args.out.mkdir(parents=True, exist_ok=True)
         ledger = args.out / LEDGER
         store = (Store.open(ledger) if ledger.exists() else
@@ -44,7 +45,6 @@ def run(args: argparse.Namespace) -> int:
     except (FactorEngineError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    dataset = make_dataset(panel, config.data.horizon)
     with store, Evaluator(dataset, config.evaluation) as evaluator:
         client = LLMClient(config.llm, config.budget, store, replay=replay)
         bootstrapper = Bootstrapper(client, evaluator, list(panel.fields), config.data.horizon, args.rounds)

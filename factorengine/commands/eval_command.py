@@ -10,6 +10,7 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
+from factorengine.config import DataConfig
 from factorengine.data import SEGMENTS, DataError, make_dataset, open_panel
 from factorengine.program import Program, ProgramError, parse_program
 from factorengine.score.evaluate import Evaluation, Evaluator, resolve_params
@@ -44,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         files = _program_files(args.programs)
         overrides = dict(_split_param(p) for p in args.param)
-        dataset = make_dataset(open_panel(args.data), args.horizon)
+        dataset = make_dataset(open_panel(args.data), DataConfig(horizon=args.horizon))
     except (DataError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

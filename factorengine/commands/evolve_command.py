@@ -9,13 +9,13 @@ from pathlib import Path
 
 from factorengine.commands.progress import ProgressLines, report_island_event
 from factorengine.config import BACKENDS, PROPOSERS, ConfigError, RunConfig, as_dict, load_config, override
-from factorengine.data import Dataset, make_dataset, open_panel
+from factorengine.data import Dataset, describe_segments, make_dataset, open_panel, segment_ranges
 from factorengine.data.dataset import DATA_ENV
 from factorengine.errors import FactorEngineError
 from factorengine.search.archipelago import run_archipelago, run_island
 from factorengine.search.island import Seed
 from factorengine.store import RUN_DATABASE, Seeds, Store
-from factorengine.store.recorded import recorded_config, recorded_dataset, recorded_seeds
+from factorengine.store.recorded import recorded_config, recorded_dataset, recorded_seeds, segments_event
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +43,10 @@ def add_evolve_arguments(evolve: argparse.ArgumentParser) -> None:
                         f"evaluations, 0: no limit (default: {d.search.max_evaluations})")
     evolve.add_argument("--islands", type=int,
                         help=f"island processes searching in parallel (default: {d.islands.n_islands})")
+    evolve.add_argument("--valid-start", metavar="DATE", help="YYYY-MM-DD where train ends and valid begins, after "
+                        "the label horizon's gap (default: [data] valid_start, else by train_fraction)")
+    evolve.add_argument("--test-start", metavar="DATE", help="YYYY-MM-DD where valid ends and test begins, after "
+                        "the label horizon's gap (default: [data] test_start, else by the fractions)")
     evolve.add_argument("--backend", choices=BACKENDS, help="what runs the islands: processes on this machine or "
                         f"Ray actors ([islands] address) (default: {d.islands.backend})")
     evolve.set_defaults(run=run_evolve)
@@ -50,8 +54,9 @@ def add_evolve_arguments(evolve: argparse.ArgumentParser) -> None:
 
 def add_resume_arguments(resume: argparse.ArgumentParser) -> None:
     """Add the arguments of `resume`."""
-    resume.description = ("Continue a stopped or crashed run from its last committed iteration, with the config "
-                          "and data it was started with (the data are checked against the run's fingerprint).")
+    resume.description = ("Continue a stopped or crashed run from its last committed iteration, with the config, "
+                          "data and segments it was started with (the data are checked against the run's "
+                          "fingerprint).")
     resume.add_argument("run_dir", type=Path, help="the run's directory (holding run.db)")
     resume.add_argument("--iterations", type=int, help="raise the run's search iterations to this number "
                         "(default: the run's)")
@@ -68,6 +73,7 @@ def run_evolve(args: argparse.Namespace) -> int:
                           max_evaluations=args.max_evaluations)
         config = override(override(config, "tuning", n_trials=args.trials), "islands", n_islands=args.islands,
                           backend=args.backend)
+        config = override(config, "data", valid_start=args.valid_start, test_start=args.test_start)
         if args.llm_replay:
             replay = Path(args.llm_replay)
             replay = replay / RUN_DATABASE if replay.is_dir() else replay
@@ -76,6 +82,7 @@ def run_evolve(args: argparse.Namespace) -> int:
         panel = open_panel(args.data or config.data.path or None, config.data.synthetic_seed)
         if not panel.is_synthetic:
             config = override(config, "data", path=str(Path(panel.source).resolve()))
+        dataset = make_dataset(panel, config.data)  # bad segment settings fail here, before anything is written
         seeds = _read_seeds(Path(config.search.seeds_dir))
         run_dir = args.run_dir or Path("runs") / time.strftime("run-%Y%m%d-%H%M%S")
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -86,8 +93,9 @@ def run_evolve(args: argparse.Namespace) -> int:
         return 2
     with store.transaction():
         store.add_event(Seeds(tuple((s.name, s.code) for s in seeds)))
+        store.add_event(segments_event(dataset))
     print(f"run: {run_dir}  data: {panel.source}{' [SYNTHETIC]' if panel.is_synthetic else ''}", file=sys.stderr)
-    return _search(store, config, make_dataset(panel, config.data.horizon), seeds, run_dir)
+    return _search(store, config, dataset, seeds, run_dir)
 
 
 def run_resume(args: argparse.Namespace) -> int:
@@ -115,6 +123,7 @@ def _read_seeds(directory: Path) -> list[Seed]:
 
 
 def _search(store: Store, config: RunConfig, dataset: Dataset, seeds: list[Seed], run_dir: Path) -> int:
+    print(describe_segments(segment_ranges(dataset.panel.dates, dataset.splits)), file=sys.stderr)
     stopped = f"\nstopped; every finished iteration is stored. Continue with: factorengine resume {run_dir}"
     if config.islands.n_islands > 1:
         store.close()  # each island process opens its own connection

@@ -6,6 +6,7 @@ import sys
 import time
 from pathlib import Path
 
+from factorengine.data import describe_segments, segment_ranges
 from factorengine.errors import FactorEngineError
 from factorengine.harvest.elites import Requirements
 from factorengine.harvest.results import HARVEST_DIR
@@ -47,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
     except FactorEngineError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    print(describe_segments(segment_ranges(dataset.panel.dates, dataset.splits)))
     needs = Requirements(args.threshold, args.max_corr, args.top, args.allow_level_bets, args.min_stable_share,
                          args.max_p)
     started = time.monotonic()

@@ -8,12 +8,13 @@ import sys
 from pathlib import Path
 
 from factorengine.config import RunConfig
+from factorengine.data import describe_segments
 from factorengine.errors import FactorEngineError
 from factorengine.harvest.generalization import TOP, Generalization, generalization
 from factorengine.harvest.results import HARVEST_DIR, RESULTS
 from factorengine.store import (OK, RUN_DATABASE, Duplicate, LLMFallback, Migration, NodeRow, ProposalFailed, Store,
                                 TrialRow, TuningRow)
-from factorengine.store.recorded import recorded_config, recorded_seeds
+from factorengine.store.recorded import recorded_config, recorded_seeds, recorded_segments
 from factorengine.store.rows import NEIGHBOURS
 
 SHARP_DROP = 0.5  # a best trial whose neighbours lose more than half its train FS sits on a spike
@@ -58,7 +59,10 @@ def summary_lines(store: Store, top: int) -> list[str]:
     seeds = [n for n in nodes if n.kind == "seed"]
     searched = [n for n in nodes if n.kind not in ("seed", "migrant")]
     failures = store.count_failures_by_kind()
+    ranges = recorded_segments(store)
     lines = [f"data: {data} (fingerprint {info.fingerprint})",
+             describe_segments(ranges) if ranges else "segments: not recorded (the run began before runs recorded "
+                                                      "them; factorengine harvest names them)",
              _iterations_line(store, recorded_config(store)),
              f"nodes: {len(nodes)} ({sum(n.failed for n in nodes)} failed: "
              + (", ".join(f"{k} {v}" for k, v in sorted(failures.items())) or "none") + ")",

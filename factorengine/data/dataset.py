@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from factorengine.config import DataConfig
 from factorengine.data.label import Label, make_label
 from factorengine.data.load import load_panel
 from factorengine.data.panel import Panel
@@ -28,9 +29,10 @@ class Dataset:
     horizon: int
 
 
-def make_dataset(panel: Panel, horizon: int = 1) -> Dataset:
-    """Attach the horizon-`horizon` label and the default 60/20/20 splits to `panel`."""
-    return Dataset(panel, make_label(forward_returns(panel.close, horizon)), split_days(panel.dates, horizon), horizon)
+def make_dataset(panel: Panel, data: DataConfig = DataConfig()) -> Dataset:
+    """Attach the label and the segments `data` sets to `panel`; DataError names a segment setting that cannot be."""
+    return Dataset(panel, make_label(forward_returns(panel.close, data.horizon)), split_days(panel.dates, data),
+                   data.horizon)
 
 
 def forward_returns(close: np.ndarray, horizon: int = 1) -> np.ndarray:

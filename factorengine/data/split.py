@@ -3,12 +3,14 @@ walk-forward folds purged the same way."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 
+from factorengine.config import DataConfig
+from factorengine.data.load import DataError
+
 SEGMENTS = ("train", "valid", "test")
-FOLDS = 5
-MIN_COVERAGE = 0.5
 
 
 @dataclass(frozen=True)
@@ -23,8 +25,8 @@ class Splits:
     valid: tuple[int, int]
     test: tuple[int, int]
     gap: int
-    folds: tuple[tuple[int, int], ...] = ()
-    min_coverage: float = MIN_COVERAGE
+    folds: tuple[tuple[int, int], ...]
+    min_coverage: float
 
     def days(self, segment: str) -> slice:
         """Return the day slice of 'train', 'valid' or 'test'."""
@@ -32,26 +34,25 @@ class Splits:
         return slice(start, stop)
 
 
-def split_days(dates: np.ndarray, horizon: int = 1, fractions: tuple[float, float] = (0.6, 0.2),
-               valid_start: str | None = None, test_start: str | None = None, folds: int = FOLDS,
-               min_coverage: float = MIN_COVERAGE) -> Splits:
-    """Split `dates` [T] into train/valid/test by fractions of days, or at explicit start dates.
+def split_days(dates: np.ndarray, data: DataConfig = DataConfig()) -> Splits:
+    """Split `dates` [T] into train/valid/test at `data`'s start dates, or by its fractions of days where empty.
 
     A label at day t uses closes up to t + 1 + horizon, so `horizon` days are dropped before valid and
     before test (and at each cut between train's folds): no label of an earlier range overlaps the returns
-    of a later one.
+    of a later one. DataError, naming the [data] setting, for a date outside `dates`, valid not before test,
+    or a segment or fold of fewer than 2 days.
     """
-    n_days = len(dates)
-    train_end = _boundary(dates, valid_start, fractions[0])
-    valid_end = _boundary(dates, test_start, fractions[0] + fractions[1])
-    splits = Splits(train=(0, train_end), valid=(train_end + horizon, valid_end),
-                    test=(valid_end + horizon, n_days), gap=horizon,
-                    folds=walk_forward_folds(train_end, folds, horizon), min_coverage=min_coverage)
-    for segment in SEGMENTS:
-        start, stop = getattr(splits, segment)
-        if stop - start < 2:
-            raise ValueError(f"the {segment} segment has {max(stop - start, 0)} days out of {n_days}; "
-                             "use more data, other fractions or other split dates")
+    for key in ("valid_start", "test_start"):
+        _check_within(dates, key, getattr(data, key))
+    train_end = _boundary(dates, data.valid_start, data.train_fraction)
+    valid_end = _boundary(dates, data.test_start, data.train_fraction + data.valid_fraction)
+    if valid_end <= train_end:
+        raise DataError(f"[data] {_cuts(data)}: valid would begin on {_day(dates, train_end)}, not before test on "
+                        f"{_day(dates, valid_end)}; valid must begin before test")
+    gap = data.horizon
+    splits = Splits(train=(0, train_end), valid=(train_end + gap, valid_end), test=(valid_end + gap, len(dates)),
+                    gap=gap, folds=walk_forward_folds(train_end, data.folds, gap), min_coverage=data.min_coverage)
+    _check_lengths(dates, data, splits)
     return splits
 
 
@@ -62,7 +63,69 @@ def walk_forward_folds(n_days: int, folds: int, gap: int) -> tuple[tuple[int, in
                  for k, (start, stop) in enumerate(zip(edges[:-1], edges[1:])))
 
 
-def _boundary(dates: np.ndarray, start: str | None, fraction: float) -> int:
-    if start is None:
+@dataclass(frozen=True)
+class SegmentRange:
+    """One segment's first and last day (YYYY-MM-DD), its number of days and its walk-forward folds (0 if none)."""
+
+    segment: str
+    first: str
+    last: str
+    days: int
+    folds: int = 0
+
+    def __str__(self) -> str:
+        folds = f", {self.folds} folds" if self.folds else ""
+        return f"{self.segment} {self.first}..{self.last} ({self.days} days{folds})"
+
+
+def segment_ranges(dates: np.ndarray, splits: Splits) -> tuple[SegmentRange, ...]:
+    """The date range of train, valid and test, in that order; train carries the number of its folds."""
+    return tuple(SegmentRange(segment, _day(dates, start), _day(dates, stop - 1), stop - start,
+                              len(splits.folds) if segment == "train" else 0)
+                 for segment, (start, stop) in ((s, getattr(splits, s)) for s in SEGMENTS))
+
+
+def describe_segments(ranges: Sequence[SegmentRange]) -> str:
+    """The segments in one line: 'segments: train 2010-01-04..2017-06-30 (1880 days, 5 folds); valid ...'."""
+    return "segments: " + "; ".join(map(str, ranges))
+
+
+def _check_within(dates: np.ndarray, key: str, start: str) -> None:
+    if not start:
+        return
+    first, last = _day(dates, 0), _day(dates, len(dates) - 1)
+    where = ("before the data's first day " + first if start < first else
+             "after the data's last day " + last if start > last else "")
+    if where:
+        raise DataError(f"[data] {key} = {start} is {where}; choose a date between {first} and {last}")
+
+
+def _cuts(data: DataConfig) -> str:
+    """The [data] settings that place the first days of valid and test."""
+    valid = f"valid_start = {data.valid_start}" if data.valid_start else f"train_fraction = {data.train_fraction}"
+    test = f"test_start = {data.test_start}" if data.test_start else f"valid_fraction = {data.valid_fraction}"
+    return f"{valid}, {test}"
+
+
+def _check_lengths(dates: np.ndarray, data: DataConfig, splits: Splits) -> None:
+    """DataError unless every segment and every fold of train has 2 days or more."""
+    for segment in SEGMENTS:
+        start, stop = getattr(splits, segment)
+        if stop - start < 2:
+            raise DataError(f"[data] {_cuts(data)}: the {segment} segment would have {max(stop - start, 0)} of the "
+                            f"data's {len(dates)} days ({_day(dates, 0)}..{_day(dates, len(dates) - 1)}); it needs "
+                            "2 or more: choose other dates or fractions, or use more data")
+    shortest = min(stop - start for start, stop in splits.folds)
+    if shortest < 2:
+        raise DataError(f"[data] folds = {data.folds}: train's {splits.train[1]} days make a fold of "
+                        f"{max(shortest, 0)} days; each needs 2 or more: choose fewer folds")
+
+
+def _boundary(dates: np.ndarray, start: str, fraction: float) -> int:
+    if not start:
         return int(round(len(dates) * fraction))
     return int(np.searchsorted(dates, np.datetime64(start, "D")))
+
+
+def _day(dates: np.ndarray, index: int) -> str:
+    return str(np.datetime_as_string(dates[index], unit="D"))

@@ -28,6 +28,7 @@ from factorengine.harvest.results_section import harvest_section
 from factorengine.harvest.summary_section import summary_section
 from factorengine.search.migration import lineage, migration_origins
 from factorengine.store import Duplicate, LLMFallback, NodeRow, ProposalFailed, Store
+from factorengine.store.recorded import recorded_segments
 
 TOP = 10
 
@@ -56,8 +57,8 @@ summary { cursor: pointer; font-weight: 600; }
 def build_report(store: Store, run_dir: Path, harvest: HarvestResults | None,
                  manifest: Mapping[str, Any] | None) -> str:
     """The whole page: every section of the run, and the harvest's when its results are given."""
-    sections = [header_section(store, run_dir), summary_section(store.run_info().config.get("data", {}), run_dir,
-                                                                harvest),
+    sections = [header_section(store, run_dir),
+                summary_section(store.run_info().config.get("data", {}), recorded_segments(store), run_dir, harvest),
                 evolution_section(store), tree_section(store),
                 failures_section(store), top_programs_section(store), generalization_section(store, run_dir),
                 harvest_section(harvest, manifest, run_dir), llm_section(store)]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
-from typing import Mapping
+from typing import Mapping, Sequence
 
-from factorengine.data import SEGMENTS
+from factorengine.data import SegmentRange
 from factorengine.harvest.chance import NULL_RESULTS
 from factorengine.harvest.markup import number, percent, table
 from factorengine.harvest.results import HarvestResults, read_json
@@ -17,7 +17,8 @@ SURVIVORSHIP = ("A panel of stocks still listed today, chosen by liquidity over 
 SYNTHETIC = "The data is the built-in synthetic market: these figures test the pipeline, not a real market."
 
 
-def summary_section(data: Mapping[str, object], run_dir: Path, harvest: HarvestResults | None) -> str:
+def summary_section(data: Mapping[str, object], segments: Sequence[SegmentRange], run_dir: Path,
+                    harvest: HarvestResults | None) -> str:
     """The summary of a run whose [data] config is `data`: harvest verdicts, segment dates, chance and caveats."""
     findings = harvest_findings(harvest) if harvest else [
         "No harvest yet: run <code>" + html.escape(f"factorengine harvest {run_dir}") + "</code> to choose elites, "
@@ -25,7 +26,7 @@ def summary_section(data: Mapping[str, object], run_dir: Path, harvest: HarvestR
     findings += chance_findings(read_json(run_dir / NULL_RESULTS), run_dir)
     findings.append(SURVIVORSHIP if data.get("path") else SYNTHETIC)
     items = "\n".join(f"<li>{finding}</li>" for finding in findings)
-    return f"<h2>Summary</h2>\n<ul>\n{items}\n</ul>\n" + (segments_table(harvest) if harvest else "")
+    return f"<h2>Summary</h2>\n<ul>\n{items}\n</ul>\n" + (segments_table(segments) if segments else "")
 
 
 def harvest_findings(harvest: HarvestResults) -> list[str]:
@@ -60,8 +61,7 @@ def chance_findings(null: Mapping | None, run_dir: Path) -> list[str]:
             f"{significant} stay significant once deflated for the tries."]
 
 
-def segments_table(harvest: HarvestResults) -> str:
-    """First and last date and day count of each segment."""
-    rows = [(segment, harvest.dates[start][:10], harvest.dates[stop - 1][:10], stop - start)
-            for segment, (start, stop) in ((s, harvest.splits[s]) for s in SEGMENTS)]
-    return table(["segment", "first day", "last day", "days"], rows)
+def segments_table(segments: Sequence[SegmentRange]) -> str:
+    """First and last day, day count and walk-forward folds of each segment."""
+    return table(["segment", "first day", "last day", "days", "folds"],
+                 [(s.segment, s.first, s.last, s.days, s.folds or "") for s in segments])

@@ -9,6 +9,7 @@ from factorengine.store.events import (
                                        Migration,
                                        ProposalFailed,
                                        Seeds,
+                                       Segments,
                                        Stopped,
 )
 from factorengine.store.rows import (
@@ -28,5 +29,5 @@ from factorengine.store.store import RUN_DATABASE, Store
 
 __all__ = ["OK", "RUN_DATABASE", "SCHEMA_VERSION", "Duplicate", "EvaluationRow", "Event", "EventRow",
            "ExperienceRow", "IslandStarted", "LLMCallRow", "LLMFallback", "LLMFault", "LLMTotals", "Migration",
-           "NodeRow", "ProfileRow", "ProposalFailed", "RunInfo", "Seeds", "Stopped", "Store", "StoreError",
-           "TrialRow", "TuningRow"]
+           "NodeRow", "ProfileRow", "ProposalFailed", "RunInfo", "Seeds", "Segments", "Stopped", "Store",
+           "StoreError", "TrialRow", "TuningRow"]

@@ -12,7 +12,7 @@ from typing import Any, ClassVar, Generic, Mapping, TypeVar
 from factorengine.store.schema import StoreError, dumps
 
 __all__ = ["EVENTS", "Duplicate", "Event", "EventRow", "IslandStarted", "LLMFallback", "LLMFault", "Migration",
-           "ProposalFailed", "Seeds", "Stopped", "decode_event", "encode_event"]
+           "ProposalFailed", "Seeds", "Segments", "Stopped", "decode_event", "encode_event"]
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,14 @@ class Seeds:
 
     kind: ClassVar[str] = "seeds"
     seeds: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class Segments:
+    """The run's train, valid and test as (segment, first day, last day, days, folds); days are YYYY-MM-DD."""
+
+    kind: ClassVar[str] = "segments"
+    ranges: tuple[tuple[str, str, str, int, int], ...]
 
 
 @dataclass(frozen=True)
@@ -84,9 +92,11 @@ class LLMFallback:
     reason: str
 
 
-Event = Seeds | IslandStarted | Migration | ProposalFailed | Duplicate | Stopped | LLMFault | LLMFallback
-EVENTS: Mapping[str, type[Event]] = {cls.kind: cls for cls in (Seeds, IslandStarted, Migration, ProposalFailed,
-                                                                 Duplicate, Stopped, LLMFault, LLMFallback)}
+Event = (Seeds | Segments | IslandStarted | Migration | ProposalFailed | Duplicate | Stopped | LLMFault
+         | LLMFallback)
+EVENTS: Mapping[str, type[Event]] = {cls.kind: cls for cls in (Seeds, Segments, IslandStarted, Migration,
+                                                                 ProposalFailed, Duplicate, Stopped, LLMFault,
+                                                                 LLMFallback)}
 E = TypeVar("E", bound=Event)
 
 

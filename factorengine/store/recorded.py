@@ -1,11 +1,12 @@
 """A run's recorded configuration and data, reopened and checked against the fingerprint stored with it."""
 from __future__ import annotations
 
+from dataclasses import astuple
 from pathlib import Path
 
 from factorengine.config import RunConfig, config_from_dict
-from factorengine.data import Dataset, load_panel, make_dataset, synthetic_panel
-from factorengine.store import RUN_DATABASE, Seeds, Store, StoreError
+from factorengine.data import Dataset, SegmentRange, load_panel, make_dataset, segment_ranges, synthetic_panel
+from factorengine.store import RUN_DATABASE, Seeds, Segments, Store, StoreError
 
 
 def recorded_config(store: Store) -> RunConfig:
@@ -22,11 +23,22 @@ def recorded_seeds(store: Store) -> tuple[tuple[str, str], ...]:
     return events[0].payload.seeds
 
 
+def segments_event(dataset: Dataset) -> Segments:
+    """The event recording `dataset`'s segment dates, so `status` and `report` name them without the data."""
+    return Segments(tuple(astuple(r) for r in segment_ranges(dataset.panel.dates, dataset.splits)))
+
+
+def recorded_segments(store: Store) -> tuple[SegmentRange, ...]:
+    """The run's segment dates as recorded when it began; empty for a run begun before they were recorded."""
+    events = store.events(Segments)
+    return tuple(SegmentRange(*r) for r in events[0].payload.ranges) if events else ()
+
+
 def recorded_dataset(store: Store, config: RunConfig) -> Dataset:
     """The run's panel with its label and splits; StoreError if the data changed since the run began."""
     panel = load_panel(config.data.path) if config.data.path else synthetic_panel(seed=config.data.synthetic_seed)
     store.check_fingerprint(panel.fingerprint())
-    return make_dataset(panel, config.data.horizon)
+    return make_dataset(panel, config.data)
 
 
 def open_run(run_dir: Path, *, read_only: bool = True) -> tuple[Store, Dataset]:

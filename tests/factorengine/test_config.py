@@ -30,6 +30,13 @@ def test_config_overrides_only_the_keys_given(tmp_path):
     ({"tuning": {"n_parallel": 0}}, "[tuning] n_parallel = 0: must be 1 or more"),
     ({"tuning": {"n_trials": -1}}, "[tuning] n_trials = -1: must be 0 or more"),
     ({"islands": {"backend": "dask"}}, "[islands] backend = 'dask': choose one of multiprocess, ray"),
+    ({"data": {"test_start": "2020-13-01"}}, "[data] test_start = '2020-13-01': not a date; write it as YYYY-MM-DD"),
+    ({"data": {"valid_start": "20200101"}}, "[data] valid_start = '20200101': not a date; write it as YYYY-MM-DD"),
+    ({"data": {"train_fraction": 1.0}}, "[data] train_fraction = 1.0: must be between 0 and 1 (exclusive)"),
+    ({"data": {"train_fraction": 0.7, "valid_fraction": 0.3}},
+     "[data] train_fraction = 0.7, valid_fraction = 0.3: their sum must be under 1 to leave days for test"),
+    ({"data": {"folds": 0}}, "[data] folds = 0: must be 1 or more"),
+    ({"data": {"min_coverage": 1.5}}, "[data] min_coverage = 1.5: must be between 0 and 1"),
 ])
 def test_config_refuses_unknown_keys_and_wrong_types_naming_them(document, message):
     with pytest.raises(ConfigError) as error:

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from factorengine.commands.status_command import next_step, summary_lines
-from factorengine.config import RunConfig, as_dict, override
+from factorengine.config import DataConfig, RunConfig, as_dict, override
+from factorengine.data import make_dataset, synthetic_panel
 from factorengine.store import Seeds, Store
+from factorengine.store.recorded import segments_event
 
 
 def _stopped_run(path, config: RunConfig, progress: dict[int, int]) -> Store:
@@ -19,13 +21,28 @@ def _stopped_run(path, config: RunConfig, progress: dict[int, int]) -> Store:
 def test_status_after_ctrl_c_counts_the_recorded_seeds_and_the_iterations_done(tmp_path):
     config = override(RunConfig(), "search", iterations=200)
     with _stopped_run(tmp_path / "run.db", config, {0: 5}) as store:
-        assert summary_lines(store, 10)[1] == "iterations done: 6 of 60 seeds + 200 search"
+        assert summary_lines(store, 10)[2] == "iterations done: 6 of 60 seeds + 200 search"
 
 
 def test_status_of_several_islands_sums_their_iterations(tmp_path):
     config = override(override(RunConfig(), "search", iterations=200), "islands", n_islands=2, split_seeds=True)
     with _stopped_run(tmp_path / "run.db", config, {0: 40, 1: 9}) as store:
-        assert summary_lines(store, 10)[1] == "iterations done: 51 of 60 seeds dealt out + 200 search on each of 2 islands"
+        assert summary_lines(store, 10)[2] == "iterations done: 51 of 60 seeds dealt out + 200 search on each of 2 islands"
+
+
+def test_status_names_each_segment_s_first_and_last_day_under_the_data_line(tmp_path):
+    dataset = make_dataset(synthetic_panel(n_days=60, n_stocks=10), DataConfig(folds=2))
+    with _stopped_run(tmp_path / "run.db", RunConfig(), {0: 5}) as store:
+        with store.transaction():
+            store.add_event(segments_event(dataset))
+        assert summary_lines(store, 10)[1] == ("segments: train 2016-01-04..2016-02-22 (36 days, 2 folds); "
+                                               "valid 2016-02-24..2016-03-09 (11 days); "
+                                               "test 2016-03-11..2016-03-25 (11 days)")
+
+
+def test_status_of_a_run_begun_before_segments_were_recorded_says_so(tmp_path):
+    with _stopped_run(tmp_path / "run.db", RunConfig(), {0: 5}) as store:
+        assert summary_lines(store, 10)[1].startswith("segments: not recorded (")
 
 
 def test_the_next_step_of_a_run_not_harvested_is_harvest(tmp_path):

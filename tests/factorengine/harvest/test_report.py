@@ -116,7 +116,7 @@ def test_the_summary_warns_of_survivorship_on_a_real_panel_and_states_the_chance
     (tmp_path / NULL_RESULTS).write_text(json.dumps({
         "chance": {"tries": 120, "level": 0.31}, "programs": [
             {"above_chance": 0.05, "significant": True}, {"above_chance": -0.01, "significant": False}]}))
-    summary = summary_section({"path": "/data/us_main_daily.parquet"}, tmp_path, None)
+    summary = summary_section({"path": "/data/us_main_daily.parquet"}, (), tmp_path, None)
     assert SURVIVORSHIP in summary and SYNTHETIC not in summary
     assert "the best of 120 tries reaches valid FS 0.3100; 1 of the 2 best programs are above it and 1 stay" in summary
     assert f"factorengine harvest {tmp_path}" in summary

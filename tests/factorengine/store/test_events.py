@@ -2,12 +2,16 @@
 import pytest
 
 from factorengine.store import (Duplicate, IslandStarted, LLMFallback, LLMFault, Migration, ProposalFailed, Seeds,
-                                Stopped, StoreError)
+                                Segments, Stopped, StoreError)
 from factorengine.store.events import EVENTS, decode_event, encode_event
 
 STORED = [
     (Seeds((("momentum", "def factor(d):\n    return d.close\n"),)),
      "seeds", '{"seeds":[["momentum","def factor(d):\\n    return d.close\\n"]]}'),
+    (Segments((("train", "2016-01-04", "2017-09-28", 454, 5), ("valid", "2017-10-02", "2018-04-27", 150, 0),
+               ("test", "2018-05-01", "2018-11-26", 150, 0))), "segments",
+     '{"ranges":[["train","2016-01-04","2017-09-28",454,5],["valid","2017-10-02","2018-04-27",150,0],'
+     '["test","2018-05-01","2018-11-26",150,0]]}'),
     (IslandStarted(4242), "island_started", '{"pid":4242}'),
     (Migration(2, ((1, 1000000004, 9), (1, 1000000006, None))), "migration",
      '{"received":[[1,1000000004,9],[1,1000000006,null]],"round":2}'),

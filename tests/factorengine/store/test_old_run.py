@@ -8,8 +8,9 @@ import pytest
 from factorengine.cli import main
 from factorengine.score.failure import FailureKind
 from factorengine.score.fitness import SegmentMetrics
-from factorengine.store import OK, RUN_DATABASE, SCHEMA_VERSION, Migration, Seeds, Store
+from factorengine.store import OK, RUN_DATABASE, SCHEMA_VERSION, Migration, Seeds, Segments, Store
 from factorengine.store.events import EVENTS
+from factorengine.store.recorded import recorded_config
 
 FIXTURE = Path(__file__).parent / "fixtures" / "v4_run.db"
 ISLANDS, SEEDS_PER_ISLAND, ITERATIONS = 2, 3, 3  # how build_v4_run.py made it
@@ -42,11 +43,19 @@ def test_an_old_run_reads_back_every_row_and_event_typed(run_dir):
     assert len(scored) == len(nodes) - 2 and all(e.status in FailureKind for e in evaluations if e.status != OK)
     assert all(isinstance(m, SegmentMetrics) for e in scored for m in (e.train, e.valid, e.test))
     assert all((e.train, e.valid, e.test) == (None, None, None) for e in evaluations if e.status != OK)
-    assert {type(e.payload) for e in events} == set(EVENTS.values())
+    assert {type(e.payload) for e in events} == set(EVENTS.values()) - {Segments}  # recorded since this run
     [seeds] = [e.payload for e in events if isinstance(e.payload, Seeds)]
     assert len(seeds.seeds) == ISLANDS * SEEDS_PER_ISLAND and all(len(pair) == 2 for pair in seeds.seeds)
     received = [r for e in events if isinstance(e.payload, Migration) for r in e.payload.received]
     assert any(new is None for *_, new in received) and any(new is not None for *_, new in received)
+
+
+def test_an_old_run_s_config_without_segment_keys_reads_with_the_default_segments(run_dir):
+    with Store.open(run_dir / RUN_DATABASE, read_only=True) as store:
+        assert "valid_start" not in store.run_info().config["data"]
+        data = recorded_config(store).data
+    assert (data.valid_start, data.test_start, data.train_fraction, data.valid_fraction, data.folds,
+            data.min_coverage) == ("", "", 0.6, 0.2, 5, 0.5)
 
 
 def test_evaluations_and_events_written_again_are_stored_byte_for_byte_as_before(run_dir):
