@@ -17,7 +17,7 @@ COMMANDS = {
     "status": ("status_command", "add_arguments", "show a run's progress and top programs"),
     "eval": ("eval_command", "add_arguments", "score factor programs"),
     "bench": ("bench_command", "add_arguments", "measure speed and search efficiency on a real panel"),
-    "harvest": ("harvest_command", "add_arguments", "export elite factors, fit LightGBM on them, backtest it"),
+    "harvest": ("harvest_command", "add_arguments", "export elites, combine them, judge them against the seeds"),
     "null": ("null_command", "add_arguments", "chance level of the run's best programs on shuffled labels"),
     "report": ("report_command", "add_arguments", "write a run's HTML report (plots, top programs, harvest)"),
     "bootstrap": ("bootstrap_command", "add_arguments", "turn research text into seed programs with the LLM"),

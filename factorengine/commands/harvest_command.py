@@ -1,4 +1,5 @@
-"""`factorengine harvest`: export a run's elites, combine them with LightGBM, and backtest the combination."""
+"""`factorengine harvest`: export a run's elites, combine them (and the seeds) with LightGBM and by average rank,
+judge the elites' models against the seeds' on test, and backtest the elites' LightGBM."""
 from __future__ import annotations
 
 import argparse
@@ -17,7 +18,9 @@ from factorengine.store.recorded import open_run
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the arguments of `harvest`."""
     parser.description = ("Choose the run's elite programs (valid FS, sign, level bets, yearly stability, "
-                          "significance, correlation), export them, fit LightGBM on them and backtest it on test.")
+                          "significance, correlation), export them, combine them and the seeds (LightGBM fitted "
+                          "on train days, and the average rank), judge the elites' models against the seeds' on "
+                          "test and backtest the elites' LightGBM on test.")
     parser.add_argument("run_dir", type=Path, help="the run's directory (holding run.db)")
     parser.add_argument("--out", type=Path, help=f"output directory (default: RUN_DIR/{HARVEST_DIR})")
     settings = Settings()
@@ -72,13 +75,14 @@ def _size_mb(directory: Path) -> float:
 
 
 def summary(harvested: HarvestRun) -> list[str]:
-    """The harvest in a few lines."""
+    """The harvest in a few lines, the verdict first."""
     chosen, results = harvested.harvest, harvested.results
-    lines = [f"elites: {len(chosen.elites)} ({chosen.cleared} programs cleared valid FS {chosen.threshold}; "
-             f"{len(chosen.rejected)} rejected)"]
-    for name, model in results.models.items():
+    lines = [results.verdict.line(),
+             f"elites: {len(chosen.elites)} ({chosen.cleared} programs cleared valid FS {chosen.threshold}; "
+             f"{len(chosen.rejected)} rejected); {results.held_sign_share:.0%} of them held their sign on test"]
+    for key, model in results.models.items():
         m = model.metrics["test"]
-        lines.append(f"LightGBM on {name}: test IC {m.ic:.4f} ICIR {m.icir:.3f} RankIC {m.rank_ic:.4f} "
+        lines.append(f"{key}: test IC {m.ic:.4f} ICIR {m.icir:.3f} RankIC {m.rank_ic:.4f} "
                      f"RankICIR {m.rank_icir:.3f}")
     b = results.backtest
     lines.append(f"TopkDropout(k={b.k}, n={b.n_drop}) on test: annual "

@@ -1,5 +1,6 @@
-"""Harvest a finished run: choose and export its elite factors, combine them with LightGBM and backtest the
-combination on test, judge their stability, chance level and generalization, and render the run's HTML report.
+"""Harvest a finished run: choose and export its elite factors, combine them (and the seeds) with
+LightGBM and by average rank, judge the combinations against the seeds' on test and backtest the elites' LightGBM,
+judge their stability, chance level and generalization, and render the run's HTML report.
 
 The search never imports this package: test figures are computed here, for people.
 """

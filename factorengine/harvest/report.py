@@ -25,7 +25,7 @@ from factorengine.harvest.generalization import generalization
 from factorengine.harvest.markup import image, number, table
 from factorengine.harvest.results import HARVEST_DIR, HarvestResults, read_json
 from factorengine.harvest.results_section import harvest_section
-from factorengine.harvest.summary_section import summary_section
+from factorengine.harvest.summary_section import summary_section, verdict_paragraph
 from factorengine.search.migration import lineage, migration_origins
 from factorengine.store import Duplicate, LLMFallback, NodeRow, ProposalFailed, Store
 from factorengine.store.recorded import recorded_segments
@@ -48,6 +48,7 @@ pre { background: #f7f7f7; border: 1px solid #e4e4e4; padding: 0.6em; overflow-x
 .del { color: #b31d28; background: #ffebe9; }
 .hunk { color: #6f42c1; }
 .note { color: #555; font-style: italic; }
+.verdict { font-weight: 600; border-left: 4px solid #4c72b0; padding: 0.3em 0.7em; background: #f4f7fb; }
 article { border-top: 1px solid #eee; }
 details { margin: 0.4em 0 1em; }
 summary { cursor: pointer; font-weight: 600; }
@@ -57,7 +58,7 @@ summary { cursor: pointer; font-weight: 600; }
 def build_report(store: Store, run_dir: Path, harvest: HarvestResults | None,
                  manifest: Mapping[str, Any] | None) -> str:
     """The whole page: every section of the run, and the harvest's when its results are given."""
-    sections = [header_section(store, run_dir),
+    sections = [header_section(store, run_dir, harvest),
                 summary_section(store.run_info().config.get("data", {}), recorded_segments(store), run_dir, harvest),
                 evolution_section(store), tree_section(store),
                 failures_section(store), top_programs_section(store), generalization_section(store, run_dir),
@@ -73,8 +74,9 @@ def load_harvest(run_dir: Path) -> tuple[HarvestResults | None, dict | None]:
     return results.load(harvest_dir), read_json(harvest_dir / MANIFEST)
 
 
-def header_section(store: Store, run_dir: Path) -> str:
-    """Run directory, data, configuration highlights, progress per island and creation time."""
+def header_section(store: Store, run_dir: Path, harvest: HarvestResults | None) -> str:
+    """The title, the harvest's verdict, then run directory, data, configuration highlights, progress per island
+    and creation time."""
     info = store.run_info()
     config = info.config
     data = config.get("data", {})
@@ -88,7 +90,7 @@ def header_section(store: Store, run_dir: Path) -> str:
             ("tuning trials per program", config.get("tuning", {}).get("n_trials")),
             ("iterations done", ", ".join(f"island {i}: {store.progress(i) + 1}" for i in islands) or "none"),
             ("notes", info.notes)]
-    return (f"<h1>FactorEngine run {html.escape(run_dir.name)}</h1>\n"
+    return (f"<h1>FactorEngine run {html.escape(run_dir.name)}</h1>\n" + verdict_paragraph(harvest)
             + table((), [(k, v) for k, v in rows if v not in (None, "")]))
 
 

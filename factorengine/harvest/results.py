@@ -1,5 +1,6 @@
 """What a harvest leaves for the report: every elite's daily RankIC and quantile returns, the models' metrics and
-yearly test RankIC, the backtest (with its cost sensitivity), and the elites' correlations, as one typed value written to and read back from `results.json` in the harvest directory.
+yearly test RankIC, the verdict, the backtest (with its cost sensitivity), and the elites' correlations, as one
+typed value written to and read back from `results.json` in the harvest directory.
 
 Series are float arrays, NaN where unknown; on disk a non-finite entry of a series is `null`, scalars keep
 their `NaN` token (`json.dumps(allow_nan=True)`).
@@ -10,17 +11,30 @@ import json
 import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Literal, Mapping, NamedTuple, Sequence
 
 import numpy as np
 
 from factorengine.harvest.backtest import PortfolioMetrics
 from factorengine.harvest.chance import Significance
 from factorengine.harvest.stability import Stability
+from factorengine.harvest.verdict import Difference, Verdict
 from factorengine.score.fitness import SegmentMetrics
 
 HARVEST_DIR = "harvest"  # where `factorengine harvest` writes in a run directory unless told otherwise
 RESULTS = "results.json"
+Factors = Literal["elites", "seeds"]
+Combiner = Literal["LightGBM", "rank average"]
+
+
+class ModelKey(NamedTuple):
+    """Which factors a model combines and how."""
+
+    factors: Factors
+    combiner: Combiner
+
+    def __str__(self) -> str:
+        return f"{self.combiner} on {self.factors}"
 
 
 @dataclass(frozen=True, eq=False)
@@ -35,13 +49,18 @@ class EliteResult:
     quantile_annual: np.ndarray  # [5] annualized test return per quantile, Q1 (lowest factor) first
     long_short_annual: float  # Q5 minus Q1
 
+    @property
+    def held_sign(self) -> bool:
+        """Whether its oriented test RankIC is above 0 (the sign it was chosen with on train and valid)."""
+        return self.metrics.get("test", {}).get("rank_ic", math.nan) > 0
+
 
 @dataclass(frozen=True)
 class ModelSummary:
-    """A LightGBM combination: its metrics per segment, trees kept and gain per feature."""
+    """A combination: its metrics per segment, and LightGBM's trees and gain per feature (0 and empty otherwise)."""
 
     metrics: Mapping[str, SegmentMetrics]
-    best_iteration: int
+    trees: int
     importance: Mapping[str, float]
     test_years: Mapping[int, float]  # calendar year -> mean daily RankIC on its test days (years of >= 20 days)
 
@@ -69,11 +88,17 @@ class HarvestResults:
     dates: tuple[str, ...]
     splits: Mapping[str, tuple[int, int]]  # segment -> day range [start, stop)
     elites: tuple[EliteResult, ...]
-    models: Mapping[str, ModelSummary]  # "elites", "seeds"
+    models: Mapping[ModelKey, ModelSummary]
     backtest: BacktestResult
     threshold: float  # valid FS an elite had to clear
     cleared: int  # programs whose valid FS cleared it
     correlations: np.ndarray  # |mean daily rank correlation| between elites on valid, [K, K] in `elites` order
+    verdict: Verdict | None = None  # None in results written before it
+
+    @property
+    def held_sign_share(self) -> float:
+        """The share of elites whose oriented test RankIC is above 0."""
+        return sum(e.held_sign for e in self.elites) / len(self.elites) if self.elites else math.nan
 
 
 def save(results: HarvestResults, out_dir: Path) -> Path:
@@ -102,16 +127,32 @@ def _results(plain: Mapping[str, Any]) -> HarvestResults:
     return HarvestResults(
         dates=tuple(plain["dates"]), splits={s: (start, stop) for s, (start, stop) in plain["splits"].items()},
         elites=tuple(_elite(e) for e in plain["elites"]),
-        models={name: ModelSummary({s: SegmentMetrics(**m) for s, m in model["metrics"].items()},
-                                   model["best_iteration"], model["importance"],
-                                   {int(year): ic for year, ic in model["test_years"].items()})
-                for name, model in plain["models"].items()},
+        models=_models(plain["models"]),
         backtest=BacktestResult(b["k"], b["n_drop"], b["cost_bps"], PortfolioMetrics(**b["metrics"]),
                                 _array(b["net"]), _array(b["benchmark"]), _array(b["turnover"]),
                                 _array(b["long_short"]),
                                 {float(cost): PortfolioMetrics(**m) for cost, m in b["by_cost"].items()}),
         threshold=plain["threshold"], cleared=plain["cleared"],
-        correlations=np.array(plain["correlations"], dtype=float).reshape(len(plain["elites"]), len(plain["elites"])))
+        correlations=np.array(plain["correlations"], dtype=float).reshape(len(plain["elites"]), len(plain["elites"])),
+        verdict=_verdict(plain.get("verdict")))
+
+
+def _models(plain: Sequence[Mapping[str, Any]] | Mapping[str, Mapping[str, Any]]) -> dict[ModelKey, ModelSummary]:
+    """The models of a results file; one written before the rank average held LightGBM models by factors' name."""
+    if isinstance(plain, Mapping):
+        plain = [{**model, "factors": name, "combiner": "LightGBM", "trees": model["best_iteration"]}
+                 for name, model in plain.items()]
+    return {ModelKey(m["factors"], m["combiner"]):
+            ModelSummary({segment: SegmentMetrics(**x) for segment, x in m["metrics"].items()}, m["trees"],
+                         m["importance"], {int(year): ic for year, ic in m["test_years"].items()})
+            for m in plain}
+
+
+def _verdict(plain: Mapping[str, Any] | None) -> Verdict | None:
+    if plain is None:
+        return None
+    return Verdict(plain["first_day"], plain["last_day"],
+                   {name: Difference(**d) for name, d in plain["differences"].items()})
 
 
 def read_json(path: Path) -> dict | None:
@@ -134,10 +175,12 @@ def _plain(results: HarvestResults) -> dict:
                         "daily_rank_ic": _list(e.daily_rank_ic), "quantile_annual": _list(e.quantile_annual),
                         "long_short_annual": e.long_short_annual}
                        for e in results.elites],
-            "models": {name: {"metrics": {s: asdict(m) for s, m in model.metrics.items()},
-                              "best_iteration": model.best_iteration, "importance": dict(model.importance),
-                              "test_years": {str(year): ic for year, ic in model.test_years.items()}}
-                       for name, model in results.models.items()},
+            "models": [{"factors": key.factors, "combiner": key.combiner,
+                        "metrics": {s: asdict(m) for s, m in model.metrics.items()}, "trees": model.trees,
+                        "importance": dict(model.importance),
+                        "test_years": {str(year): ic for year, ic in model.test_years.items()}}
+                       for key, model in results.models.items()],
+            "verdict": results.verdict and asdict(results.verdict),
             "backtest": {"k": b.k, "n_drop": b.n_drop, "cost_bps": b.cost_bps, "metrics": asdict(b.metrics),
                          "net": _list(b.net), "benchmark": _list(b.benchmark), "turnover": _list(b.turnover),
                          "long_short": _list(b.long_short),

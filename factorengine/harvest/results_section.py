@@ -13,6 +13,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
 from factorengine.data import SEGMENTS
+from factorengine.harvest.chance import SIGNIFICANT_T
 from factorengine.harvest.markup import image, number, percent, table
 from factorengine.harvest.portfolio_section import model_section
 from factorengine.harvest.results import HarvestResults
@@ -32,17 +33,28 @@ def harvest_section(results: HarvestResults | None, manifest: Mapping[str, Any] 
 
 
 def elites_table(results: HarvestResults, manifest: Mapping[str, Any] | None) -> str:
-    """Each elite's exported file, FS and RankIC on train, valid and test."""
+    """Each elite's exported file, FS and RankIC on train, valid and test, whether it held its sign on test, its
+    yearly stability and its deflated t (explained under the table)."""
     files = {e["node_id"]: e["file"] for e in (manifest or {}).get("elites", [])}
     rows = [(e.node_id, files.get(e.node_id, ""),
              *(number(e.metrics.get(s, {}).get(m, math.nan)) for m in ("fs", "rank_ic") for s in SEGMENTS),
-             percent(e.stability and e.stability.share), (e.stability and e.stability.worst_year) or "–",
-             number(e.significance and e.significance.deflated_t, 2))
+             "yes" if e.held_sign else "no", percent(e.stability and e.stability.share),
+             (e.stability and e.stability.worst_year) or "–", number(e.significance and e.significance.deflated_t, 2))
             for e in results.elites]
-    columns = ["node", "file", *(f"{s} {m}" for m in ("FS", "RankIC") for s in SEGMENTS), "years RankIC > 0",
-               "worst year", "deflated t"]
+    columns = ["node", "file", *(f"{s} {m}" for m in ("FS", "RankIC") for s in SEGMENTS), "held sign on test",
+               "years RankIC > 0", "worst year", "deflated t"]
+    tries = (manifest or {}).get("tries")
     return (f"<h3>Elites</h3>\n<p>{len(rows)} elite factor(s), oriented so that higher values predict higher "
-            "returns.</p>\n" + table(columns, rows))
+            f"returns; {percent(results.held_sign_share)} of them held their sign on test (test RankIC above "
+            "0).</p>\n" + table(columns, rows)
+            + f'\n<p class="note">{deflated_t_sentence(tries)}</p>')
+
+
+def deflated_t_sentence(tries: int | None) -> str:
+    """What "deflated t" means, for a run that tried `tries` parameter sets (None: unknown)."""
+    n = tries if tries is not None else "N"
+    return (f"deflated t: the valid RankIC t-statistic corrected for the {n} parameter sets the run tried; above "
+            f"{SIGNIFICANT_T} it beats the best of {n} noise factors at 5 %.")
 
 
 def coverage_table(results: HarvestResults) -> str:

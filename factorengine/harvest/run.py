@@ -1,5 +1,6 @@
-"""Harvest a run: choose and export its elites, combine them (and, as the baseline, its seeds) with LightGBM,
-backtest the elites' model on test, and save the results the report reads."""
+"""Harvest a run: choose and export its elites, combine them (and, as the baseline, its seeds) with LightGBM and
+by their average rank, judge the elites' models against the seeds' on test (the verdict), backtest the elites'
+LightGBM on test, and save the results the report reads."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -13,9 +14,10 @@ from factorengine.harvest.backtest import PortfolioResult, quantile_returns, top
 from factorengine.harvest.elites import Harvest, Requirements, export, harvest
 from factorengine.harvest.generalization import judged_nodes
 from factorengine.harvest.judge import judge
-from factorengine.harvest.model import ModelResult, fit_model
-from factorengine.harvest.results import BacktestResult, EliteResult, HarvestResults, ModelSummary, save
+from factorengine.harvest.model import ROUNDS, ModelResult, combine
+from factorengine.harvest.results import BacktestResult, EliteResult, HarvestResults, ModelKey, ModelSummary, save
 from factorengine.harvest.stability import yearly_means
+from factorengine.harvest.verdict import verdict
 from factorengine.program import parse_program
 from factorengine.score.evaluate import Evaluator
 from factorengine.score.fitness import daily_series
@@ -60,10 +62,13 @@ def harvest_run(store: Store, dataset: Dataset, settings: Settings, out_dir: Pat
         export(chosen, dataset, out_dir, run_dir)
         on_stage("computing the seeds' values (the baseline)")
         seeds = seed_factors(store, evaluator)
-    on_stage(f"fitting LightGBM on the {len(chosen.elites)} elite(s)")
-    elites = fit_model({f"node {e.node.node_id}": e.values for e in chosen.elites}, dataset.label, dataset.splits)
-    on_stage(f"fitting LightGBM on the {len(seeds)} seed(s)")
-    models = {"elites": elites, "seeds": fit_model(seeds, dataset.label, dataset.splits)}
+    models = {}
+    for name, noun, factors in (("elites", "elite", {f"node {e.node.node_id}": e.values for e in chosen.elites}),
+                                ("seeds", "seed", seeds)):
+        on_stage(f"fitting LightGBM on the {len(factors)} {noun}(s) ({ROUNDS} rounds on train days) and "
+                 "averaging their ranks")
+        models |= {ModelKey(name, combiner): model
+                   for combiner, model in combine(factors, dataset.label, dataset.splits).items()}
     on_stage(f"backtesting TopkDropout(k={settings.k}, n_drop={settings.n_drop}) on test at "
              f"{', '.join(f'{c:g}' for c in _costs(settings))} bps")
     results = _results(chosen, models, dataset, settings)
@@ -82,7 +87,8 @@ def seed_factors(store: Store, evaluator: Evaluator) -> dict[str, np.ndarray]:
     return factors
 
 
-def _results(chosen: Harvest, models: dict[str, ModelResult], dataset: Dataset, settings: Settings) -> HarvestResults:
+def _results(chosen: Harvest, models: dict[ModelKey, ModelResult], dataset: Dataset,
+             settings: Settings) -> HarvestResults:
     """Everything the report plots."""
     label, splits = dataset.label, dataset.splits
     test = splits.days("test")
@@ -93,14 +99,15 @@ def _results(chosen: Harvest, models: dict[str, ModelResult], dataset: Dataset, 
                                   daily_series(elite.values, label).rank_ic, quantiles.annual,
                                   quantiles.long_short_annual))
     test_dates = dataset.panel.dates[test]
+    daily = {key: daily_series(model.predictions, label).rank_ic[test] for key, model in models.items()}
     return HarvestResults(
         dates=tuple(str(d) for d in dataset.panel.dates),
         splits={s: getattr(splits, s) for s in SEGMENTS}, elites=tuple(elites),
-        models={name: ModelSummary(model.metrics, model.best_iteration, model.importance,
-                                   yearly_means(daily_series(model.predictions, label).rank_ic[test], test_dates))
-                for name, model in models.items()},
-        backtest=_backtest(models["elites"].predictions[test], label.values[test], settings),
-        threshold=chosen.threshold, cleared=chosen.cleared, correlations=chosen.correlations)
+        models={key: ModelSummary(model.metrics, model.trees, model.importance, yearly_means(daily[key], test_dates))
+                for key, model in models.items()},
+        backtest=_backtest(models["elites", "LightGBM"].predictions[test], label.values[test], settings),
+        threshold=chosen.threshold, cleared=chosen.cleared, correlations=chosen.correlations,
+        verdict=verdict(daily, test_dates))
 
 
 def _backtest(scores: np.ndarray, forward: np.ndarray, settings: Settings) -> BacktestResult:

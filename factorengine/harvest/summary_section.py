@@ -1,5 +1,5 @@
-"""The report's opening summary: what the run found in a few sentences, the segments' dates, and what the data
-can and cannot say (the chance level when `factorengine null` ran, survivorship on a real panel)."""
+"""The report's verdict line and opening summary: what the run found in a few sentences, the segments' dates, and
+what the data can and cannot say (the chance level when `factorengine null` ran, survivorship on a real panel)."""
 from __future__ import annotations
 
 import html
@@ -29,18 +29,30 @@ def summary_section(data: Mapping[str, object], segments: Sequence[SegmentRange]
     return f"<h2>Summary</h2>\n<ul>\n{items}\n</ul>\n" + (segments_table(segments) if segments else "")
 
 
+def verdict_paragraph(harvest: HarvestResults | None) -> str:
+    """The harvest's verdict line, or why there is none."""
+    if harvest is None:
+        return ""
+    if harvest.verdict is None:
+        return ('<p class="note">This harvest has no verdict, since it was written before FactorEngine judged the '
+                "elites' models against the seeds'; run <code>factorengine harvest</code> again.</p>\n")
+    return f'<p class="verdict">{html.escape(harvest.verdict.line(), quote=False)}</p>\n'
+
+
 def harvest_findings(harvest: HarvestResults) -> list[str]:
-    """Sentences on the elites, their model against the seeds' on test, and the portfolio against its benchmark."""
-    elites, seeds = (harvest.models[name].metrics["test"].rank_ic for name in ("elites", "seeds"))
+    """Sentences on the elites, their models against the seeds' on test, and the portfolio against its benchmark."""
     m = harvest.backtest.metrics
-    beat = "beat" if elites > seeds else "did not beat"
+    combiners = dict.fromkeys(key.combiner for key in harvest.models)
+    rank_ics = "; ".join(f"{combiner} {number(harvest.models['elites', combiner].metrics['test'].rank_ic)} on the "
+                         f"elites against {number(harvest.models['seeds', combiner].metrics['test'].rank_ic)} on "
+                         "the seeds" for combiner in combiners)
     return [
         (f"{harvest.cleared} program(s) cleared valid FS {number(harvest.threshold, 2)}; "
          f"{len(harvest.elites)} elite(s) were kept"
-         + ("." if harvest.cleared else " (the best by valid FS, since none cleared it).")),
-        (f"LightGBM on the elites {beat} LightGBM on the seeds on test: RankIC {number(elites)} against "
-         f"{number(seeds)}."),
-        (f"Its TopkDropout portfolio returned {percent(m.annual_return)} a year on test net of "
+         + ("." if harvest.cleared else " (the best by valid FS, since none cleared it).")
+         + f" {percent(harvest.held_sign_share)} of them held their sign on test."),
+        f"Test RankIC of the combinations: {rank_ics}.",
+        (f"The elites' LightGBM in a TopkDropout portfolio returned {percent(m.annual_return)} a year on test net of "
          f"{harvest.backtest.cost_bps:g} bps costs, {percent(m.excess_annual_return)} a year "
          f"{'above' if m.excess_annual_return > 0 else 'relative to'} the equal-weight benchmark: it "
          f"{'beat' if m.excess_annual_return > 0 else 'did not beat'} it (information ratio "

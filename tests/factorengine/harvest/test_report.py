@@ -1,10 +1,13 @@
 """`factorengine report`: a run as one self-contained HTML page, lineage diffs and harvest included, browser-checked."""
 from __future__ import annotations
 
+import contextlib
 import html
+import io
 import json
 import os
 import re
+import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +18,7 @@ from factorengine.cli import main
 from factorengine.harvest import results
 from factorengine.harvest.chance import NULL_RESULTS
 from factorengine.harvest.report import llm_section
+from factorengine.harvest.results_section import deflated_t_sentence
 from factorengine.harvest.summary_section import SURVIVORSHIP, SYNTHETIC, summary_section
 from factorengine.store import LLMCallRow, Migration, NodeRow, Store
 from tests.factorengine.runs import copy_seeds, evolve_args
@@ -41,9 +45,11 @@ window.addEventListener("load", () => {
 
 @dataclass(frozen=True)
 class Reports:
-    """A small run and its reports before the harvest and after it (written to the default place)."""
+    """A small run, what `harvest` printed, and its reports before the harvest and after it (written to the default
+    place)."""
 
     run_dir: Path
+    harvest_out: str
     before: Path
     after: Path
 
@@ -59,9 +65,10 @@ def reports(tmp_path_factory) -> Reports:
         seeds = copy_seeds(tmp_path_factory.mktemp("seeds"))
         assert main(evolve_args(run_dir, seeds, 10, trials=2, islands=2)) == 0
         assert main(["report", str(run_dir), "--out", str(root / "before")]) == 0
-        assert main(["harvest", str(run_dir), "--threshold", "0.3"]) == 0
+        with contextlib.redirect_stdout(io.StringIO()) as harvest_out:
+            assert main(["harvest", str(run_dir), "--threshold", "0.3"]) == 0
         assert main(["report", str(run_dir)]) == 0
-    return Reports(run_dir, root / "before" / "index.html", run_dir / "report" / "index.html")
+    return Reports(run_dir, harvest_out.getvalue(), root / "before" / "index.html", run_dir / "report" / "index.html")
 
 
 def _top_programs(run_dir: Path) -> tuple[Store, list[NodeRow]]:
@@ -102,14 +109,68 @@ def test_the_summary_opens_the_report_with_the_harvest_verdicts_and_the_segment_
     page = reports.after.read_text()
     summary = page[page.index("<h2>Summary"):page.index("<h2>Evolution")]
     harvest = results.load(reports.run_dir / "harvest")
-    elites, seeds = (harvest.models[name].metrics["test"].rank_ic for name in ("elites", "seeds"))
+    rank_ic = {key: model.metrics["test"].rank_ic for key, model in harvest.models.items()}
     assert page.index("<h2>Summary") < page.index("<h2>Evolution")
-    assert f"{harvest.cleared} program(s) cleared valid FS 0.30; {len(harvest.elites)} elite(s) were kept" in summary
-    assert (f"LightGBM on the elites {'beat' if elites > seeds else 'did not beat'} LightGBM on the seeds on test: "
-            f"RankIC {elites:.4f} against {seeds:.4f}.") in summary
+    assert (f"{harvest.cleared} program(s) cleared valid FS 0.30; {len(harvest.elites)} elite(s) were kept. "
+            f"{harvest.held_sign_share:.2%} of them held their sign on test.") in summary
+    assert (f"Test RankIC of the combinations: LightGBM {rank_ic['elites', 'LightGBM']:.4f} on the elites against "
+            f"{rank_ic['seeds', 'LightGBM']:.4f} on the seeds; rank average {rank_ic['elites', 'rank average']:.4f} "
+            f"on the elites against {rank_ic['seeds', 'rank average']:.4f} on the seeds.") in summary
     start, stop = harvest.splits["test"]
     assert f"<td>test</td><td>{harvest.dates[start][:10]}</td><td>{harvest.dates[stop - 1][:10]}</td>" in summary
     assert SYNTHETIC in summary and SURVIVORSHIP not in summary and f"factorengine null {reports.run_dir}" in summary
+
+
+def test_harvest_prints_the_segments_then_the_verdict_the_held_sign_share_and_each_model_s_test_rank_ic(reports):
+    harvest = results.load(reports.run_dir / "harvest")
+    segments, *lines = reports.harvest_out.splitlines()
+    assert segments.startswith("segments: train ")
+    assert lines[0] == harvest.verdict.line() and lines[0].startswith("verdict: on test ")
+    assert lines[1].endswith(f"rejected); {harvest.held_sign_share:.0%} of them held their sign on test")
+    for key, model in harvest.models.items():
+        assert f"{key}: test IC {model.metrics['test'].ic:.4f}" in reports.harvest_out
+    assert [line.split(":")[0] for line in lines[2:6]] == [
+        "LightGBM on elites", "rank average on elites", "LightGBM on seeds", "rank average on seeds"]
+
+
+def test_the_verdict_line_heads_the_report_under_its_title(reports):
+    page = reports.after.read_text()
+    verdict = results.load(reports.run_dir / "harvest").verdict.line()
+    assert page.index("<h1>") < page.index(f'<p class="verdict">{html.escape(verdict, quote=False)}</p>') < page.index(
+        "<table>")
+    assert page.count("verdict:") == 1
+
+
+def test_the_elites_table_shows_held_sign_and_deflated_t_and_explains_deflated_t(reports):
+    page = reports.after.read_text()
+    elites = page[page.index("<h3>Elites"):page.index("<h3>Coverage")]
+    tries = json.loads((reports.run_dir / "harvest" / "manifest.json").read_text())["tries"]
+    assert "<th>held sign on test</th>" in elites and "<th>deflated t</th>" in elites
+    assert html.escape(deflated_t_sentence(tries)) in elites
+    assert deflated_t_sentence(120) == ("deflated t: the valid RankIC t-statistic corrected for the 120 parameter sets "
+                                        "the run tried; above 1.645 it beats the best of 120 noise factors at 5 %.")
+
+
+def test_the_model_table_shows_the_four_combinations_on_test(reports):
+    page = reports.after.read_text()
+    table = page[page.index("<h3>Model against the seed baseline"):]
+    for factors, combiner in (("elites", "LightGBM"), ("elites", "rank average"), ("seeds", "LightGBM"),
+                              ("seeds", "rank average")):
+        assert f"<td>{factors}</td><td>{combiner}</td>" in table
+
+
+def test_a_run_harvested_before_the_verdict_still_reports_and_says_to_harvest_again(reports, tmp_path):
+    run_dir = tmp_path / "run"
+    shutil.copytree(reports.run_dir, run_dir, ignore=shutil.ignore_patterns("report"))
+    path = run_dir / "harvest" / results.RESULTS
+    plain = json.loads(path.read_text())
+    del plain["verdict"]
+    path.write_text(json.dumps(plain, allow_nan=True))
+    assert main(["report", str(run_dir), "--out", str(tmp_path / "out")]) == 0
+    page = (tmp_path / "out" / "index.html").read_text()
+    assert "verdict:" not in page and "<h3>Model against the seed baseline" in page
+    assert ("This harvest has no verdict, since it was written before FactorEngine judged the elites' models against "
+            "the seeds'; run <code>factorengine harvest</code> again.") in page
 
 
 def test_the_summary_warns_of_survivorship_on_a_real_panel_and_states_the_chance_level(tmp_path):
