@@ -32,6 +32,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--top", type=int, default=needs.top, help="elites taken when none clears")
     parser.add_argument("--allow-level-bets", action="store_true",
                         help="keep programs flagged as bets on price or volume levels")
+    parser.add_argument("--min-valid-t", type=float, default=needs.min_valid_t,
+                        help="smallest t-statistic of the valid RankIC an elite needs")
     parser.add_argument("--min-stable-share", type=float, default=needs.min_stable_share,
                         help="share of train and valid years with a positive RankIC an elite needs")
     parser.add_argument("--max-p", type=float, default=needs.max_p,
@@ -52,8 +54,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(describe_segments(segment_ranges(dataset.panel.dates, dataset.splits)))
-    needs = Requirements(args.threshold, args.max_corr, args.top, args.allow_level_bets, args.min_stable_share,
-                         args.max_p)
+    needs = Requirements(args.threshold, args.max_corr, args.top, args.allow_level_bets, args.min_valid_t,
+                         args.min_stable_share, args.max_p)
     started = time.monotonic()
     with store:
         harvested = harvest_run(store, dataset, Settings(needs, args.k, args.n_drop, args.cost_bps), out,

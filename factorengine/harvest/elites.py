@@ -1,10 +1,12 @@
 """Harvest a run's elite factors: pick them, de-duplicate them, and export each as a standalone program.
 
 Elites are the programs (migrant copies aside) whose valid FS clears the threshold (or, when none does, the best
-`top` by valid FS) and whose RankIC has the same sign on train and valid, de-duplicated greedily (best valid FS
-first) by the absolute mean daily rank correlation of their factor values on the valid days. Level bets are left
-out unless allowed; a minimum share of years with the right RankIC sign and a maximum family-wise p-value (the
-valid RankIC t-statistic deflated for the run's trials) can be required. Values are recomputed in the sandbox
+`top` by valid FS) that show an edge beyond noise: a positive robust train FS (they win on most of train's folds,
+not one stretch), a valid RankIC of the same sign as on train with a t-statistic of at least `min_valid_t`
+(a noise factor reaches 2 about one time in 40). They are de-duplicated greedily (best valid FS first) by the
+absolute mean daily rank correlation of their factor values on the valid days. Level bets are left out unless
+allowed; a minimum share of years with the right RankIC sign and a maximum family-wise p-value (the valid RankIC
+t-statistic deflated for the run's trials) can be required. Values are recomputed in the sandbox
 from the stored programs, and an elite's test metrics are scored from them here (the search never scores test).
 """
 from __future__ import annotations
@@ -25,7 +27,7 @@ from factorengine.harvest.stability import Stability, yearly_stability
 from factorengine.ops import rank
 from factorengine.program import parse_program, set_docstring
 from factorengine.score.evaluate import Evaluator
-from factorengine.score.fitness import daily_correlation, daily_series, score
+from factorengine.score.fitness import SegmentMetrics, daily_correlation, daily_series, score
 from factorengine.search.migration import lineage, migration_origins
 from factorengine.store import NodeRow, Store
 
@@ -70,6 +72,7 @@ class Requirements:
     max_corr: float = MAX_CORRELATION
     top: int = TOP
     allow_level_bets: bool = False
+    min_valid_t: float = 2.0  # t-statistic of the oriented daily valid RankIC
     min_stable_share: float = 0.5  # years of train and valid with a positive oriented RankIC
     max_p: float = 1.0  # family-wise p-value of the valid RankIC among the run's tries (1.0: not required)
 
@@ -95,6 +98,14 @@ def harvest(store: Store, evaluator: Evaluator, needs: Requirements = Requiremen
             break
         if evaluation.valid.rank_ic <= 0:  # metrics are oriented by train: <= 0 is a sign flip
             rejected.append((node.node_id, "RankIC changes sign between train and valid"))
+            continue
+        if not evaluation.train.robust_fs > 0:
+            rejected.append((node.node_id, f"no edge across train's folds (robust train FS "
+                                           f"{evaluation.train.robust_fs:.4f})"))
+            continue
+        if not valid_t(evaluation.valid) >= needs.min_valid_t:
+            rejected.append((node.node_id, f"valid RankIC t {valid_t(evaluation.valid):.2f} below "
+                                           f"{needs.min_valid_t:g}: not told apart from noise"))
             continue
         profile = store.profile(node.node_id)
         if profile is not None and profile.level_bet and not needs.allow_level_bets:
@@ -128,6 +139,11 @@ def harvest(store: Store, evaluator: Evaluator, needs: Requirements = Requiremen
     correlations = np.array([[abs(_mean_correlation(a, b)) for b in ranked_values] for a in ranked_values])
     return Harvest(tuple(elites), needs.threshold, len(cleared), tuple(e.valid.fs for _, e in scored),
                    tuple(rejected), correlations.reshape(len(elites), len(elites)), tries)
+
+
+def valid_t(metrics: SegmentMetrics) -> float:
+    """The t-statistic of a segment's daily RankIC: RankICIR times the square root of its scored days."""
+    return metrics.rank_icir * math.sqrt(metrics.n_days)
 
 
 def _mean_correlation(a: np.ndarray, b: np.ndarray) -> float:

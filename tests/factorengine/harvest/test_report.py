@@ -111,8 +111,9 @@ def test_the_summary_opens_the_report_with_the_harvest_verdicts_and_the_segment_
     harvest = results.load(reports.run_dir / "harvest")
     rank_ic = {key: model.metrics["test"].rank_ic for key, model in harvest.models.items()}
     assert page.index("<h2>Summary") < page.index("<h2>Evolution")
-    assert (f"{harvest.cleared} program(s) cleared valid FS 0.30; {len(harvest.elites)} elite(s) were kept. "
-            f"{harvest.held_sign_share:.2%} of them held their sign on test.") in summary
+    assert (f"{harvest.cleared} program(s) cleared valid FS 0.30; {len(harvest.elites)} elite(s) were kept "
+            f"(the best by valid FS, since none cleared it). {harvest.held_sign_share:.2%} of them held their sign "
+            "on test.") in summary
     assert (f"Test RankIC of the combinations: LightGBM {rank_ic['elites', 'LightGBM']:.4f} on the elites against "
             f"{rank_ic['seeds', 'LightGBM']:.4f} on the seeds; rank average {rank_ic['elites', 'rank average']:.4f} "
             f"on the elites against {rank_ic['seeds', 'rank average']:.4f} on the seeds.") in summary
