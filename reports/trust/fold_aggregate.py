@@ -1,5 +1,6 @@
-"""Which train statistic, computed by the search, best predicts a program's valid FS: the train FS, the robust
-train FS (walk-forward fold FS, mean less its standard error) or the t-statistic of the daily train RankIC.
+"""Which train statistic, computed by the search, best predicts a program's valid FS: the train FS, aggregates of
+the walk-forward fold FS (mean, median, mean less its standard error = robust_fs, mean less half of it, the
+worst fold) or the t-statistic of the daily train RankIC.
 
 For every scored program of each run given: Spearman correlation across programs of each statistic with the
 valid FS, and how often each picks a top-decile valid program as its top decile. Also prints the spread of the
@@ -37,8 +38,10 @@ def statistics(run_dir: Path) -> pd.DataFrame:
             daily = series.rank_ic[splits.days("train")]
             daily = daily[~np.isnan(daily)]
             valid = segment_metrics(series, splits.days("valid"), 1, splits.min_coverage)
-            rows.append({"node": node.node_id, "train_fs": train.fs,
-                         "robust_fs": folds.mean() - folds.std(ddof=1) / math.sqrt(len(folds)),
+            se = folds.std(ddof=1) / math.sqrt(len(folds))
+            rows.append({"node": node.node_id, "train_fs": train.fs, "fold_mean": folds.mean(),
+                         "fold_median": np.median(folds), "robust_fs": folds.mean() - se,
+                         "half_se": folds.mean() - se / 2, "fold_min": folds.min(),
                          "train_t": daily.mean() / daily.std(ddof=1) * math.sqrt(len(daily)),
                          "valid_fs": valid.fs, "valid_t": valid.rank_icir * math.sqrt(valid.n_days)})
     return pd.DataFrame(rows).dropna()
@@ -49,7 +52,7 @@ def main(run_dirs: list[str]) -> None:
         table = statistics(Path(run_dir))
         top = table["valid_fs"] >= table["valid_fs"].quantile(0.9)
         print(f"{run_dir}: {len(table)} programs")
-        for column in ("train_fs", "robust_fs", "train_t"):
+        for column in ("train_fs", "fold_mean", "fold_median", "robust_fs", "half_se", "fold_min", "train_t"):
             picked = table[column] >= table[column].quantile(0.9)
             print(f"  {column:<9} Spearman with valid FS {table[column].corr(table['valid_fs'], method='spearman'):+.3f}"
                   f"   top decile shared with valid's {np.mean(top[picked]):.0%}")

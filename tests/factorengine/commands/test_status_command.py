@@ -1,11 +1,15 @@
 """`factorengine status`: a run's progress counted from its recorded seeds and every island's committed iterations."""
 from __future__ import annotations
 
+import math
+
+from factorengine.cli import main
 from factorengine.commands.status_command import next_step, summary_lines
 from factorengine.config import DataConfig, RunConfig, as_dict, override
 from factorengine.data import make_dataset, synthetic_panel
 from factorengine.store import Seeds, Store
 from factorengine.store.recorded import segments_event
+from tests.factorengine.runs import ROOT, evolve_args
 
 
 def _stopped_run(path, config: RunConfig, progress: dict[int, int]) -> Store:
@@ -66,3 +70,31 @@ def test_status_and_resume_of_a_run_stopped_before_its_seeds_were_recorded_say_s
     err = capsys.readouterr().err.splitlines()
     assert [line.endswith("the run stopped before it recorded its seeds; start it again with factorengine evolve")
             for line in err] == [True, True]
+
+
+TWO_DAYS = '''"""Scored on two days only: its values are missing everywhere else."""
+import numpy as np
+
+
+def factor(d, window=1):
+    values = np.full(d.close.shape, np.nan)
+    values[10:12] = d.returns[10:12]
+    values[500:502] = d.returns[500:502]
+    return values
+'''
+
+
+def test_a_program_scored_on_two_days_heads_neither_status_nor_the_progress_line(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("FACTORENGINE_DATA", raising=False)
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "a_two_days.py").write_text(TWO_DAYS)
+    (seeds / "b_close_location.py").write_text((ROOT / "seeds" / "close_location.py").read_text())
+    assert main(evolve_args(tmp_path / "run", seeds, 0, trials=0)) == 0
+    progress = [line for line in capsys.readouterr().err.splitlines() if line.startswith("iter 2/2")]
+    assert main(["status", str(tmp_path / "run"), "--top", "1"]) == 0
+    top_row = capsys.readouterr().out.split(" idea\n")[1].splitlines()[0]
+    with Store.open(tmp_path / "run" / "run.db", read_only=True) as store:
+        two_days = store.evaluation(1)
+    assert two_days.status == "ok" and two_days.train.n_days == 2 and math.isnan(two_days.fs("train"))
+    assert top_row.split()[0] == "2" and "(node 2)" in progress[0] and "(node 1)" not in progress[0]
