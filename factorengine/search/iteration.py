@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+
 from factorengine.program import LiftedKnob, Program
 from factorengine.score.evaluate import Evaluation
 from factorengine.score.novelty import Assessment, Profile
