@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Mapping, Sequence
@@ -38,6 +38,17 @@ class Evaluation:
 
 
 @dataclass(frozen=True)
+class Scoring:
+    """Evaluations being scored in the background, in the order their parameter sets were given."""
+
+    futures: tuple[Future[Evaluation], ...]
+
+    def result(self) -> list[Evaluation]:
+        """Wait for every evaluation."""
+        return [future.result() for future in self.futures]
+
+
+@dataclass(frozen=True)
 class _Success:
     """A run that passed every check and waits to be scored."""
 
@@ -68,6 +79,7 @@ class Evaluator:
         self._n_workers = settings.n_workers or os.cpu_count() or 1
         self._sandbox = Sandbox(inputs or dict(dataset.panel.fields), policy=policy,
                                 n_workers=self._n_workers, limits=limits)
+        self._scorers = ThreadPoolExecutor(max_workers=self._n_workers, thread_name_prefix="scorer")
 
     @property
     def sandbox(self) -> Sandbox:
@@ -81,28 +93,44 @@ class Evaluator:
         The runs go to the sandbox's workers at once and are scored in as many threads. `probe=False` skips
         the lookahead probe (for more parameter sets of a program already probed).
         """
-        ran = self._run(program, params_list, name, probe)
-        if len(ran) <= 1:
-            return [self._score(run, segments) for run in ran]
-        with ThreadPoolExecutor(max_workers=self._n_workers) as scorers:
-            return list(scorers.map(lambda run: self._score(run, segments), ran))
+        return self.submit(program, params_list, name=name, segments=segments, probe=probe).result()
+
+    def submit(self, program: Program, params_list: Sequence[Params], *, name: str = "<program>",
+               segments: Sequence[str] = TRAIN_VALID, probe: bool = True) -> Scoring:
+        """Run `program` per parameter set now and score the runs in the background; the future gives `evaluate`'s
+        result, so the caller can start the next runs while these are scored.
+
+        A run without the probe computes only the days up to the last of `segments` (a causal program's values
+        there do not depend on later days, which the probe checks on every new program).
+        """
+        rows = None if probe else self._rows(segments)
+        ran = self._run(program, params_list, name, probe, rows)
+        return Scoring(tuple(self._scorers.submit(self._score, run, segments) for run in ran))
 
     def evaluate_many(self, jobs: Sequence[tuple[str, Program, Params]], *,
                       segments: Sequence[str] = TRAIN_VALID) -> list[Evaluation]:
         """Evaluate (name, program, params) jobs in order, scoring one in a second thread while the next runs."""
         with ThreadPoolExecutor(max_workers=1) as scorer:
             futures = [scorer.submit(self._score, run, segments)
-                       for name, program, params in jobs for run in self._run(program, [params], name, True)]
+                       for name, program, params in jobs for run in self._run(program, [params], name, True, None)]
             return [future.result() for future in futures]
 
-    def _run(self, program: Program, params_list: Sequence[Params], name: str, probe: bool) -> list[_Ran]:
-        """Check and run `program` per parameter set: a failed Evaluation, or the successful run to score."""
+    def _rows(self, segments: Sequence[str]) -> int | None:
+        """The leading days a run must compute to be scored on `segments` (None: all of them)."""
+        splits = self.dataset.splits
+        end = max(splits.days(segment).stop for segment in ("train", *segments))
+        return None if end >= len(self.dataset.panel.dates) else end
+
+    def _run(self, program: Program, params_list: Sequence[Params], name: str, probe: bool,
+             rows: int | None) -> list[_Ran]:
+        """Check and run `program` per parameter set on the first `rows` days: a failed Evaluation, or the
+        successful run to score."""
         start = time.perf_counter()
         violations = check_policy(program.source)
         if violations:
             reason = "refused by the static policy: " + "; ".join(map(str, violations))
             return [self._failed(program, name, p, FailureKind.POLICY, reason, start) for p in params_list]
-        outcomes = self._sandbox.run(program.source, _ENTRY, params_list, self.settings.timeout_s)
+        outcomes = self._sandbox.run(program.source, _ENTRY, params_list, self.settings.timeout_s, rows=rows)
         first = next(((p, o) for p, o in zip(params_list, outcomes) if isinstance(o, Ok)), None)
         refusal = self._probe(program, *first) if probe and self.settings.probe and first else None
         ran: list[_Ran] = []
@@ -119,9 +147,11 @@ class Evaluator:
         """Score a successful run (pure numpy on read-only arrays: safe in other threads)."""
         if isinstance(run, Evaluation):
             return run
-        fitness = score(run.outcome.values, self.dataset.label, self.dataset.splits, segments=segments)
+        values = run.outcome.values
+        fitness = score(values, self.dataset.label, self.dataset.splits, segments=segments)
+        profile = self.profiler.profile(values) if len(values) >= self.profiler.rows else None
         return Evaluation(run.name, run.program_id, run.params, fitness, None, None, time.perf_counter() - run.start,
-                          self.profiler.profile(run.outcome.values))
+                          profile)
 
     @cached_property
     def profiler(self) -> Profiler:
@@ -166,7 +196,8 @@ class Evaluator:
         return Evaluation(name, program.program_id, dict(params), None, kind, reason, time.perf_counter() - start)
 
     def close(self) -> None:
-        """Stop the sandbox."""
+        """Stop the sandbox and the scoring threads."""
+        self._scorers.shutdown()
         self._sandbox.close()
 
     def __enter__(self) -> Evaluator:

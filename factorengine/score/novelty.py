@@ -56,6 +56,11 @@ class Profiler:
             self.levels = {"price": rank(np.log(close)), "volume": rank(np.log(volume)),
                            "dollar_volume": rank(np.log(close * volume))}
 
+    @property
+    def rows(self) -> int:
+        """The leading days of factor values a profile reads."""
+        return int(self.days[-1]) + 1
+
     def profile(self, values: np.ndarray) -> Profile:
         """The fingerprint and level exposures of `values`."""
         ranks = rank(np.where(np.isfinite(values[self.days]), values[self.days], np.nan))

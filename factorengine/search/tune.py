@@ -11,7 +11,7 @@ import math
 import time
 import warnings
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Collection, Sequence
 
 import numpy as np
 import optuna
@@ -20,7 +20,7 @@ from optuna.trial import TrialState
 
 from factorengine.config import TuningConfig
 from factorengine.program import Number, Param, Program, parse_program, set_defaults
-from factorengine.score.evaluate import Evaluation, Evaluator
+from factorengine.score.evaluate import Evaluation, Evaluator, Scoring
 from factorengine.score.failure import FailureKind
 from factorengine.store.rows import NEIGHBOURS
 
@@ -81,14 +81,21 @@ class Tuner:
         """Search the program's parameter space from its defaults; the same seed gives the same trials."""
         return self.start(program, seed).finish()
 
-    def run(self, program: Program, params_list: list[dict[str, Number]], done: Sequence[Trial]) -> list[Trial]:
-        """Evaluate a batch on train alone; a parameter set tried before is not run again."""
+    def launch(self, program: Program, params_list: list[dict[str, Number]], known: Collection[tuple]) -> Launch:
+        """Run a batch's parameter sets not in `known` (keys of those tried or running) on train alone now, and
+        score them in the background; the first batch of a study runs with the lookahead probe."""
+        fresh = list({_key(p): p for p in params_list if _key(p) not in known}.values())  # first of each, in order
+        scoring = (self.evaluator.submit(program, fresh, segments=("train",), probe=not known) if fresh
+                   else None)
+        return Launch(params_list, fresh, scoring)
+
+    def collect(self, launched: Launch, done: Sequence[Trial]) -> list[Trial]:
+        """The launched batch's trials, numbered after `done`; a parameter set tried before repeats its trial."""
+        evaluations = launched.scoring.result() if launched.scoring is not None else []
+        ran = {_key(p): e for p, e in zip(launched.fresh, evaluations)}
         seen = {_key(t.params): t for t in done}
-        fresh = list({_key(p): p for p in params_list if _key(p) not in seen}.values())  # first of each, in order
-        evaluations = self.evaluator.evaluate(program, fresh, segments=("train",), probe=not done) if fresh else []
-        ran = {_key(p): e for p, e in zip(fresh, evaluations)}
         batch: list[Trial] = []
-        for number, params in enumerate(params_list, start=len(done)):
+        for number, params in enumerate(launched.params, start=len(done)):
             earlier = seen.get(_key(params))
             if earlier is None:
                 trial = Trial(number, params, ran.pop(_key(params)))
@@ -99,8 +106,22 @@ class Tuner:
         return batch
 
 
+@dataclass(frozen=True)
+class Launch:
+    """A batch of parameter sets whose new ones are running or being scored."""
+
+    params: list[dict[str, Number]]
+    fresh: list[dict[str, Number]]
+    scoring: Scoring | None
+
+
 class Study:
-    """One program's study, begun with trial 0 so that the caller can look at it before paying for the rest."""
+    """One program's study, begun with trial 0 so that the caller can look at it before paying for the rest.
+
+    Batches overlap: the next batch runs in the sandbox while the last one is scored, so it is asked before the
+    last one is told (the constant liar stands in for both). Which trials the study knows when it asks a batch
+    is fixed by the batch's number, never by timing, so a study is repeatable.
+    """
 
     def __init__(self, tuner: Tuner, program: Program, seed: int) -> None:
         self._tuner, self._program, self._start = tuner, program, time.monotonic()
@@ -109,7 +130,7 @@ class Study:
         self._study.enqueue_trial(program.defaults)
         self._trials: list[Trial] = []
         self._best: Trial | None = None
-        self._batch(1)
+        self._tell(self._launch(1, None))
 
     @property
     def first(self) -> Trial:
@@ -118,26 +139,43 @@ class Study:
 
     def finish(self) -> Tuned:
         """Run the remaining trials (none when trial 0 was refused) and write the best back as the defaults."""
-        settings, stop = self._tuner.settings, "budget"
-        while True:
-            if self.first.evaluation.failure in REFUSALS:
-                stop = "refused"
-                break
-            if settings.patience and best_age(self._trials, self._best) >= settings.patience:
-                stop = "patience"
-                break
-            if len(self._trials) >= settings.n_trials:
-                break
-            self._batch(min(settings.n_parallel, settings.n_trials - len(self._trials)))
+        running: tuple[list[optuna.trial.Trial], Launch] | None = None
+        while not (stop := self._stop(running)):
+            launched = self._launch(self._tuner.settings.n_parallel, running)
+            if running is not None:
+                self._tell(running)
+            running = launched
+        if running is not None:
+            self._tell(running)
         best, program = self._best, self._program
         tuned = program if best is None else parse_program(set_defaults(program.source, best.params))
         return Tuned(tuned, tuple(self._trials), best, neighbour_drop(self._trials, best, self._space), stop,
                      time.monotonic() - self._start)
 
-    def _batch(self, size: int) -> None:
-        """Ask, run and tell one batch of trials."""
-        asked = [self._study.ask(self._space) for _ in range(max(1, size))]
-        batch = self._tuner.run(self._program, [_rounded(t.params, self._space) for t in asked], self._trials)
+    def _stop(self, running: tuple[list[optuna.trial.Trial], Launch] | None) -> str:
+        """Why no further batch is asked ("refused", "patience", "budget"), or "" to ask one."""
+        settings = self._tuner.settings
+        if self.first.evaluation.failure in REFUSALS:
+            return "refused"
+        if settings.patience and best_age(self._trials, self._best) >= settings.patience:
+            return "patience"
+        if len(self._trials) + (0 if running is None else len(running[0])) >= settings.n_trials:
+            return "budget"
+        return ""
+
+    def _launch(self, size: int, running: tuple[list[optuna.trial.Trial], Launch] | None
+                ) -> tuple[list[optuna.trial.Trial], Launch]:
+        """Ask a batch (at most what the budget leaves) and launch its runs."""
+        taken = len(self._trials) + (0 if running is None else len(running[0]))
+        asked = [self._study.ask(self._space) for _ in range(max(1, min(size, self._tuner.settings.n_trials - taken)))]
+        known = {_key(t.params) for t in self._trials} | (set() if running is None else
+                                                           {_key(p) for p in running[1].params})
+        return asked, self._tuner.launch(self._program, [_rounded(t.params, self._space) for t in asked], known)
+
+    def _tell(self, launched: tuple[list[optuna.trial.Trial], Launch]) -> None:
+        """Wait for a launched batch's scores and tell them to the study."""
+        asked, launch = launched
+        batch = self._tuner.collect(launch, self._trials)
         for optuna_trial, trial in zip(asked, batch):
             if math.isnan(trial.robust_fs):
                 self._study.tell(optuna_trial, state=TrialState.FAIL)

@@ -146,3 +146,21 @@ def test_evaluate_many_gives_the_same_results_in_order_as_evaluate(evaluator):
     assert [r.name for r in many] == ["a", "b", "c"]
     assert [r.fitness for r in many] == [r.fitness for r in one_by_one]
     assert many[1].failure == "policy"
+
+
+def test_a_run_without_the_probe_scores_every_seed_as_a_full_run_does(evaluator):
+    jobs = [(path.stem, parse_program(path.read_text(), str(path))) for path in SEEDS]
+    full = evaluator.evaluate_many([(name, program, program.defaults) for name, program in jobs])
+    heads = [evaluator.evaluate(program, [program.defaults], probe=False)[0] for _, program in jobs]
+    for name, (a, b) in zip([name for name, _ in jobs], zip(full, heads)):
+        for segment in ("train", "valid"):
+            x, y = getattr(a.fitness, segment), getattr(b.fitness, segment)
+            assert [x.fs, x.ic, x.rank_ic, x.turnover, *x.folds] == pytest.approx(
+                [y.fs, y.ic, y.rank_ic, y.turnover, *y.folds], rel=1e-9, nan_ok=True), (name, segment)
+
+
+def test_a_run_without_the_probe_computes_only_the_days_it_scores(evaluator, synthetic_dataset):
+    train_end = synthetic_dataset.splits.days("train").stop
+    program = parse_program(MOMENTUM.replace("    return", f"    assert len(d.close) == {train_end}\n    return"))
+    [trial] = evaluator.evaluate(program, [program.defaults], segments=("train",), probe=False)
+    assert trial.failure is None and trial.fitness.valid is None

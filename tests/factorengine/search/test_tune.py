@@ -88,8 +88,9 @@ def test_a_program_the_policy_refuses_costs_one_trial(evaluator):
 
 def test_patience_stops_a_study_that_stopped_improving(evaluator):
     flat = REVERSAL.replace("-ts_mean(d.returns, window)", "-ts_mean(d.returns, 5) + 0 * window")
-    tuned = Tuner(evaluator, TuningConfig(n_trials=32, patience=6)).tune(parse_program(flat), seed=0)
-    assert tuned.stop == "patience" and len(tuned.trials) == 7 and tuned.best.number == 0
+    tuned = Tuner(evaluator, TuningConfig(n_trials=32, n_parallel=2, patience=6)).tune(parse_program(flat), seed=0)
+    # trial 0, six trials without a better one, and the batch of two already running when patience ran out
+    assert tuned.stop == "patience" and len(tuned.trials) == 1 + 6 + 2 and tuned.best.number == 0
 
 
 def test_repeated_parameters_are_not_run_again(evaluator):
