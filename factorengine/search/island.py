@@ -78,8 +78,8 @@ class Island:
     Iterations 0..len(seeds)-1 evaluate the seeds as children of the root; later ones grow the tree. Each
     iteration commits in one transaction, so a killed run resumes from the last committed iteration and
     reaches the same tree as one never interrupted. With an exchange (several islands), every
-    `migration_interval` search iterations the island publishes its best programs and adds its neighbours'
-    as migrant children of the root, in one more transaction.
+    `migration_interval` search iterations the island publishes its best programs and adds those its
+    neighbours published the round before as migrant children of the root, in one more transaction.
     """
 
     def __init__(self, *, config: RunConfig, store: Store, evaluator: Evaluator, proposer: Proposer,
@@ -295,13 +295,16 @@ class Island:
         rounds = range(1, searched // self.config.islands.migration_interval + 1)
         for round in rounds:
             exchange.publish(round, self._emigrants(round))
-        for round in rounds:
+        for round in rounds[:-1]:
             if round not in self._received:
                 self._receive(round, exchange.collect(round))
 
     def _migrate(self, exchange: Exchange, round: int) -> None:
+        """Publish this round's emigrants and receive the previous round's: the neighbours published those an
+        interval ago, so an island rarely waits for a slower one."""
         exchange.publish(round, self._emigrants(round))
-        self._receive(round, exchange.collect(round))
+        if round > 1:
+            self._receive(round - 1, exchange.collect(round - 1))
 
     def _emigrants(self, round: int) -> list[Migrant]:
         """This island's best own programs as of the round's iteration, with their recorded evaluations."""
@@ -312,8 +315,9 @@ class Island:
                         row.idea, self.store.evaluation(row.node_id)) for row in chosen]
 
     def _receive(self, round: int, payloads: Mapping[int, Sequence[Migrant]]) -> None:
-        """Add the neighbours' programs as migrant children of the root (duplicates skipped), in one commit."""
-        iteration = round_iteration(round, len(self.seeds), self.config.islands.migration_interval)
+        """Add the neighbours' programs of `round` as migrant children of the root (duplicates skipped), in one
+        commit at the next round's iteration."""
+        iteration = round_iteration(round + 1, len(self.seeds), self.config.islands.migration_interval)
         arrivals: list[tuple[NodeView, Migrant]] = []
         record = []
         for source in sorted(payloads):

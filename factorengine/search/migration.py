@@ -2,8 +2,9 @@
 
 Rounds fall at iteration counts (every `interval` search iterations after the seeds), never at wall-clock
 times, and emigrants are chosen from what an island had committed by the round's iteration: the same run
-exchanges the same programs whether or not it was interrupted. Islands send their own discoveries only
-(migrants are never sent on), the best `k` distinct programs by train FS, ties broken by valid FS.
+exchanges the same programs whether or not it was interrupted. A round's migrants arrive at the next round,
+so an island never waits for a slower neighbour to reach the current one. Islands send their own discoveries
+only (migrants are never sent on), the best `k` distinct programs by train FS, ties broken by valid FS.
 """
 from __future__ import annotations
 
