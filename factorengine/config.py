@@ -125,9 +125,12 @@ class TuningConfig:
     n_parallel: int = _field(2, "trials asked and run at once (constant liar)")
     patience: int = _field(12, "stop a study after this many trials without a better train FS (0 = never)")
     lift_knobs: bool = _field(True, "turn hidden numeric literals (windows, thresholds) into parameters first")
+    trial_stocks: int = _field(250, "trials compute and score every k-th stock, k the largest that keeps this many "
+                                    "(a cheaper, noisier estimate; 0: every stock); the tuned program's score reads "
+                                    "every stock")
 
     def __post_init__(self) -> None:
-        for name in ("n_trials", "patience"):
+        for name in ("n_trials", "patience", "trial_stocks"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"[tuning] {name} = {getattr(self, name)}: must be 0 or more")
         if self.n_parallel < 1:

@@ -131,8 +131,9 @@ def _execute(context: ChildContext, request: RunRequest, code: CodeType,
         function = namespace.get(request.entry)
         if not callable(function):
             raise NameError(f"the program defines no function {request.entry!r}")
-        fields = context.fields if request.rows is None else context.fields.head(request.rows)
-        expected = context.policy.shape_for(request.rows)
+        fields = (context.fields if request.rows is None and request.every == 1
+                  else context.fields.part(request.rows, request.every))
+        expected = context.policy.shape_for(request.rows, request.every)
         report = _store_output(function(fields, **request.kwargs), output, expected)
     except BaseException as exc:  # the one boundary: a program's exception becomes a report
         # a refusal is reported before anything that could use what the program rebound

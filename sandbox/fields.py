@@ -33,10 +33,11 @@ class Fields:
     def __dir__(self) -> list[str]:
         return list(object.__getattribute__(self, "_arrays"))
 
-    def head(self, rows: int) -> Fields:
-        """The first `rows` rows of every input (read-only views, nothing copied)."""
+    def part(self, rows: int | None, every: int = 1) -> Fields:
+        """The first `rows` rows (None: all) of every `every`-th column of every input (read-only views, nothing
+        copied)."""
         arrays = object.__getattribute__(self, "_arrays")
-        return Fields({name: array[:rows] for name, array in arrays.items()})
+        return Fields({name: array[:rows, ::every] for name, array in arrays.items()})
 
     def __repr__(self) -> str:
         arrays = object.__getattribute__(self, "_arrays")

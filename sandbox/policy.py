@@ -39,11 +39,12 @@ class Policy:
         if shape is not None and not all(isinstance(n, int) and n > 0 for n in shape):
             raise ValueError(f"Policy.output_shape must be positive ints or None, got {shape!r}")
 
-    def shape_for(self, rows: int | None) -> tuple[int, ...] | None:
-        """The expected output shape of a run on the first `rows` rows of the inputs (None: all rows)."""
-        if self.output_shape is None or rows is None:
-            return self.output_shape
-        return (rows, *self.output_shape[1:])
+    def shape_for(self, rows: int | None, every: int = 1) -> tuple[int, ...] | None:
+        """The expected output shape of a run on the first `rows` rows (None: all) of every `every`-th column."""
+        if self.output_shape is None:
+            return None
+        days, columns, *rest = self.output_shape
+        return (days if rows is None else rows, -(-columns // every), *rest)
 
     def allows(self, module: str) -> bool:
         """Whether `module` (dotted name) equals or lies under an allowed import."""

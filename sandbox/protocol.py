@@ -50,6 +50,7 @@ class RunRequest:
     entry: str
     kwargs: Mapping[str, object]
     rows: int | None = None  # run on the first `rows` rows of every input (None: all)
+    every: int = 1  # and on every `every`-th column
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ class _Active:
     slot: int
     deadline: float
     rows: int | None
+    every: int
     kill_sent: bool = False
 
 
@@ -71,12 +72,13 @@ class Sandbox:
         return None if self._server is None else self._server.pid
 
     def run(self, source: str, entry: str, kwargs_list: Sequence[Mapping[str, object]],
-            timeout_s: float, *, rows: int | Sequence[int | None] | None = None) -> list[Outcome]:
+            timeout_s: float, *, rows: int | Sequence[int | None] | None = None, every: int = 1) -> list[Outcome]:
         """Run `entry(d, **kwargs)` of `source` once per mapping; outcomes come in the same order.
 
         `timeout_s` is the wall-clock limit of each run. `rows` runs on the first `rows` rows of
         every input (a shorter history, e.g. for a lookahead check), None on all of them; a
-        sequence gives each run its own. Program failures come back as
+        sequence gives each run its own. `every` runs on every `every`-th column (a sample of
+        the stocks) of every input. Program failures come back as
         failure values; SandboxError means the machinery failed (the next run restarts it).
         """
         if self._inputs is None:
@@ -88,11 +90,13 @@ class Sandbox:
         rows_list = list(rows) if isinstance(rows, Sequence) else [rows] * len(kwargs_list)
         if len(rows_list) != len(kwargs_list) or any(r is not None and r < 1 for r in rows_list):
             raise ValueError(f"rows must be None, an int >= 1 or one such value per run, got {rows!r}")
+        if every < 1:
+            raise ValueError(f"every must be an int >= 1, got {every!r}")
         if self._server is None or not self._server.alive():
             self._restart_server()
         completed = False
         try:
-            outcomes = self._run_batch(source, entry, list(zip(kwargs_list, rows_list)), timeout_s)
+            outcomes = self._run_batch(source, entry, list(zip(kwargs_list, rows_list)), timeout_s, every)
             completed = True
         finally:
             if not completed:  # runs of an abandoned batch may still write into the slots
@@ -100,7 +104,7 @@ class Sandbox:
         return outcomes
 
     def _run_batch(self, source: str, entry: str, runs: list[tuple[Mapping[str, object], int | None]],
-                   timeout_s: float) -> list[Outcome]:
+                   timeout_s: float, every: int) -> list[Outcome]:
         assert self._server is not None
         pending = deque(enumerate(runs))
         outcomes: list[Outcome | None] = [None] * len(runs)
@@ -112,8 +116,8 @@ class Sandbox:
                 index, (kwargs, rows) = pending.popleft()
                 slot, run_id = free_slots.pop(), self._next_run_id
                 self._next_run_id += 1
-                self._server.send(RunRequest(run_id, slot, source, entry, dict(kwargs), rows))
-                active[run_id] = _Active(index, slot, time.monotonic() + timeout_s, rows)
+                self._server.send(RunRequest(run_id, slot, source, entry, dict(kwargs), rows, every))
+                active[run_id] = _Active(index, slot, time.monotonic() + timeout_s, rows, every)
 
         dispatch()
         while active:
@@ -127,7 +131,8 @@ class Sandbox:
                 run = active.pop(message.run_id)
                 dispatch()  # before judging: the copy-out overlaps the next run
                 outcomes[run.index] = judge(message, slot=self._slots[run.slot], policy=self._policy,
-                                            limits=self._limits, timeout_s=timeout_s, rows=run.rows)
+                                            limits=self._limits, timeout_s=timeout_s, rows=run.rows,
+                                            every=run.every)
                 free_slots.append(run.slot)
                 dispatch()
             else:

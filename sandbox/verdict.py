@@ -18,7 +18,7 @@ __all__ = ["judge"]
 
 
 def judge(finished: Finished, *, slot: Slot, policy: Policy, limits: Limits, timeout_s: float,
-          rows: int | None = None) -> Outcome:
+          rows: int | None = None, every: int = 1) -> Outcome:
     """The outcome of one finished run; raises SandboxError if the sandbox itself failed."""
     report = finished.report
     if report is not None and report.kind == "setup_error":
@@ -35,7 +35,7 @@ def judge(finished: Finished, *, slot: Slot, policy: Policy, limits: Limits, tim
                                "(it rebound builtins or library functions)")
     if report is None:  # the program ended the process itself, e.g. os._exit
         return Exited(finished.exit_code)
-    return _from_report(report, finished, slot=slot, expected=policy.shape_for(rows), limits=limits)
+    return _from_report(report, finished, slot=slot, expected=policy.shape_for(rows, every), limits=limits)
 
 
 def _from_report(report: ChildReport, finished: Finished, *, slot: Slot, expected: tuple[int, ...] | None,

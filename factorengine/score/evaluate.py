@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ import numpy as np
 
 from factorengine.config import EvaluationConfig
 from factorengine.data.dataset import Dataset
+from factorengine.data.label import Label, make_label
 from factorengine.program import ALLOWED_IMPORTS, Program, ProgramError, check_policy
 from factorengine.score.failure import FailureKind
 from factorengine.score.fitness import TRAIN_VALID, Fitness, score
@@ -80,6 +82,8 @@ class Evaluator:
         self._sandbox = Sandbox(inputs or dict(dataset.panel.fields), policy=policy,
                                 n_workers=self._n_workers, limits=limits)
         self._scorers = ThreadPoolExecutor(max_workers=self._n_workers, thread_name_prefix="scorer")
+        self._labels: dict[int, Label] = {}
+        self._lock = threading.Lock()
 
     @property
     def sandbox(self) -> Sandbox:
@@ -96,23 +100,24 @@ class Evaluator:
         return self.submit(program, params_list, name=name, segments=segments, probe=probe).result()
 
     def submit(self, program: Program, params_list: Sequence[Params], *, name: str = "<program>",
-               segments: Sequence[str] = TRAIN_VALID, probe: bool = True) -> Scoring:
-        """Run `program` per parameter set now and score the runs in the background; the future gives `evaluate`'s
-        result, so the caller can start the next runs while these are scored.
+               segments: Sequence[str] = TRAIN_VALID, probe: bool = True, every: int = 1) -> Scoring:
+        """Run `program` per parameter set now and score the runs in the background, so the caller can start
+        the next runs while these are scored.
 
         A run without the probe computes only the days up to the last of `segments` (a causal program's values
-        there do not depend on later days, which the probe checks on every new program).
+        there do not depend on later days, which the probe checks on every new program). `every` > 1 scores
+        every `every`-th stock alone (a cheaper, noisier estimate); runs without the probe then compute no other.
         """
         rows = None if probe else self._rows(segments)
-        ran = self._run(program, params_list, name, probe, rows)
-        return Scoring(tuple(self._scorers.submit(self._score, run, segments) for run in ran))
+        ran = self._run(program, params_list, name, probe, rows, 1 if probe else every)
+        return Scoring(tuple(self._scorers.submit(self._score, run, segments, every) for run in ran))
 
     def evaluate_many(self, jobs: Sequence[tuple[str, Program, Params]], *,
                       segments: Sequence[str] = TRAIN_VALID) -> list[Evaluation]:
         """Evaluate (name, program, params) jobs in order, scoring one in a second thread while the next runs."""
         with ThreadPoolExecutor(max_workers=1) as scorer:
             futures = [scorer.submit(self._score, run, segments)
-                       for name, program, params in jobs for run in self._run(program, [params], name, True, None)]
+                       for name, program, params in jobs for run in self._run(program, [params], name, True, None, 1)]
             return [future.result() for future in futures]
 
     def _rows(self, segments: Sequence[str]) -> int | None:
@@ -122,15 +127,16 @@ class Evaluator:
         return None if end >= len(self.dataset.panel.dates) else end
 
     def _run(self, program: Program, params_list: Sequence[Params], name: str, probe: bool,
-             rows: int | None) -> list[_Ran]:
-        """Check and run `program` per parameter set on the first `rows` days: a failed Evaluation, or the
-        successful run to score."""
+             rows: int | None, every: int) -> list[_Ran]:
+        """Check and run `program` per parameter set on the first `rows` days of every `every`-th stock: a
+        failed Evaluation, or the successful run to score."""
         start = time.perf_counter()
         violations = check_policy(program.source)
         if violations:
             reason = "refused by the static policy: " + "; ".join(map(str, violations))
             return [self._failed(program, name, p, FailureKind.POLICY, reason, start) for p in params_list]
-        outcomes = self._sandbox.run(program.source, _ENTRY, params_list, self.settings.timeout_s, rows=rows)
+        outcomes = self._sandbox.run(program.source, _ENTRY, params_list, self.settings.timeout_s, rows=rows,
+                                     every=every)
         first = next(((p, o) for p, o in zip(params_list, outcomes) if isinstance(o, Ok)), None)
         refusal = self._probe(program, *first) if probe and self.settings.probe and first else None
         ran: list[_Ran] = []
@@ -143,15 +149,28 @@ class Evaluator:
                 ran.append(_Success(name, program.program_id, dict(params), outcome, start))
         return ran
 
-    def _score(self, run: _Ran, segments: Sequence[str]) -> Evaluation:
-        """Score a successful run (pure numpy on read-only arrays: safe in other threads)."""
+    def _score(self, run: _Ran, segments: Sequence[str], every: int = 1) -> Evaluation:
+        """Score a successful run on every `every`-th stock (pure numpy on read-only arrays: safe in other
+        threads); a run of every stock also gets its profile."""
         if isinstance(run, Evaluation):
             return run
         values = run.outcome.values
-        fitness = score(values, self.dataset.label, self.dataset.splits, segments=segments)
-        profile = self.profiler.profile(values) if len(values) >= self.profiler.rows else None
+        every_stock = values.shape[1] == self.dataset.panel.shape[1]
+        profile = self.profiler.profile(values) if every_stock and len(values) >= self.profiler.rows else None
+        if every_stock and every > 1:
+            values = values[:, ::every]
+        fitness = score(values, self._label(every), self.dataset.splits, segments=segments)
         return Evaluation(run.name, run.program_id, run.params, fitness, None, None, time.perf_counter() - run.start,
                           profile)
+
+    def _label(self, every: int) -> Label:
+        """The label of every `every`-th stock, ranked among those stocks."""
+        if every == 1:
+            return self.dataset.label
+        with self._lock:
+            if every not in self._labels:
+                self._labels[every] = make_label(self.dataset.label.values[:, ::every])
+            return self._labels[every]
 
     @cached_property
     def profiler(self) -> Profiler:

@@ -113,9 +113,9 @@ def outcome(scored: Scored, parent: tuple[float, float] | None, assessment: Asse
         text = f"robust train FS {train:.4f}, valid FS {valid:.4f}"
     else:
         text = f"robust train FS {parent[0]:.4f} -> {train:.4f}, valid FS {parent[1]:.4f} -> {valid:.4f}"
-    if tuned is not None:
+    if tuned is not None and tuned.best is not None:  # trial scores, which may read a sample of the stocks
         text += (f"; tuning ({len(tuned.trials)} trials) took robust train FS from {tuned.trials[0].robust_fs:.4f} "
-                 f"at the proposed defaults to {train:.4f}")
+                 f"at the proposed defaults to {tuned.best.robust_fs:.4f}")
     if assessment is not None and assessment.describe():
         text += f"; {assessment.describe()}"
     return text

@@ -76,6 +76,12 @@ def test_run_on_leading_rows_sees_only_those_rows(sandbox):
     np.testing.assert_array_equal(outcome.values, expected(2.0)[:20])
 
 
+def test_run_on_every_kth_column_sees_only_those_columns(sandbox):
+    [outcome] = sandbox.run(CLEAN, "factor", [{"k": 2.0}], timeout_s=2.0, rows=20, every=3)
+    assert isinstance(outcome, Ok) and outcome.values.shape == (20, 3)
+    np.testing.assert_array_equal(outcome.values, expected(2.0)[:20, ::3])
+
+
 def test_run_on_leading_rows_expects_an_output_of_that_many_rows(sandbox):
     [outcome] = sandbox.run(CLEAN, "factor", [{}], timeout_s=2.0, rows=20)
     [full_length] = sandbox.run("import numpy as np\ndef factor(d):\n    return np.ones((50, 8)) + d.close[:1]\n",

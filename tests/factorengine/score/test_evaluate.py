@@ -6,8 +6,10 @@ from pathlib import Path
 import pytest
 
 from factorengine.config import EvaluationConfig
+from factorengine.data.label import make_label
 from factorengine.program import ProgramError, parse_program
 from factorengine.score.evaluate import Evaluator, resolve_params
+from factorengine.score.fitness import score
 
 LEAKY = sorted((Path(__file__).parent / "leaky").glob("*.py"))
 HOSTILE = sorted((Path(__file__).parents[2] / "sandbox" / "hostile").glob("*.py"))
@@ -164,3 +166,14 @@ def test_a_run_without_the_probe_computes_only_the_days_it_scores(evaluator, syn
     program = parse_program(MOMENTUM.replace("    return", f"    assert len(d.close) == {train_end}\n    return"))
     [trial] = evaluator.evaluate(program, [program.defaults], segments=("train",), probe=False)
     assert trial.failure is None and trial.fitness.valid is None
+
+
+def test_a_sampled_evaluation_scores_every_kth_stock_alone_probed_or_not(evaluator, synthetic_dataset):
+    program = parse_program(MOMENTUM)  # time-series operators only: a stock's values do not depend on the others
+    values = evaluator.values(program, program.defaults)[:, ::2]
+    expected = score(values, make_label(synthetic_dataset.label.values[:, ::2]), synthetic_dataset.splits,
+                     segments=("train",)).train
+    for probe in (True, False):
+        [trial] = evaluator.submit(program, [program.defaults], segments=("train",), probe=probe, every=2).result()
+        assert [trial.fitness.train.fs, *trial.fitness.train.folds] == pytest.approx([expected.fs, *expected.folds],
+                                                                                     rel=1e-12)

@@ -7,7 +7,7 @@ from factorengine.config import EvaluationConfig, TuningConfig
 from factorengine.program import load_factor, parse_program
 from factorengine.score.evaluate import Evaluation, Evaluator
 from factorengine.score.fitness import Fitness, SegmentMetrics, score
-from factorengine.search.tune import Trial, Tuner, neighbour_drop, search_space
+from factorengine.search.tune import Trial, Tuner, neighbour_drop, sample_stride, search_space
 
 REVERSAL = '''"""Short-term reversal over a window to tune."""
 from factorengine.ops import ts_mean
@@ -121,3 +121,9 @@ def test_neighbour_drop_is_near_zero_on_a_plateau_and_near_one_on_a_spike():
     assert neighbour_drop(spike, spike[0], space) == pytest.approx(0.29 / 0.30)
     assert neighbour_drop(with_failures, with_failures[0], space) == pytest.approx(1.0)
     assert math.isnan(neighbour_drop(spike[:1], spike[0], space))
+
+
+@pytest.mark.parametrize(("n_stocks", "trial_stocks", "stride"), [(500, 250, 2), (499, 250, 1), (5000, 250, 20),
+                                                                  (500, 0, 1), (100, 250, 1)])
+def test_trials_sample_every_kth_stock_keeping_at_least_trial_stocks(n_stocks, trial_stocks, stride):
+    assert sample_stride(n_stocks, trial_stocks) == stride
