@@ -23,10 +23,14 @@ class Progress:
     def __init__(self, standing: Standing, prefix: str = "", clock: Callable[[], float] = time.monotonic) -> None:
         self.standing, self.prefix, self.clock, self.start = standing, prefix, clock, clock()
         self.best_robust, self.best_valid = standing.best_robust, standing.best_valid
-        self.evaluations, self.trials, self.failures = 0, 0, Counter()
+        self.evaluations, self.trials, self.failures, self.shown = 0, 0, Counter(), 0
 
     def show(self, result: StepResult) -> None:
         """Fold in one iteration and print the line."""
+        now = self.clock()
+        if not self.shown:  # the line may be made when its island's first iteration ends
+            self.start = min(self.start, now - result.seconds)
+        self.shown += 1
         if result.node_id is not None:
             self.evaluations += 1
         self.trials += result.trials
@@ -36,7 +40,7 @@ class Progress:
             self.best_robust = (result.robust_fs, result.node_id)
         if result.valid_fs > self.best_valid[0]:
             self.best_valid = (result.valid_fs, result.node_id)
-        elapsed = max(self.clock() - self.start, 1e-9)
+        elapsed = max(now - self.start, 1e-9)
         done, left = result.iteration + 1 - self.standing.first, self.standing.total - result.iteration - 1
         failed = ", ".join(f"{kind} {n}" for kind, n in sorted(self.failures.items())) or "none"
         line = (f"{self.prefix}iter {result.iteration + 1}/{self.standing.total}  {self._best()}  "

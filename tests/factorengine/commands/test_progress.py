@@ -47,3 +47,9 @@ def test_progress_estimates_time_left_from_the_iterations_done_since_start(capsy
     assert first.endswith("1m00s elapsed, ~19m00s left")  # 1 iteration in 60 s, 19 to go
     second = _line(progress, StepResult(6, 10, None, 0.3, 0.2, 90.0), capsys)
     assert second.endswith("2m30s elapsed, ~22m30s left")  # 2 in 150 s, 18 to go
+
+
+def test_progress_made_when_the_first_iteration_ends_counts_that_iteration_s_time(capsys):
+    progress = Progress(RESUMED, prefix="island 0: ", clock=Clock(100.0, 100.0))
+    line = _line(progress, StepResult(5, 9, None, 0.3, 0.2, 30.0, trials=15), capsys)
+    assert "  2.0 programs/min  0.50 trials/s  " in line and "30s elapsed" in line
