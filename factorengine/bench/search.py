@@ -16,6 +16,9 @@ from factorengine.score.evaluate import Evaluator
 from factorengine.search.island import Seed
 
 TOP = 10
+# Evaluations per second of our search before issue 18 (commit 4d32215, reports/benchmarks.md): 2,007, 2,001 and
+# 2,002 evaluations in 16.9, 15.4 and 17.5 minutes.
+BEFORE_EVALUATIONS_PER_S = (2007 / (16.9 * 60) + 2001 / (15.4 * 60) + 2002 / (17.5 * 60)) / 3
 TREE = "UCT tree + mutate + TPE"
 RANDOM = "random search (random mutations of random seeds, same tuner)"
 GP = "gplearn SymbolicTransformer (ts functions, RankIC fitness)"
@@ -39,6 +42,11 @@ class SearchOutcome:
     evaluations: int
     seconds: float
     found: tuple[Found, ...]  # best valid FS first
+
+    @property
+    def per_second(self) -> float:
+        """Evaluations per second."""
+        return self.evaluations / self.seconds
 
     @property
     def best_valid_fs(self) -> float:
@@ -105,7 +113,13 @@ def search_suite(bench: BenchInput) -> SuiteResult:
         outcomes.append(gp_search(bench.dataset, bench.search_budget, seed))
     best = {method: statistics.fmean(o.best_valid_fs for o in outcomes if o.method == method)
             for method in (TREE, RANDOM, GP)}
+    speed = {method: statistics.fmean(o.per_second for o in outcomes if o.method == method)
+             for method in (TREE, GP)}
     return SuiteResult(targets=[
+        Target("our search's evaluations/s >= gplearn's (same panel, same run; ratio of means over seeds)",
+               speed[TREE] / speed[GP], 1.0, _slower_why(speed[TREE], speed[GP])),
+        Target(f"our search's evaluations/s >= 5x before this change ({BEFORE_EVALUATIONS_PER_S:.2f}/s at 4d32215)",
+               speed[TREE] / BEFORE_EVALUATIONS_PER_S, 5.0, _slower_why(speed[TREE], speed[GP])),
         Target("our search's best valid FS >= 1.3x random search's (means over seeds)", best[TREE] / best[RANDOM],
                1.3, "the mutate proposer's edits are blind, so an edit of a good program is hardly likelier to "
                     "improve than an edit of any seed: choosing parents well (the tree) gains little over choosing "
@@ -117,25 +131,34 @@ def search_suite(bench: BenchInput) -> SuiteResult:
         tables=[_table(outcomes, bench)])
 
 
+def _slower_why(ours: float, gp: float) -> str:
+    return (f"{ours:.2f} evaluations/s against gplearn's {gp:.2f}: a trial runs its program in a fresh sandboxed "
+            "child (about 40 ms of fork, output copy and checks beyond the compute) and scores it against the label "
+            "on train, and each new program also pays the lookahead probe (its full run and three runs on cut "
+            "histories) and its final score on train and valid, which gplearn's in-process expressions never pay")
+
+
 def _table(outcomes: list[SearchOutcome], bench: BenchInput) -> str:
     lines = [f"Search at an equal budget of {bench.search_budget:,} evaluations (a tuning trial or a gplearn "
              f"program each) on the real panel; our engine and random search use the {len(bench.programs)} seeds, "
              f"{bench.search_trials} TPE trials per program, 1 island; top {TOP} by valid FS; depth 1 is a tuned "
              "seed, 2 one edit of it, ...:", "",
-             "| method | seed | evaluations | minutes | best valid FS | best's depth | top-10 mean valid FS | "
-             "best's test RankIC | top-10 mean test RankIC |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "| method | seed | evaluations | minutes | evaluations/s | best valid FS | best's depth | "
+             "top-10 mean valid FS | best's test RankIC | top-10 mean test RankIC |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for method in (TREE, RANDOM, GP):
         rows = [o for o in outcomes if o.method == method]
         for o in rows:
             depth = o.found[0].depth if o.found and o.found[0].depth else "-"
-            lines.append(f"| {method} | {o.seed} | {o.evaluations:,} | {o.seconds / 60:.1f} | {o.best_valid_fs:.4f} | "
+            lines.append(f"| {method} | {o.seed} | {o.evaluations:,} | {o.seconds / 60:.1f} | {o.per_second:.2f} | "
+                         f"{o.best_valid_fs:.4f} | "
                          f"{depth} | {o.top_valid_fs:.4f} | {o.best_test_rank_ic:+.4f} | {o.top_test_rank_ic:+.4f} |")
-        lines.append(f"| **{method}: mean** | | | | **{_mean(rows, 'best_valid_fs'):.4f}** | | "
+        lines.append(f"| **{method}: mean** | | | | {_mean(rows, 'per_second'):.2f} | **{_mean(rows, 'best_valid_fs'):.4f}** | | "
                      f"{_mean(rows, 'top_valid_fs'):.4f} | {_mean(rows, 'best_test_rank_ic'):+.4f} | "
                      f"{_mean(rows, 'top_test_rank_ic'):+.4f} |")
     seeds = [max((f.valid_fs for f in o.found if f.depth == 1), default=math.nan) for o in outcomes
              if o.method == TREE]
-    lines.append(f"| the tuned seeds alone (depth 1 of our runs): mean | | | | {statistics.fmean(seeds):.4f} | 1 "
+    lines.append(f"| the tuned seeds alone (depth 1 of our runs): mean | | | | | {statistics.fmean(seeds):.4f} | 1 "
                  "| | | |")
     return "\n".join(lines)
 

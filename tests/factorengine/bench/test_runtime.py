@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from factorengine.bench.default_run import default_run_suite
 from factorengine.bench.runtime import BenchInput, islands_suite, sandbox_suite, tune_suite
 from factorengine.data import make_dataset, synthetic_panel
 from factorengine.program import parse_program
@@ -40,3 +41,14 @@ def test_the_islands_suite_measures_serial_islands_and_explains_a_missed_target(
     assert len(result.timings) == 3 and all("cores busy" in t.name for t in result.timings)
     assert target.figure == result.ratios[0].median > 0
     assert "cores busy" in target.why and "allow at most" in target.why
+
+
+def test_the_default_run_suite_reports_programs_per_minute_on_one_and_two_islands(bench):
+    small = BenchInput(bench.path, bench.dataset, dict(list(bench.programs.items())[:2]), repeat=1)
+    result = default_run_suite(small, iterations=1)
+    assert [t.name.split(":")[0] for t in result.timings] == ["default run, 1 island(s)", "default run, 2 island(s)"]
+    [table] = result.tables
+    rows = [line.split("|")[1:-1] for line in table.splitlines() if line.startswith("| 1 ") or line.startswith("| 2 ")]
+    assert [int(r[0]) for r in rows] == [1, 2]
+    assert int(rows[0][1]) >= 2 and int(rows[1][1]) >= 4  # every island scores the 2 seeds at least
+    assert all(float(r[4]) > 0 for r in rows)
