@@ -67,17 +67,19 @@ class Ratio:
 
 @dataclass(frozen=True)
 class Target:
-    """A goal for this machine: met when `figure` >= `threshold`; `why` says what holds it back when not."""
+    """A goal for this machine: met when `figure` >= `threshold` (<= with `at_most`); `why` says what holds it back
+    when not."""
 
     name: str
     figure: float
     threshold: float
     why: str = ""
+    at_most: bool = False
 
     @property
     def met(self) -> bool:
-        """Whether the figure reaches the threshold."""
-        return self.figure >= self.threshold
+        """Whether the figure reaches the threshold (stays under it, with `at_most`)."""
+        return self.figure <= self.threshold if self.at_most else self.figure >= self.threshold
 
 
 @dataclass

@@ -16,7 +16,7 @@ def markdown(command: str, path: Path, results: dict[str, SuiteResult], minutes:
     targets = [t for r in results.values() for t in r.targets]
     if targets:
         lines += ["## Targets", "", "| target | figure | met |", "|---|---:|---|"]
-        lines += [f"| {t.name} | {t.figure:.2f} (needs {t.threshold:g}) | "
+        lines += [f"| {t.name} | {t.figure:.2f} (needs {'<=' if t.at_most else '>='} {t.threshold:g}) | "
                   f"{'met' if t.met else 'not met: ' + t.why} |" for t in targets]
         lines.append("")
     for name, result in results.items():

@@ -78,7 +78,7 @@ class Evaluator:
         policy = Policy(preload=("numpy", "math", "factorengine.ops"), allowed_imports=ALLOWED_IMPORTS,
                         output_shape=dataset.panel.shape)
         limits = Limits(memory_mb=settings.memory_mb, cpu_s=max(1, int(settings.timeout_s * 2)))
-        self._n_workers = settings.n_workers or os.cpu_count() or 1
+        self._n_workers = settings.n_workers or len(os.sched_getaffinity(0))
         self._sandbox = Sandbox(inputs or dict(dataset.panel.fields), policy=policy,
                                 n_workers=self._n_workers, limits=limits)
         self._scorers = ThreadPoolExecutor(max_workers=self._n_workers, thread_name_prefix="scorer")

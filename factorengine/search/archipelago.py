@@ -42,9 +42,11 @@ def island_seeds(seeds: Sequence[Seed], island: int, config: RunConfig) -> list[
     return list(seeds[island::n]) if config.islands.split_seeds else list(seeds)
 
 
-def sandbox_workers(config: RunConfig) -> int:
-    """Sandbox workers per island: as configured, else the machine's cores shared by the islands."""
-    return config.evaluation.n_workers or max(1, (os.cpu_count() or 1) // config.islands.n_islands)
+def sandbox_workers(config: RunConfig, cores: int | None = None) -> int:
+    """Sandbox workers per island: as configured, else the cores this process may use (`cores`: that many)
+    shared by the islands."""
+    cores = cores or len(os.sched_getaffinity(0))
+    return config.evaluation.n_workers or max(1, cores // config.islands.n_islands)
 
 
 def make_proposer(config: RunConfig, store: Store, dataset: Dataset, island: int,

@@ -35,12 +35,14 @@ def test_the_tune_suite_compares_one_and_two_trials_in_flight(bench):
     assert ratio.median > 0
 
 
-def test_the_islands_suite_measures_serial_islands_and_explains_a_missed_target(bench):
+def test_the_islands_suite_compares_islands_with_a_core_each_and_the_second_island_s_memory(bench):
     result = islands_suite(bench, n_seeds=4, minutes=0.1, trials=2)
-    [target] = result.targets
-    assert len(result.timings) == 3 and all("cores busy" in t.name for t in result.timings)
-    assert target.figure == result.ratios[0].median > 0
-    assert "cores busy" in target.why and "allow at most" in target.why
+    speed, memory = result.targets
+    assert [t.name.split(" (")[0] for t in result.timings] == ["1 island on 1 core", "2 islands on 2 cores",
+                                                              "1 island on 2 cores"]
+    assert all("cores busy" in t.name for t in result.timings)
+    assert speed.figure == result.ratios[0].median > 0 and not speed.at_most
+    assert memory.at_most and memory.threshold == 200
 
 
 def test_the_default_run_suite_reports_programs_per_minute_on_one_and_two_islands(bench):
