@@ -61,8 +61,9 @@ def test_the_written_back_program_has_the_tuned_defaults_and_reevaluates_to_them
     assert again.fitness.train.fs == tuned.best.train_fs
 
 
-def test_the_same_seed_gives_the_same_trials_and_another_seed_others(evaluator):
-    tuner = Tuner(evaluator, TuningConfig(n_trials=16, patience=0))
+@pytest.mark.parametrize("trial_stocks", [0, 40], ids=["every stock", "every 2nd stock"])
+def test_the_same_seed_gives_the_same_trials_and_another_seed_others(evaluator, trial_stocks):
+    tuner = Tuner(evaluator, TuningConfig(n_trials=16, patience=0, trial_stocks=trial_stocks))
     runs = [tuner.tune(parse_program(FRAGILE.replace("while window < 5", "while window < 0")), seed)
             for seed in (7, 7, 8)]
     trials = [[(t.params, t.train_fs) for t in run.trials] for run in runs]
