@@ -9,7 +9,9 @@ from factorengine.bench.operators import ops_suite
 from factorengine.bench.runtime import BenchInput, data_suite, islands_suite, sandbox_suite, tune_suite
 from factorengine.bench.scoring import fitness_suite
 from factorengine.bench.search import search_suite
+from factorengine.bench.startup import startup_suite
 
 SUITES: dict[str, Callable[[BenchInput], SuiteResult]] = {
     "ops": ops_suite, "fitness": fitness_suite, "data": data_suite, "sandbox": sandbox_suite,
-    "tune": tune_suite, "islands": islands_suite, "search": search_suite, "default": default_run_suite}
+    "tune": tune_suite, "islands": islands_suite, "search": search_suite, "default": default_run_suite,
+    "startup": startup_suite}

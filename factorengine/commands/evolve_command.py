@@ -9,11 +9,12 @@ from pathlib import Path
 
 from factorengine.commands.progress import ProgressLines, report_island_event
 from factorengine.config import BACKENDS, PROPOSERS, ConfigError, RunConfig, as_dict, load_config, override
-from factorengine.data import Dataset, describe_segments, make_dataset, open_panel, segment_ranges
+from factorengine.data import Dataset, make_dataset, open_panel, segment_ranges
 from factorengine.data.dataset import DATA_ENV
 from factorengine.errors import FactorEngineError
 from factorengine.search.archipelago import run_archipelago, run_island
 from factorengine.search.island import Seed
+from factorengine.segments import describe_segments
 from factorengine.store import RUN_DATABASE, Seeds, Store
 from factorengine.store.recorded import recorded_config, recorded_dataset, recorded_seeds, segments_event
 

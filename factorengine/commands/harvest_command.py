@@ -7,11 +7,12 @@ import sys
 import time
 from pathlib import Path
 
-from factorengine.data import describe_segments, segment_ranges
+from factorengine.data import segment_ranges
 from factorengine.errors import FactorEngineError
+from factorengine.harvest import HARVEST_DIR
 from factorengine.harvest.elites import Requirements
-from factorengine.harvest.results import HARVEST_DIR
 from factorengine.harvest.run import HarvestRun, Settings, harvest_run
+from factorengine.segments import describe_segments
 from factorengine.store.recorded import open_run
 
 

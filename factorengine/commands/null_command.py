@@ -9,11 +9,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from factorengine.errors import FactorEngineError
-from factorengine.harvest.chance import NULL_RESULTS, chance_level, significance
 from factorengine.harvest.generalization import evaluations
-from factorengine.program import parse_program
-from factorengine.score.evaluate import Evaluator
-from factorengine.score.fitness import daily_series
 from factorengine.store.recorded import open_run
 
 
@@ -30,6 +26,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the chance level and each program's standing against it; write RUN_DIR/null.json."""
+    # the scoring, the sandbox and libcst load once the command runs, not for --help
+    from factorengine.harvest.chance import NULL_RESULTS, chance_level, significance
+    from factorengine.program import parse_program
+    from factorengine.score.evaluate import Evaluator
+    from factorengine.score.fitness import daily_series
+
     try:
         store, dataset = open_run(args.run_dir)
     except FactorEngineError as exc:

@@ -5,7 +5,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from factorengine.harvest import report
 from factorengine.store import RUN_DATABASE, Store, StoreError
 
 REPORT_DIR = "report"  # where the report goes in a run directory unless --out says otherwise
@@ -22,6 +21,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Build the report from the store and the harvest results; write OUT/index.html (OUT: RUN_DIR/report)."""
+    # matplotlib and the harvest load once the command runs, not for --help
+    from factorengine.harvest import report
+
     run_dir = args.run_dir.resolve()
     try:
         store = Store.open(run_dir / RUN_DATABASE, read_only=True)

@@ -8,10 +8,10 @@ import sys
 from pathlib import Path
 
 from factorengine.config import RunConfig
-from factorengine.data import describe_segments
 from factorengine.errors import FactorEngineError
+from factorengine.harvest import HARVEST_DIR, RESULTS
 from factorengine.harvest.generalization import TOP, Generalization, generalization
-from factorengine.harvest.results import HARVEST_DIR, RESULTS
+from factorengine.segments import describe_segments
 from factorengine.store import (OK, RUN_DATABASE, Duplicate, LLMFallback, Migration, NodeRow, ProposalFailed, Store,
                                 TrialRow, TuningRow)
 from factorengine.store.recorded import recorded_config, recorded_seeds, recorded_segments

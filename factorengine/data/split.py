@@ -3,12 +3,12 @@ walk-forward folds purged the same way."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
 from factorengine.config import DataConfig
 from factorengine.data.load import DataError
+from factorengine.segments import SegmentRange
 
 SEGMENTS = ("train", "valid", "test")
 
@@ -63,31 +63,11 @@ def walk_forward_folds(n_days: int, folds: int, gap: int) -> tuple[tuple[int, in
                  for k, (start, stop) in enumerate(zip(edges[:-1], edges[1:])))
 
 
-@dataclass(frozen=True)
-class SegmentRange:
-    """One segment's first and last day (YYYY-MM-DD), its number of days and its walk-forward folds (0 if none)."""
-
-    segment: str
-    first: str
-    last: str
-    days: int
-    folds: int = 0
-
-    def __str__(self) -> str:
-        folds = f", {self.folds} folds" if self.folds else ""
-        return f"{self.segment} {self.first}..{self.last} ({self.days} days{folds})"
-
-
 def segment_ranges(dates: np.ndarray, splits: Splits) -> tuple[SegmentRange, ...]:
     """The date range of train, valid and test, in that order; train carries the number of its folds."""
     return tuple(SegmentRange(segment, _day(dates, start), _day(dates, stop - 1), stop - start,
                               len(splits.folds) if segment == "train" else 0)
                  for segment, (start, stop) in ((s, getattr(splits, s)) for s in SEGMENTS))
-
-
-def describe_segments(ranges: Sequence[SegmentRange]) -> str:
-    """The segments in one line: 'segments: train 2010-01-04..2017-06-30 (1880 days, 5 folds); valid ...'."""
-    return "segments: " + "; ".join(map(str, ranges))
 
 
 def _check_within(dates: np.ndarray, key: str, start: str) -> None:

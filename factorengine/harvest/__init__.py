@@ -4,3 +4,6 @@ judge their stability, chance level and generalization, and render the run's HTM
 
 The search never imports this package: test figures are computed here, for people.
 """
+
+HARVEST_DIR = "harvest"  # where `factorengine harvest` writes in a run directory unless told otherwise
+RESULTS = "results.json"  # the harvest's results in that directory (`factorengine.harvest.results`)

@@ -27,7 +27,8 @@ from factorengine.harvest.stability import Stability, yearly_stability
 from factorengine.ops import rank
 from factorengine.program import parse_program, set_docstring
 from factorengine.score.evaluate import Evaluator
-from factorengine.score.fitness import SegmentMetrics, daily_correlation, daily_series, score
+from factorengine.score.fitness import daily_correlation, daily_series, score
+from factorengine.score.metrics import SegmentMetrics
 from factorengine.search.migration import lineage, migration_origins
 from factorengine.store import NodeRow, Store
 

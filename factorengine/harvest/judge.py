@@ -10,7 +10,7 @@ from typing import Sequence
 from factorengine.data import SEGMENTS
 from factorengine.program import parse_program
 from factorengine.score.evaluate import Evaluator
-from factorengine.score.fitness import SegmentMetrics
+from factorengine.score.metrics import SegmentMetrics
 from factorengine.store import NodeRow, Store
 
 

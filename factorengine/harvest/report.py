@@ -18,12 +18,12 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
-from factorengine.harvest import results
+from factorengine.harvest import HARVEST_DIR, results
 from factorengine.harvest.chance import NULL_RESULTS
 from factorengine.harvest.elites import MANIFEST
 from factorengine.harvest.generalization import generalization
 from factorengine.harvest.markup import image, number, table
-from factorengine.harvest.results import HARVEST_DIR, HarvestResults, read_json
+from factorengine.harvest.results import HarvestResults, read_json
 from factorengine.harvest.results_section import harvest_section
 from factorengine.harvest.summary_section import summary_section, verdict_paragraph
 from factorengine.search.migration import lineage, migration_origins

@@ -15,14 +15,13 @@ from typing import Any, Literal, Mapping, NamedTuple, Sequence
 
 import numpy as np
 
+from factorengine.harvest import RESULTS
 from factorengine.harvest.backtest import PortfolioMetrics
 from factorengine.harvest.chance import Significance
 from factorengine.harvest.stability import Stability
 from factorengine.harvest.verdict import Difference, Verdict
-from factorengine.score.fitness import SegmentMetrics
+from factorengine.score.metrics import SegmentMetrics
 
-HARVEST_DIR = "harvest"  # where `factorengine harvest` writes in a run directory unless told otherwise
-RESULTS = "results.json"
 Factors = Literal["elites", "seeds"]
 Combiner = Literal["LightGBM", "rank average"]
 

@@ -6,10 +6,10 @@ import html
 from pathlib import Path
 from typing import Mapping, Sequence
 
-from factorengine.data import SegmentRange
 from factorengine.harvest.chance import NULL_RESULTS
 from factorengine.harvest.markup import number, percent, table
 from factorengine.harvest.results import HarvestResults, read_json
+from factorengine.segments import SegmentRange
 
 SURVIVORSHIP = ("A panel of stocks still listed today, chosen by liquidity over its whole window (like the shipped "
                 "US panel, see its README), leaves out the companies that failed or were bought: absolute "

@@ -22,32 +22,10 @@ import numpy as np
 from factorengine.data.label import Label
 from factorengine.data.split import SEGMENTS, Splits
 from factorengine.ops import rank
+from factorengine.score.metrics import SegmentMetrics
 
 MIN_STOCKS = 30
 TRAIN_VALID = ("train", "valid")  # what the search may see; test is scored only when asked
-
-
-@dataclass(frozen=True)
-class SegmentMetrics:
-    """Oriented metrics of one segment; NaN when fewer than two days could be scored."""
-
-    ic: float
-    icir: float
-    rank_ic: float
-    rank_icir: float
-    fs: float
-    coverage: float
-    turnover: float
-    n_days: int
-    folds: tuple[float, ...] = ()  # FS per walk-forward fold (train only), NaN where a fold is not covered
-
-    @property
-    def robust_fs(self) -> float:
-        """Mean fold FS less its standard error, an uncovered fold counting as 0; the FS when there are no folds."""
-        if not self.folds or math.isnan(self.fs):
-            return self.fs
-        folds = np.nan_to_num(np.asarray(self.folds, dtype=float), nan=0.0)
-        return float(folds.mean() - folds.std(ddof=1) / math.sqrt(len(folds))) if len(folds) > 1 else float(folds[0])
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,20 @@
-"""A run's recorded configuration and data, reopened and checked against the fingerprint stored with it."""
+"""A run's recorded configuration and data, reopened and checked against the fingerprint stored with it.
+
+The data libraries load only in the functions that open a run's data: reading what a run recorded (its config,
+seeds and segments, as `factorengine status` does) needs none of them.
+"""
 from __future__ import annotations
 
 from dataclasses import astuple
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from factorengine.config import RunConfig, config_from_dict
-from factorengine.data import Dataset, SegmentRange, load_panel, make_dataset, segment_ranges, synthetic_panel
+from factorengine.segments import SegmentRange
 from factorengine.store import RUN_DATABASE, Seeds, Segments, Store, StoreError
+
+if TYPE_CHECKING:
+    from factorengine.data import Dataset
 
 
 def recorded_config(store: Store) -> RunConfig:
@@ -25,6 +33,8 @@ def recorded_seeds(store: Store) -> tuple[tuple[str, str], ...]:
 
 def segments_event(dataset: Dataset) -> Segments:
     """The event recording `dataset`'s segment dates, so `status` and `report` name them without the data."""
+    from factorengine.data import segment_ranges
+
     return Segments(tuple(astuple(r) for r in segment_ranges(dataset.panel.dates, dataset.splits)))
 
 
@@ -36,6 +46,8 @@ def recorded_segments(store: Store) -> tuple[SegmentRange, ...]:
 
 def recorded_dataset(store: Store, config: RunConfig) -> Dataset:
     """The run's panel with its label and splits; StoreError if the data changed since the run began."""
+    from factorengine.data import load_panel, make_dataset, synthetic_panel
+
     panel = load_panel(config.data.path) if config.data.path else synthetic_panel(seed=config.data.synthetic_seed)
     store.check_fingerprint(panel.fingerprint())
     return make_dataset(panel, config.data)

@@ -8,7 +8,7 @@ from typing import Any, Literal, Mapping
 import numpy as np
 
 from factorengine.score.failure import FailureKind
-from factorengine.score.fitness import SegmentMetrics
+from factorengine.score.metrics import SegmentMetrics
 
 __all__ = ["OK", "EvaluationRow", "ExperienceRow", "LLMCallRow", "LLMTotals", "NodeRow", "Params", "ProfileRow",
            "RunInfo", "Status", "TrialRow", "TuningRow"]

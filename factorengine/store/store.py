@@ -27,7 +27,7 @@ from typing import Any, Iterator, Mapping, Sequence, TypeVar
 import numpy as np
 
 from factorengine.score.failure import FailureKind
-from factorengine.score.fitness import SegmentMetrics
+from factorengine.score.metrics import SegmentMetrics
 from factorengine.store.events import Event, EventRow, decode_event, encode_event
 from factorengine.store.rows import (OK, EvaluationRow, ExperienceRow, LLMCallRow, LLMTotals, NodeRow, ProfileRow,
                                      RunInfo, Status, TrialRow, TuningRow)

@@ -1,4 +1,4 @@
-"""The command line: `factorengine eval` on the synthetic market and on real data."""
+"""The command line: `factorengine eval` on the synthetic market and on real data; what --help and status load."""
 import json
 import subprocess
 import sys
@@ -8,6 +8,9 @@ from pathlib import Path
 import pytest
 
 from factorengine.cli import COMMANDS, build_parser, main
+from factorengine.config import RunConfig, as_dict
+from factorengine.store import RUN_DATABASE, Seeds, Segments
+from tests.factorengine.store import sample
 
 ROOT = Path(__file__).resolve().parents[2]
 PROGRAM = '''"""Five-day reversal."""
@@ -110,16 +113,32 @@ def test_evolve_without_seeds_names_the_directory_it_looked_in_and_how_to_point_
     assert capsys.readouterr().err.startswith(f"error: seeds: no seed programs (*.py) in {tmp_path / 'empty'}; ")
 
 
-HEAVY = ("lightgbm", "sklearn", "optuna", "matplotlib", "openai", "libcst")
-
-
-@pytest.mark.parametrize("argv", [["--help"], ["--version"], ["status", "--help"]])
-def test_help_and_version_import_no_heavy_dependency(argv):
-    script = ("import sys\nfrom factorengine.cli import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit:\n"
-              f"    pass\nprint([m for m in {HEAVY!r} if m in sys.modules], file=sys.stderr)\n")
+def _libraries_loaded(*argv: str) -> tuple[int, list[str]]:
+    """The exit code of `factorengine *argv` in a fresh process, and the libraries beyond the standard one it loaded."""
+    script = ("import json, sys\nbefore = set(sys.modules)\nfrom factorengine.cli import main\ntry:\n"
+              "    code = main(sys.argv[1:])\nexcept SystemExit as exit:\n    code = exit.code\n"
+              "names = {name.split('.')[0] for name in set(sys.modules) - before}\n"
+              "print(json.dumps([code, sorted(names - set(sys.stdlib_module_names) - {'factorengine'})]))\n")
     result = subprocess.run([sys.executable, "-c", script, *argv], capture_output=True, text=True, cwd=ROOT,
                             timeout=60)
-    assert result.stderr.strip().splitlines()[-1] == "[]"
+    code, libraries = json.loads(result.stdout.splitlines()[-1])
+    return code, libraries
+
+
+@pytest.mark.parametrize("argv, libraries", [(["--help"], []), (["--version"], []), (["llm-server", "--help"], []),
+                                             (["status", "--help"], ["numpy"]), (["report", "--help"], ["numpy"]),
+                                             (["null", "--help"], ["numpy"])])
+def test_help_loads_the_standard_library_only_and_numpy_for_the_commands_reading_a_store(argv, libraries):
+    assert _libraries_loaded(*argv) == (0, libraries)
+
+
+def test_status_of_a_run_loads_numpy_and_the_standard_library_only(tmp_path):
+    with sample.create(tmp_path / RUN_DATABASE, config=as_dict(RunConfig())) as store:
+        sample.iteration(store, sample.node(1), sample.ok(1))
+        with store.transaction():
+            store.add_event(Seeds((("momentum", sample.CODE),)))
+            store.add_event(Segments((("train", "2020-01-01", "2020-02-29", 60, 5),)))
+    assert _libraries_loaded("status", str(tmp_path)) == (0, ["numpy"])
 
 
 def test_version_prints_the_installed_version(capsys):

@@ -1,21 +1,8 @@
 """The runtime suites on a small synthetic panel: each reports its timings, ratios and targets."""
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-
 from factorengine.bench.default_run import default_run_suite
 from factorengine.bench.runtime import BenchInput, islands_suite, sandbox_suite, tune_suite
-from factorengine.data import make_dataset, synthetic_panel
-from factorengine.program import parse_program
-from tests.factorengine.runs import ROOT, SEEDS
-
-
-@pytest.fixture(scope="module")
-def bench() -> BenchInput:
-    programs = {name: parse_program((ROOT / "seeds" / f"{name}.py").read_text()) for name in SEEDS}
-    return BenchInput(Path("synthetic"), make_dataset(synthetic_panel(n_days=300, n_stocks=60)), programs, repeat=1)
 
 
 def test_the_sandbox_suite_states_its_target_and_the_overhead_of_one_run(bench):

@@ -1,10 +1,11 @@
 """Time splits: 60/20/20 by default, explicit dates on request, a label-horizon gap between segments; settings
-that cannot be are refused naming the [data] key; each segment's date range in words."""
+that cannot be are refused naming the [data] key; each segment's date range."""
 import numpy as np
 import pytest
 
 from factorengine.config import DataConfig
-from factorengine.data import DataError, SegmentRange, describe_segments, segment_ranges, split_days
+from factorengine.data import DataError, segment_ranges, split_days
+from factorengine.segments import SegmentRange
 
 DATES = np.arange(np.datetime64("2020-01-01"), np.datetime64("2020-01-01") + 100)
 
@@ -79,9 +80,3 @@ def test_segment_ranges_give_each_segment_s_first_and_last_day_and_train_s_folds
     assert ranges == (SegmentRange("train", "2020-01-01", "2020-02-29", 60, 3),
                       SegmentRange("valid", "2020-03-02", "2020-03-20", 19),
                       SegmentRange("test", "2020-03-22", "2020-04-09", 19))
-
-
-def test_describe_segments_names_every_range_on_one_line():
-    line = describe_segments(segment_ranges(DATES, split_days(DATES)))
-    assert line == ("segments: train 2020-01-01..2020-02-29 (60 days, 5 folds); valid 2020-03-02..2020-03-20 "
-                    "(19 days); test 2020-03-22..2020-04-09 (19 days)")

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from factorengine.cli import main
-from factorengine.harvest import results
+from factorengine.harvest import RESULTS, results
 from factorengine.harvest.chance import NULL_RESULTS
 from factorengine.harvest.report import llm_section
 from factorengine.harvest.results_section import deflated_t_sentence
@@ -163,7 +163,7 @@ def test_the_model_table_shows_the_four_combinations_on_test(reports):
 def test_a_run_harvested_before_the_verdict_still_reports_and_says_to_harvest_again(reports, tmp_path):
     run_dir = tmp_path / "run"
     shutil.copytree(reports.run_dir, run_dir, ignore=shutil.ignore_patterns("report"))
-    path = run_dir / "harvest" / results.RESULTS
+    path = run_dir / "harvest" / RESULTS
     plain = json.loads(path.read_text())
     del plain["verdict"]
     path.write_text(json.dumps(plain, allow_nan=True))

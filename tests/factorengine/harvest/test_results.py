@@ -15,7 +15,7 @@ from factorengine.harvest.chance import Significance
 from factorengine.harvest.results import BacktestResult, EliteResult, HarvestResults, ModelKey, ModelSummary, load, save
 from factorengine.harvest.stability import Stability
 from factorengine.harvest.verdict import Difference, Verdict
-from factorengine.score.fitness import SegmentMetrics
+from factorengine.score.metrics import SegmentMetrics
 
 
 def _results() -> HarvestResults:

@@ -6,7 +6,8 @@ import pytest
 from factorengine.config import EvaluationConfig, TuningConfig
 from factorengine.program import load_factor, parse_program
 from factorengine.score.evaluate import Evaluation, Evaluator
-from factorengine.score.fitness import Fitness, SegmentMetrics, score
+from factorengine.score.fitness import Fitness, score
+from factorengine.score.metrics import SegmentMetrics
 from factorengine.search.tune import Trial, Tuner, neighbour_drop, sample_stride, search_space
 
 REVERSAL = '''"""Short-term reversal over a window to tune."""

@@ -5,7 +5,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from factorengine.score.failure import FailureKind
-from factorengine.score.fitness import SegmentMetrics
+from factorengine.score.metrics import SegmentMetrics
 from factorengine.store import OK, EvaluationRow, ExperienceRow, NodeRow, ProposalFailed, Store
 
 CONFIG = {"search": {"c": 1.4142135623730951, "iterations": 40}, "data": {"path": "synthetic"}}

@@ -7,7 +7,7 @@ import pytest
 
 from factorengine.cli import main
 from factorengine.score.failure import FailureKind
-from factorengine.score.fitness import SegmentMetrics
+from factorengine.score.metrics import SegmentMetrics
 from factorengine.store import OK, RUN_DATABASE, SCHEMA_VERSION, Migration, Seeds, Segments, Store
 from factorengine.store.events import EVENTS
 from factorengine.store.recorded import recorded_config
