@@ -19,7 +19,7 @@ from factorengine.score.failure import FailureKind
 from factorengine.score.fitness import TRAIN_VALID, Fitness, score
 from factorengine.score.novelty import Profile, Profiler
 from factorengine.score.probe import Lookahead, cut_rows, probe_lookahead
-from sandbox import Limits, Ok, Policy, Sandbox, SharedInputs
+from sandbox import Limits, Ok, Outcome, Policy, Sandbox, SharedInputs
 
 Params = Mapping[str, "int | float"]
 _ENTRY = "factor"
@@ -135,10 +135,16 @@ class Evaluator:
         if violations:
             reason = "refused by the static policy: " + "; ".join(map(str, violations))
             return [self._failed(program, name, p, FailureKind.POLICY, reason, start) for p in params_list]
-        outcomes = self._sandbox.run(program.source, _ENTRY, params_list, self.settings.timeout_s, rows=rows,
-                                     every=every)
-        first = next(((p, o) for p, o in zip(params_list, outcomes) if isinstance(o, Ok)), None)
-        refusal = self._probe(program, *first) if probe and self.settings.probe and first else None
+        # the probe's runs on cut histories go with the first parameter set's run, so the workers take them at once
+        cuts = cut_rows(len(self.dataset.panel.dates)) if probe and self.settings.probe and params_list else ()
+        outcomes = self._sandbox.run(program.source, _ENTRY, [*params_list, *[params_list[0]] * len(cuts)],
+                                     self.settings.timeout_s, rows=[rows] * len(params_list) + list(cuts), every=every)
+        outcomes, cut_runs = outcomes[:len(params_list)], outcomes[len(params_list):]
+        first = next((i for i, o in enumerate(outcomes) if isinstance(o, Ok)), None)
+        refusal = None
+        if cuts and first is not None:
+            refusal = (self._verdict(outcomes[first], dict(zip(cuts, cut_runs))) if first == 0
+                       else self._probe(program, params_list[first], outcomes[first]))
         ran: list[_Ran] = []
         for params, outcome in zip(params_list, outcomes):
             if not isinstance(outcome, Ok):
@@ -198,10 +204,14 @@ class Evaluator:
         """Compare a successful full run with runs on cut panels; one probe per program suffices,
         since code that leaks does so for every parameter set."""
 
-        panel = self.dataset.panel
-        rows = cut_rows(len(panel.dates))
+        rows = cut_rows(len(self.dataset.panel.dates))
         runs = self._sandbox.run(program.source, _ENTRY, [params] * len(rows), self.settings.timeout_s, rows=rows)
-        cuts = {k: run.values if isinstance(run, Ok) else run for k, run in zip(rows, runs)}
+        return self._verdict(outcome, dict(zip(rows, runs)))
+
+    def _verdict(self, outcome: Ok, cut_runs: Mapping[int, Outcome]) -> tuple[FailureKind, str] | None:
+        """The probe's verdict on a full run and the runs on cut histories (rows -> outcome)."""
+        panel = self.dataset.panel
+        cuts = {k: run.values if isinstance(run, Ok) else run for k, run in cut_runs.items()}
         verdict = probe_lookahead(outcome.values, cuts, panel.dates, panel.symbols)
         if verdict is None:
             return None
