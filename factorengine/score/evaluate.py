@@ -2,22 +2,20 @@
 from __future__ import annotations
 
 import os
-import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Mapping, Sequence
 
 import numpy as np
 
 from factorengine.config import EvaluationConfig
 from factorengine.data.dataset import Dataset
-from factorengine.data.label import Label, make_label
 from factorengine.program import ALLOWED_IMPORTS, Program, ProgramError, check_policy
 from factorengine.score.failure import FailureKind
-from factorengine.score.fitness import TRAIN_VALID, Fitness, score
-from factorengine.score.novelty import Profile, Profiler
+from factorengine.score.fitness import TRAIN_VALID, Fitness
+from factorengine.score.novelty import Profile
+from factorengine.score.scoring import Scored, ScoringPool
 from factorengine.score.probe import Lookahead, cut_rows, probe_lookahead
 from sandbox import Limits, Ok, Outcome, Policy, Sandbox, SharedInputs
 
@@ -40,17 +38,6 @@ class Evaluation:
 
 
 @dataclass(frozen=True)
-class Scoring:
-    """Evaluations being scored in the background, in the order their parameter sets were given."""
-
-    futures: tuple[Future[Evaluation], ...]
-
-    def result(self) -> list[Evaluation]:
-        """Wait for every evaluation."""
-        return [future.result() for future in self.futures]
-
-
-@dataclass(frozen=True)
 class _Success:
     """A run that passed every check and waits to be scored."""
 
@@ -58,10 +45,28 @@ class _Success:
     program_id: str
     params: dict
     outcome: Ok
-    start: float
+    seconds: float  # from the checks to the end of the run
+
+    def evaluation(self, scored: Scored) -> Evaluation:
+        """The evaluation of this run once scored."""
+        fitness, profile, seconds = scored
+        return Evaluation(self.name, self.program_id, self.params, fitness, None, None, self.seconds + seconds,
+                          profile)
 
 
 _Ran = Evaluation | _Success
+_Pending = Evaluation | tuple[_Success, "Future[Scored]"]  # a failed run, or a run and its scoring
+
+
+@dataclass(frozen=True)
+class Scoring:
+    """Evaluations being scored in the background, in the order their parameter sets were given."""
+
+    pending: tuple[_Pending, ...]
+
+    def result(self) -> list[Evaluation]:
+        """Wait for every evaluation."""
+        return [run if isinstance(run, Evaluation) else run[0].evaluation(run[1].result()) for run in self.pending]
 
 
 class Evaluator:
@@ -81,9 +86,7 @@ class Evaluator:
         self._n_workers = settings.n_workers or len(os.sched_getaffinity(0))
         self._sandbox = Sandbox(inputs or dict(dataset.panel.fields), policy=policy,
                                 n_workers=self._n_workers, limits=limits)
-        self._scorers = ThreadPoolExecutor(max_workers=self._n_workers, thread_name_prefix="scorer")
-        self._labels: dict[int, Label] = {}
-        self._lock = threading.Lock()
+        self._scorers = ScoringPool(dataset, self._n_workers)
 
     @property
     def sandbox(self) -> Sandbox:
@@ -94,7 +97,7 @@ class Evaluator:
                  segments: Sequence[str] = TRAIN_VALID, probe: bool = True) -> list[Evaluation]:
         """Run `program` once per parameter set and score each run that passes every check on `segments`.
 
-        The runs go to the sandbox's workers at once and are scored in as many threads. `probe=False` skips
+        The runs go to the sandbox's workers at once and are scored in as many processes. `probe=False` skips
         the lookahead probe (for more parameter sets of a program already probed).
         """
         return self.submit(program, params_list, name=name, segments=segments, probe=probe).result()
@@ -110,15 +113,13 @@ class Evaluator:
         """
         rows = None if probe else self._rows(segments)
         ran = self._run(program, params_list, name, probe, rows, 1 if probe else every)
-        return Scoring(tuple(self._scorers.submit(self._score, run, segments, every) for run in ran))
+        return Scoring(tuple(self._score(run, segments, every) for run in ran))
 
     def evaluate_many(self, jobs: Sequence[tuple[str, Program, Params]], *,
                       segments: Sequence[str] = TRAIN_VALID) -> list[Evaluation]:
-        """Evaluate (name, program, params) jobs in order, scoring one in a second thread while the next runs."""
-        with ThreadPoolExecutor(max_workers=1) as scorer:
-            futures = [scorer.submit(self._score, run, segments)
-                       for name, program, params in jobs for run in self._run(program, [params], name, True, None, 1)]
-            return [future.result() for future in futures]
+        """Evaluate (name, program, params) jobs in order, scoring each while the next runs."""
+        return Scoring(tuple(self._score(run, segments) for name, program, params in jobs
+                             for run in self._run(program, [params], name, True, None, 1))).result()
 
     def _rows(self, segments: Sequence[str]) -> int | None:
         """The leading days a run must compute to be scored on `segments` (None: all of them)."""
@@ -152,36 +153,12 @@ class Evaluator:
             elif refusal is not None:
                 ran.append(self._failed(program, name, params, *refusal, start))
             else:
-                ran.append(_Success(name, program.program_id, dict(params), outcome, start))
+                ran.append(_Success(name, program.program_id, dict(params), outcome, time.perf_counter() - start))
         return ran
 
-    def _score(self, run: _Ran, segments: Sequence[str], every: int = 1) -> Evaluation:
-        """Score a successful run on every `every`-th stock (pure numpy on read-only arrays: safe in other
-        threads); a run of every stock also gets its profile."""
-        if isinstance(run, Evaluation):
-            return run
-        values = run.outcome.values
-        every_stock = values.shape[1] == self.dataset.panel.shape[1]
-        profile = self.profiler.profile(values) if every_stock and len(values) >= self.profiler.rows else None
-        if every_stock and every > 1:
-            values = values[:, ::every]
-        fitness = score(values, self._label(every), self.dataset.splits, segments=segments)
-        return Evaluation(run.name, run.program_id, run.params, fitness, None, None, time.perf_counter() - run.start,
-                          profile)
-
-    def _label(self, every: int) -> Label:
-        """The label of every `every`-th stock, ranked among those stocks."""
-        if every == 1:
-            return self.dataset.label
-        with self._lock:
-            if every not in self._labels:
-                self._labels[every] = make_label(self.dataset.label.values[:, ::every])
-            return self._labels[every]
-
-    @cached_property
-    def profiler(self) -> Profiler:
-        """Fingerprints and level exposures of factor values on this evaluator's dataset."""
-        return Profiler(self.dataset)
+    def _score(self, run: _Ran, segments: Sequence[str], every: int = 1) -> _Pending:
+        """A failed run as it is; a successful one sent to a scoring process (on every `every`-th stock)."""
+        return run if isinstance(run, Evaluation) else (run, self._scorers.submit(run.outcome.values, segments, every))
 
     def values(self, program: Program, params: Params) -> np.ndarray:
         """The program's factor values [T, N] with `params`, computed in the sandbox; ProgramError if it fails."""
@@ -226,7 +203,7 @@ class Evaluator:
 
     def close(self) -> None:
         """Stop the sandbox and the scoring threads."""
-        self._scorers.shutdown()
+        self._scorers.close()
         self._sandbox.close()
 
     def __enter__(self) -> Evaluator:
