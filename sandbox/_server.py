@@ -23,11 +23,11 @@ from sandbox import protocol
 from sandbox.child import PROGRAM_FILENAME, ChildContext, parse_report, run_child
 from sandbox.fields import Fields
 from sandbox.guard import read_roots
+from sandbox.lifetime import die_with_parent
 from sandbox.protocol import (ChildReport, Finished, KillRequest, Ready, RunRequest, ServerConfig,
                               Started)
 from sandbox.shm import Slot, map_inputs
 
-_PR_SET_PDEATHSIG = 1
 _MAX_REPORT_BYTES = 1 << 18
 
 
@@ -42,12 +42,6 @@ class _Child:
     started: float
     report: bytearray = field(default_factory=bytearray)
     killed: bool = False
-
-
-def _die_with_parent(libc: ctypes.CDLL, parent_pid: int) -> None:
-    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    if os.getppid() != parent_pid:  # the parent died before prctl took effect
-        os._exit(0)
 
 
 def _prepare(config: ServerConfig, libc: ctypes.CDLL) -> ChildContext:
@@ -215,7 +209,7 @@ def main(argv: list[str]) -> None:
     if not isinstance(config, ServerConfig):
         raise SystemExit("sandbox server: expected a ServerConfig first")
     libc = ctypes.CDLL(None, use_errno=True)
-    _die_with_parent(libc, config.parent_pid)
+    die_with_parent(config.parent_pid)
     try:
         context = _prepare(config, libc)
     except ImportError as exc:

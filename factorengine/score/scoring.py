@@ -6,6 +6,7 @@ process from dispatching the next sandbox runs; processes score beside it instea
 from __future__ import annotations
 
 import multiprocessing
+import os
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Sequence
@@ -16,6 +17,7 @@ from factorengine.data.dataset import Dataset
 from factorengine.data.label import Label, make_label
 from factorengine.score.fitness import Fitness, score
 from factorengine.score.novelty import Profile, Profiler
+from sandbox.lifetime import die_with_parent
 
 Scored = tuple[Fitness, Profile | None, float]  # the fitness, the profile of a full run, seconds spent scoring
 
@@ -49,8 +51,9 @@ class Scorer:
 _scorer: Scorer | None = None  # in a scoring process: the scorer it was forked with
 
 
-def _adopt(scorer: Scorer) -> None:
+def _adopt(scorer: Scorer, parent_pid: int) -> None:
     global _scorer
+    die_with_parent(parent_pid)  # else a killed island's scorers would live on, holding its pipes open
     _scorer = scorer
 
 
@@ -64,7 +67,7 @@ class ScoringPool:
 
     def __init__(self, dataset: Dataset, n: int) -> None:
         self._pool = ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("fork"), initializer=_adopt,
-                                         initargs=(Scorer(dataset),))
+                                         initargs=(Scorer(dataset), os.getpid()))
 
     def submit(self, values: np.ndarray, segments: Sequence[str], every: int = 1) -> Future[Scored]:
         """Score `values` in a scoring process (see `Scorer.score`)."""
