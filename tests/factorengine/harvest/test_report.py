@@ -63,7 +63,8 @@ def reports(tmp_path_factory) -> Reports:
         patch.delenv("FACTORENGINE_DATA", raising=False)
         patch.chdir(root)
         seeds = copy_seeds(tmp_path_factory.mktemp("seeds"))
-        assert main(evolve_args(run_dir, seeds, 10, trials=2, islands=2)) == 0
+        # two migration rounds (the first round's migrants arrive at the second) and a few iterations after
+        assert main(evolve_args(run_dir, seeds, 18, trials=2, islands=2)) == 0
         assert main(["report", str(run_dir), "--out", str(root / "before")]) == 0
         with contextlib.redirect_stdout(io.StringIO()) as harvest_out:
             assert main(["harvest", str(run_dir), "--threshold", "0.3"]) == 0
@@ -87,6 +88,8 @@ def _ancestors(store: Store, node_id: int) -> list[NodeRow]:
     chain = [nodes[node_id]]
     while chain[-1].kind != "seed":
         node = chain[-1]
+        if node.kind != "migrant" and node.parent_id is None:  # an edit of a seed made when the root expanded
+            break
         chain.append(nodes[sources[node.node_id] if node.kind == "migrant" else node.parent_id])
     return chain
 
