@@ -23,7 +23,8 @@ def default_run_suite(bench: BenchInput, iterations: int = ITERATIONS) -> SuiteR
             programs = sum(1 for node in store.nodes() if node.kind != "migrant")
             trials = len(store.trials())
         per_minute = programs / seconds * 60
-        timings.append(Timing(f"default run, {n_islands} island(s): {programs} programs, {trials:,} trials", (seconds,)))
+        timings.append(Timing(f"default run, {n_islands} island(s): {programs} programs, {trials:,} trials",
+                              (seconds,)))
         lines.append(f"| {n_islands} | {programs} | {trials:,} | {seconds / 60:.1f} | {per_minute:.1f} | "
                      f"{per_minute / n_islands:.1f} | {BEFORE_PROGRAMS_PER_MIN_PER_ISLAND * n_islands:.0f} | "
                      f"{cpu / seconds:.2f} | {memory.peak_mib:.0f} |")

@@ -153,7 +153,8 @@ def _table(outcomes: list[SearchOutcome], bench: BenchInput) -> str:
             lines.append(f"| {method} | {o.seed} | {o.evaluations:,} | {o.seconds / 60:.1f} | {o.per_second:.2f} | "
                          f"{o.best_valid_fs:.4f} | "
                          f"{depth} | {o.top_valid_fs:.4f} | {o.best_test_rank_ic:+.4f} | {o.top_test_rank_ic:+.4f} |")
-        lines.append(f"| **{method}: mean** | | | | {_mean(rows, 'per_second'):.2f} | **{_mean(rows, 'best_valid_fs'):.4f}** | | "
+        lines.append(f"| **{method}: mean** | | | | {_mean(rows, 'per_second'):.2f} | "
+                     f"**{_mean(rows, 'best_valid_fs'):.4f}** | | "
                      f"{_mean(rows, 'top_valid_fs'):.4f} | {_mean(rows, 'best_test_rank_ic'):+.4f} | "
                      f"{_mean(rows, 'top_test_rank_ic'):+.4f} |")
     seeds = [max((f.valid_fs for f in o.found if f.depth == 1), default=math.nan) for o in outcomes

@@ -250,7 +250,8 @@ class Island:
             if record.profile is not None:
                 self.store.add_profile(record.profile)
             self.store.set_progress(self.island, iteration)
-        view = NodeView(record.node, record.code, *fs_of(evaluation), evaluation.failure_reason, record.experience.outcome, record.experience.lesson)
+        view = NodeView(record.node, record.code, *fs_of(evaluation), evaluation.failure_reason,
+                        record.experience.outcome, record.experience.lesson)
         self._nodes[node_id] = view
         self._keys[self._key(record.code, record.node.program_id)] = node_id
         if record.profile is not None:
