@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Callable
 
+from factorengine.bench.harvest import harvest_suite
 from factorengine.bench.measure import SuiteResult
 from factorengine.bench.operators import ops_suite
 from factorengine.bench.runtime import BenchInput, data_suite, islands_suite, sandbox_suite, tune_suite
@@ -11,4 +12,4 @@ from factorengine.bench.search import search_suite
 
 SUITES: dict[str, Callable[[BenchInput], SuiteResult]] = {
     "ops": ops_suite, "fitness": fitness_suite, "data": data_suite, "sandbox": sandbox_suite,
-    "tune": tune_suite, "islands": islands_suite, "search": search_suite}
+    "tune": tune_suite, "islands": islands_suite, "search": search_suite, "harvest": harvest_suite}
