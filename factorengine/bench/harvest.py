@@ -114,9 +114,9 @@ def _seeds_run(bench: BenchInput, work: Path) -> Path:
         (seeds / f"{name}.py").write_text(program.source)
     run_dir = work / "run"
     with (work / "evolve.log").open("w") as log:
-        finished = subprocess.run(_factorengine("evolve", "--data", str(bench.path), "--run-dir", str(run_dir),
-                                                "--seeds", str(seeds), "--trials", str(SEED_TRIALS),
-                                                "--iterations", "0", "--seed", "0"), stdout=log, stderr=log)
+        evolve = _factorengine("evolve", "--data", str(bench.path), "--run-dir", str(run_dir), "--seeds", str(seeds),
+                               "--trials", str(SEED_TRIALS), "--iterations", "0", "--seed", "0")
+        finished = subprocess.run(evolve, stdout=log, stderr=log, check=False)
     if finished.returncode != 0 or not (run_dir / RUN_DATABASE).exists():
         raise BenchError(f"the harvest suite's run failed: {(work / 'evolve.log').read_text()[-2000:]}")
     return run_dir

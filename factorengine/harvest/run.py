@@ -18,8 +18,8 @@ from factorengine.harvest.features import Features, rank_features
 from factorengine.harvest.generalization import judged_nodes
 from factorengine.harvest.judge import judge
 from factorengine.harvest.model import ROUNDS, ModelResult, combine
-from factorengine.harvest.results import (BacktestResult, EliteResult, Factors, HarvestResults, ModelKey, ModelSummary,
-                                          save)
+from factorengine.harvest.results import (BacktestResult, EliteResult, Factors, HarvestResults, ModelKey,
+                                          ModelSummary, save)
 from factorengine.harvest.stability import yearly_means
 from factorengine.harvest.values import ProgramValues
 from factorengine.harvest.verdict import verdict
