@@ -7,10 +7,11 @@ from pathlib import Path
 
 
 class PeakMemory:
-    """Samples the summed PSS of this process and its descendants in a thread; `peak_mib` is the maximum."""
+    """Samples the summed PSS of a process (default: this one) and its descendants in a thread; `peak_mib` is the
+    maximum."""
 
-    def __init__(self, interval_s: float = 0.2) -> None:
-        self.interval_s, self.peak_mib = interval_s, 0.0
+    def __init__(self, interval_s: float = 0.2, root: int | None = None) -> None:
+        self.interval_s, self.peak_mib, self.root = interval_s, 0.0, root or os.getpid()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
@@ -24,7 +25,7 @@ class PeakMemory:
 
     def _sample(self) -> None:
         while not self._stop.wait(self.interval_s):
-            self.peak_mib = max(self.peak_mib, sum(map(_pss_kib, _process_tree(os.getpid()))) / 1024)
+            self.peak_mib = max(self.peak_mib, sum(map(_pss_kib, _process_tree(self.root))) / 1024)
 
 
 def _process_tree(root: int) -> list[int]:

@@ -3,9 +3,11 @@ judge the elites' models against the seeds' on test, and backtest the elites' Li
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 from pathlib import Path
+from typing import Callable
 
 from factorengine.data import segment_ranges
 from factorengine.errors import FactorEngineError
@@ -57,11 +59,10 @@ def run(args: argparse.Namespace) -> int:
     print(describe_segments(segment_ranges(dataset.panel.dates, dataset.splits)))
     needs = Requirements(args.threshold, args.max_corr, args.top, args.allow_level_bets, args.min_valid_t,
                          args.min_stable_share, args.max_p)
-    started = time.monotonic()
+    line = StageLine()
     with store:
         harvested = harvest_run(store, dataset, Settings(needs, args.k, args.n_drop, args.cost_bps), out,
-                                args.run_dir, on_stage=lambda stage: print(
-                                    f"[{time.monotonic() - started:5.0f}s] {stage}", file=sys.stderr))
+                                args.run_dir, on_stage=line.stage, on_progress=line.progress)
     if harvested is None:
         print("error: no program of this run was scored; nothing to harvest", file=sys.stderr)
         return 1
@@ -70,6 +71,37 @@ def run(args: argparse.Namespace) -> int:
           "values, manifest.json, results.json)", file=sys.stderr)
     print(f"next: factorengine report {args.run_dir}", file=sys.stderr)
     return 0
+
+
+class StageLine:
+    """Shows harvest's stages on stderr as `[   12s] stage`, and their progress as `[   13s] stage 23/70`.
+
+    A progress line is printed at most every `interval_s` seconds (and when a stage's work is done), rewritten in
+    place on a terminal.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic, interval_s: float = 1.0) -> None:
+        self.clock, self.interval_s = clock, interval_s
+        self.started, self.shown, self.words = clock(), -math.inf, ""
+
+    def stage(self, words: str) -> None:
+        """A stage starts."""
+        self.words = words
+        self._print(self.clock(), words, final=True)
+
+    def progress(self, done: int, total: int) -> None:
+        """`done` of the stage's `total` steps are done."""
+        now = self.clock()
+        if done >= total or now - self.shown >= self.interval_s:
+            self.shown = now
+            self._print(now, f"{self.words} {done}/{total}", final=done >= total)
+
+    def _print(self, now: float, text: str, final: bool) -> None:
+        line = f"[{now - self.started:5.0f}s] {text}"
+        if sys.stderr.isatty():  # rewritten in place until the stage's work is done
+            print(line.ljust(100), end="\n" if final else "\r", file=sys.stderr, flush=True)
+        else:
+            print(line, file=sys.stderr, flush=True)
 
 
 def _size_mb(directory: Path) -> float:

@@ -13,24 +13,26 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from factorengine.data import SEGMENTS, Dataset
 from factorengine.harvest.chance import Significance, significance
 from factorengine.harvest.generalization import evaluations
 from factorengine.harvest.stability import Stability, yearly_stability
+from factorengine.harvest.values import ProgramValues
 from factorengine.ops import rank
 from factorengine.program import parse_program, set_docstring
 from factorengine.score.evaluate import Evaluator
 from factorengine.score.fitness import daily_correlation, daily_series, score
 from factorengine.score.metrics import SegmentMetrics
 from factorengine.search.migration import lineage, migration_origins
-from factorengine.store import NodeRow, Store
+from factorengine.store import EvaluationRow, NodeRow, Store
 
 THRESHOLD = 0.4  # valid FS, as in the FactorEngine paper
 MAX_CORRELATION = 0.7
@@ -47,9 +49,11 @@ class Elite:
     metrics: Mapping[str, Mapping[str, float]]  # "train", "valid", "test" -> metric -> value
     orientation: int
     lineage: tuple[str, ...]  # "node N: idea", from the seed down to this node
-    values: np.ndarray = field(repr=False)  # orientation * factor values [T, N]: higher predicts higher returns
+    values: np.ndarray | None = field(repr=False)  # orientation * values [T, N], higher predicts higher returns;
+    # None once dropped (`Harvest.without_values`)
     stability: Stability
     significance: Significance  # of the valid RankIC, deflated for the run's trials
+    daily_rank_ic: np.ndarray = field(repr=False)  # of `values` [T], NaN on days not scored
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,10 @@ class Harvest:
     rejected: tuple[tuple[int, str], ...]  # (node_id, why)
     correlations: np.ndarray  # |mean daily rank correlation| between elites on valid, [K, K]
     tries: int  # parameter sets the run tried (its trial ledger), which significance is deflated for
+
+    def without_values(self) -> Harvest:
+        """The same choice without the elites' values (14 MB each on a real panel), once they are used."""
+        return replace(self, elites=tuple(replace(elite, values=None) for elite in self.elites))
 
 
 @dataclass(frozen=True)
@@ -78,8 +86,15 @@ class Requirements:
     max_p: float = 1.0  # family-wise p-value of the valid RankIC among the run's tries (1.0: not required)
 
 
-def harvest(store: Store, evaluator: Evaluator, needs: Requirements = Requirements()) -> Harvest:
-    """Choose the run's elites (see the module docstring)."""
+def harvest(store: Store, evaluator: Evaluator, needs: Requirements = Requirements(),
+            values: Callable[[NodeRow], np.ndarray] | None = None,
+            on_progress: Callable[[int, int], None] = lambda done, total: None) -> Harvest:
+    """Choose the run's elites (see the module docstring).
+
+    `values` gives a node's program values (default: run by `evaluator`); `on_progress` is called with (elites
+    chosen, elites wanted) as each is chosen.
+    """
+    values = values or ProgramValues(store, evaluator).get
     dataset = evaluator.dataset
     scored = [(node, store.evaluation(node.node_id, include_test=True)) for node in store.nodes()
               if not node.failed and node.kind != "migrant"]  # a migrant is a copy of a node scored here too
@@ -97,25 +112,13 @@ def harvest(store: Store, evaluator: Evaluator, needs: Requirements = Requiremen
     for node, evaluation in candidates:
         if len(elites) >= limit:
             break
-        if evaluation.valid.rank_ic <= 0:  # metrics are oriented by train: <= 0 is a sign flip
-            rejected.append((node.node_id, "RankIC changes sign between train and valid"))
+        why = rejection(store, node, evaluation, needs)
+        if why is not None:
+            rejected.append((node.node_id, why))
             continue
-        if not evaluation.train.robust_fs > 0:
-            rejected.append((node.node_id, f"no edge across train's folds (robust train FS "
-                                           f"{evaluation.train.robust_fs:.4f})"))
-            continue
-        if not valid_t(evaluation.valid) >= needs.min_valid_t:
-            rejected.append((node.node_id, f"valid RankIC t {valid_t(evaluation.valid):.2f} below "
-                                           f"{needs.min_valid_t:g}: not told apart from noise"))
-            continue
-        profile = store.profile(node.node_id)
-        if profile is not None and profile.level_bet and not needs.allow_level_bets:
-            rejected.append((node.node_id, "a level bet (its ranks follow a price or volume level)"))
-            continue
-        code = store.program(node.program_id)
-        raw = evaluator.values(parse_program(code), node.params)
-        values = evaluation.orientation * raw
-        daily = daily_series(values, dataset.label).rank_ic
+        raw = values(node)
+        oriented = evaluation.orientation * raw
+        daily = daily_series(oriented, dataset.label).rank_ic
         stability, odds = yearly_stability(daily, dataset), significance(daily[valid], tries)
         if not stability.share >= needs.min_stable_share:
             rejected.append((node.node_id, f"RankIC above 0 in {stability.share:.0%} of the train and valid years"
@@ -124,7 +127,7 @@ def harvest(store: Store, evaluator: Evaluator, needs: Requirements = Requiremen
         if odds.p > needs.max_p:
             rejected.append((node.node_id, f"not significant among {tries} tries (p {odds.p:.2f})"))
             continue
-        ranked = rank(values)[valid]
+        ranked = rank(oriented)[valid]
         similar = [(abs(_mean_correlation(ranked, other)), e) for other, e in zip(ranked_values, elites)]
         worst = max(similar, key=lambda pair: pair[0], default=(0.0, None))
         if worst[0] >= needs.max_corr:
@@ -132,14 +135,29 @@ def harvest(store: Store, evaluator: Evaluator, needs: Requirements = Requiremen
             continue
         test = evaluation.test or score(raw, dataset.label, dataset.splits, segments=SEGMENTS).test
         metrics = {"train": asdict(evaluation.train), "valid": asdict(evaluation.valid), "test": asdict(test)}
-        lineage = lineages(node.node_id)
+        code, lineage = store.program(node.program_id), lineages(node.node_id)
         elites.append(Elite(node, exported_source(code, node, metrics, evaluation.orientation, lineage,
                                                   store.experience(node.node_id)),
-                            metrics, evaluation.orientation, lineage, values, stability, odds))
+                            metrics, evaluation.orientation, lineage, oriented, stability, odds, daily))
         ranked_values.append(ranked)
+        on_progress(len(elites), limit)
     correlations = np.array([[abs(_mean_correlation(a, b)) for b in ranked_values] for a in ranked_values])
     return Harvest(tuple(elites), needs.threshold, len(cleared), tuple(e.valid.fs for _, e in scored),
                    tuple(rejected), correlations.reshape(len(elites), len(elites)), tries)
+
+
+def rejection(store: Store, node: NodeRow, evaluation: EvaluationRow, needs: Requirements) -> str | None:
+    """Why the node cannot be an elite, judged from what the store holds (no values needed); None if it may."""
+    if evaluation.valid.rank_ic <= 0:  # metrics are oriented by train: <= 0 is a sign flip
+        return "RankIC changes sign between train and valid"
+    if not evaluation.train.robust_fs > 0:
+        return f"no edge across train's folds (robust train FS {evaluation.train.robust_fs:.4f})"
+    if not valid_t(evaluation.valid) >= needs.min_valid_t:
+        return f"valid RankIC t {valid_t(evaluation.valid):.2f} below {needs.min_valid_t:g}: not told apart from noise"
+    profile = store.profile(node.node_id)
+    if profile is not None and profile.level_bet and not needs.allow_level_bets:
+        return "a level bet (its ranks follow a price or volume level)"
+    return None
 
 
 def valid_t(metrics: SegmentMetrics) -> float:
@@ -208,8 +226,8 @@ def export(result: Harvest, dataset: Dataset, out_dir: Path, run_dir: Path) -> P
 def long_values(values: np.ndarray, dataset: Dataset) -> pd.DataFrame:
     """Factor values [T, N] as the long table alphalens and qlib read: date, symbol, factor (finite only)."""
     days, stocks = np.nonzero(np.isfinite(values))
-    return pd.DataFrame({"date": dataset.panel.dates[days], "symbol": dataset.panel.symbols[stocks],
-                         "factor": values[days, stocks]})
+    symbols = pa.array(dataset.panel.symbols).take(stocks).to_pandas()  # pandas converts each string: 20x slower
+    return pd.DataFrame({"date": dataset.panel.dates[days], "symbol": symbols, "factor": values[days, stocks]})
 
 
 def _quantiles(values: Sequence[float]) -> dict[str, float]:

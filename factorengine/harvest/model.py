@@ -21,9 +21,10 @@ import numpy as np
 
 from factorengine.data import SEGMENTS, Splits
 from factorengine.data.label import Label
+from factorengine.harvest.features import Features
 from factorengine.harvest.results import Combiner
-from factorengine.ops import rank
-from factorengine.score.fitness import SegmentMetrics, daily_series, segment_metrics
+from factorengine.score.fitness import daily_series, segment_metrics
+from factorengine.score.metrics import SegmentMetrics
 
 PARAMS: Mapping[str, object] = {
     "objective": "regression", "learning_rate": 0.05, "num_leaves": 15, "min_data_in_leaf": 1000,
@@ -35,69 +36,80 @@ ROUNDS = 150
 
 @dataclass(frozen=True)
 class ModelResult:
-    """A combination: predictions [T, N] (NaN where no factor has a value) and metrics per segment.
+    """A combination: predictions [T, N] (NaN where no factor has a value), their daily RankIC [T] and metrics per
+    segment.
 
     `trees` and `importance` (feature name -> total gain) are LightGBM's; 0 and empty for the rank average.
     """
 
     predictions: np.ndarray
+    daily_rank_ic: np.ndarray
     metrics: Mapping[str, SegmentMetrics]
     trees: int
     importance: Mapping[str, float]
     booster: lgb.Booster | None
 
 
-def features(factors: Mapping[str, np.ndarray]) -> np.ndarray:
-    """Stack factor values [T, N] as ranked features [T, N, K]."""
-    return np.stack([rank(values) for values in factors.values()], axis=-1)
+def fit_model(features: Features, label: Label, splits: Splits, *, seed: int = 0,
+              on_round: Callable[[int], None] = lambda done: None) -> ModelResult:
+    """Fit LightGBM for ROUNDS rounds on train days alone and predict all days; valid and test are never read.
 
-
-def fit_model(factors: Mapping[str, np.ndarray], label: Label, splits: Splits, *, seed: int = 0) -> ModelResult:
-    """Fit LightGBM for ROUNDS rounds on train days alone and predict all days; valid and test are never read."""
-    x = features(factors)
+    `on_round` is called with the rounds done after each round.
+    """
     train = splits.days("train")
-    rows = _rows(x, label, train)
-    data = lgb.Dataset(x[train][rows], label.ranks[train][rows] - 0.5, feature_name=list(factors),
-                       free_raw_data=True)
-    booster = lgb.train({**PARAMS, "seed": seed}, data, num_boost_round=ROUNDS)
-    importance = dict(zip(factors, booster.feature_importance(importance_type="gain").tolist()))
-    return _result(predict(booster, x), label, splits, booster.num_trees(), importance, booster)
+    rows = label.known[train] & features.any_value(train)
+    data = lgb.Dataset(_train_matrix(features, train, rows), label.ranks[train][rows] - 0.5,
+                       feature_name=list(features.names), free_raw_data=True)  # its float64 rows go once built
+    booster = lgb.train({**PARAMS, "seed": seed}, data, num_boost_round=ROUNDS,
+                        callbacks=[lambda env: on_round(env.iteration + 1)])
+    importance = dict(zip(features.names, booster.feature_importance(importance_type="gain").tolist()))
+    return _result(predict(booster, features), label, splits, booster.num_trees(), importance, booster)
 
 
-def rank_average(factors: Mapping[str, np.ndarray], label: Label, splits: Splits) -> ModelResult:
+def rank_average(features: Features, label: Label, splits: Splits) -> ModelResult:
     """Each day's mean over factors of their percentile ranks, over the factors with a value; nothing is fitted."""
-    x = features(factors)
-    present = ~np.isnan(x)
-    with np.errstate(invalid="ignore"):
-        predictions = np.where(present, x, 0.0).sum(axis=-1) / present.sum(axis=-1)
+    predictions = np.empty(features.shape[:2])
+    for days in features.blocks():
+        x = features.ranks(days)
+        present = ~np.isnan(x)
+        with np.errstate(invalid="ignore"):
+            predictions[days] = np.where(present, x, 0.0).sum(axis=-1) / present.sum(axis=-1)
     return _result(predictions, label, splits, 0, {}, None)
 
 
-COMBINERS: Mapping[Combiner, Callable[[Mapping[str, np.ndarray], Label, Splits], ModelResult]] = {
-    "LightGBM": fit_model, "rank average": rank_average}
+def combine(features: Features, label: Label, splits: Splits,
+            on_round: Callable[[int], None] = lambda done: None) -> dict[Combiner, ModelResult]:
+    """The features combined by LightGBM and by the rank average (`on_round`: LightGBM's rounds done)."""
+    return {"LightGBM": fit_model(features, label, splits, on_round=on_round),
+            "rank average": rank_average(features, label, splits)}
 
 
-def combine(factors: Mapping[str, np.ndarray], label: Label, splits: Splits) -> dict[Combiner, ModelResult]:
-    """The factors combined by each of COMBINERS."""
-    return {combiner: fit(factors, label, splits) for combiner, fit in COMBINERS.items()}
-
-
-def predict(booster: lgb.Booster, x: np.ndarray) -> np.ndarray:
-    """Predictions [T, N] from ranked features [T, N, K]; NaN where every feature is missing."""
-    flat = x.reshape(-1, x.shape[-1])
-    known = ~np.isnan(flat).all(axis=1)
-    out = np.full(len(flat), np.nan)
-    out[known] = booster.predict(flat[known])
-    return out.reshape(x.shape[:2])
+def predict(booster: lgb.Booster, features: Features) -> np.ndarray:
+    """Predictions [T, N] from the features; NaN where every feature is missing."""
+    out = np.full(features.shape[:2], np.nan)
+    for days in features.blocks():
+        flat = features.ranks(days).reshape(-1, features.shape[-1])
+        known = ~np.isnan(flat).all(axis=1)
+        if known.any():
+            out[days].reshape(-1)[known] = booster.predict(flat[known])
+    return out
 
 
 def _result(predictions: np.ndarray, label: Label, splits: Splits, trees: int, importance: Mapping[str, float],
             booster: lgb.Booster | None) -> ModelResult:
     series = daily_series(predictions, label)
     metrics = {segment: segment_metrics(series, splits.days(segment)) for segment in SEGMENTS}
-    return ModelResult(predictions, metrics, trees, importance, booster)
+    return ModelResult(predictions, series.rank_ic, metrics, trees, importance, booster)
 
 
-def _rows(x: np.ndarray, label: Label, days: slice) -> np.ndarray:
-    """Cells of `days` with a known label and at least one factor value."""
-    return label.known[days] & ~np.isnan(x[days]).all(axis=-1)
+def _train_matrix(features: Features, days: slice, rows: np.ndarray) -> np.ndarray:
+    """The float64 features [rows, K] of the cells `rows` [days, N], filled a block of days at a time."""
+    x = np.empty((np.count_nonzero(rows), features.shape[-1]))
+    filled = 0
+    for block in features.blocks(days):
+        chosen = rows[block.start - days.start:block.stop - days.start]
+        n = np.count_nonzero(chosen)
+        if n:
+            x[filled:filled + n] = features.ranks(block)[chosen]
+            filled += n
+    return x

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
+from factorengine.cli import main
 from factorengine.data import Panel
 from factorengine.store import Store
 
@@ -20,6 +22,16 @@ def copy_seeds(directory: Path) -> Path:
     for name in SEEDS:
         (directory / f"{name}.py").write_text((ROOT / "seeds" / f"{name}.py").read_text())
     return directory
+
+
+def synthetic_run(directory: Path, iterations: int, trials: int = 4) -> Path:
+    """Search the synthetic market from four seeds in `directory` (whatever the environment's data); the run's dir."""
+    seeds = directory / "seeds"
+    seeds.mkdir()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("FACTORENGINE_DATA", raising=False)
+        assert main(evolve_args(directory / "run", copy_seeds(seeds), iterations, trials)) == 0
+    return directory / "run"
 
 
 def evolve_args(run_dir: Path, seeds_dir: Path, iterations: int, trials: int = 4, islands: int = 1) -> list[str]:

@@ -73,6 +73,18 @@ def test_a_program_without_a_scored_year_is_rejected_in_words_not_nan(harvested,
     assert not any("nan" in why for why in reasons)
 
 
+def test_an_elite_carries_the_daily_rank_ic_of_its_values_which_can_be_dropped_once_used(harvested):
+    store, dataset = open_run(harvested.parent)
+    with store, Evaluator(dataset) as evaluator:
+        chosen = elites.harvest(store, evaluator, elites.Requirements(threshold=0.2))
+    assert chosen.elites
+    for elite in chosen.elites:
+        np.testing.assert_array_equal(elite.daily_rank_ic, daily_series(elite.values, dataset.label).rank_ic)
+    dropped = chosen.without_values()
+    assert [e.values for e in dropped.elites] == [None] * len(chosen.elites)
+    assert [(e.node, e.metrics) for e in dropped.elites] == [(e.node, e.metrics) for e in chosen.elites]
+
+
 def test_harvest_results_hold_the_model_table_and_the_backtest(harvested):
     results = json.loads((harvested / "results.json").read_text())
     assert [(m["factors"], m["combiner"]) for m in results["models"]] == [

@@ -5,7 +5,6 @@ import math
 
 import pytest
 
-from factorengine.cli import main
 from factorengine.data import SEGMENTS
 from factorengine.harvest.generalization import generalization, judged_nodes
 from factorengine.harvest.judge import judge
@@ -13,19 +12,13 @@ from factorengine.program import parse_program
 from factorengine.score.evaluate import Evaluator
 from factorengine.score.fitness import score
 from factorengine.store.recorded import open_run
-from tests.factorengine.runs import copy_seeds, evolve_args
+from tests.factorengine.runs import synthetic_run
 
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
     """A small search on the synthetic market (its test segment never scored)."""
-    directory = tmp_path_factory.mktemp("judge")
-    seeds = directory / "seeds"
-    seeds.mkdir()
-    with pytest.MonkeyPatch.context() as patch:
-        patch.delenv("FACTORENGINE_DATA", raising=False)
-        assert main(evolve_args(directory / "run", copy_seeds(seeds), 4)) == 0
-    return directory / "run"
+    return synthetic_run(tmp_path_factory.mktemp("judge"), 4)
 
 
 def _copy(run_dir, tmp_path):
@@ -68,5 +61,5 @@ def test_a_node_judged_before_is_read_back_not_run_again(run_dir, tmp_path):
     with store, Evaluator(dataset) as evaluator:
         nodes = judged_nodes(store)
         first = judge(store, evaluator, nodes)
-        evaluator.evaluate = None  # a second sandbox run would fail the test
+        evaluator.values = None  # a second sandbox run would fail the test
         assert judge(store, evaluator, nodes) == first
