@@ -15,8 +15,8 @@ from factorengine.program import ALLOWED_IMPORTS, Program, ProgramError, check_p
 from factorengine.score.failure import FailureKind
 from factorengine.score.fitness import TRAIN_VALID, Fitness
 from factorengine.score.novelty import Profile
-from factorengine.score.scoring import Scored, ScoringPool
 from factorengine.score.probe import Lookahead, cut_rows, probe_lookahead
+from factorengine.score.scoring import Scored, ScoringPool
 from sandbox import Limits, Ok, Outcome, Policy, Sandbox, SharedInputs
 
 Params = Mapping[str, "int | float"]
@@ -202,7 +202,7 @@ class Evaluator:
         return Evaluation(name, program.program_id, dict(params), None, kind, reason, time.perf_counter() - start)
 
     def close(self) -> None:
-        """Stop the sandbox and the scoring threads."""
+        """Stop the sandbox and the scoring processes."""
         self._scorers.close()
         self._sandbox.close()
 

@@ -4,7 +4,8 @@ The objective is the robust train FS (train's walk-forward fold FS, mean less it
 test are never read here. On a wide panel it is measured on an evenly spaced sample of the stocks
 (`trial_stocks`), which halves a trial's cost on 500 stocks; the island scores the tuned program on every stock.
 Trial 0 is the program's current defaults and runs on every stock with the lookahead probe, so a program the
-policy or the probe refuses costs one batch, not a study; a trial that fails for its parameters (an error, a timeout) is told as failed and the study goes on.
+policy or the probe refuses costs one batch, not a study; a trial that fails for its parameters (an error, a
+timeout) is told as failed and the study goes on.
 """
 from __future__ import annotations
 
