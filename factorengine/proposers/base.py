@@ -6,6 +6,8 @@ from typing import Protocol
 
 import numpy as np
 
+from factorengine.score.metrics import SegmentMetrics
+
 
 @dataclass(frozen=True)
 class Step:
@@ -13,7 +15,7 @@ class Step:
 
     train_fs / robust_fs / valid_fs: fitness scores (robust_fs: train's fold FS mean less its standard error, what
     the search ranks by), None when not evaluated; failure: why the program failed, None if it ran;
-    outcome: what the change did, in words; lesson: the reflection on it.
+    outcome: what the change did, in words; lesson: the reflection on it; train / valid: the segments' metrics.
     """
 
     code: str
@@ -24,15 +26,20 @@ class Step:
     failure: str | None = None
     outcome: str = ""
     lesson: str = ""
+    train: SegmentMetrics | None = None
+    valid: SegmentMetrics | None = None
 
 
 @dataclass(frozen=True)
 class Context:
-    """What a proposer sees: the selected program, the best few root-to-node paths and the recent failures."""
+    """What a proposer sees: the selected program, the best few root-to-node paths, the recent failures, the
+    island's best program and the programs recent proposals repeated."""
 
     parent: Step
     chain: tuple[tuple[Step, ...], ...] = ()
     failures: tuple[Step, ...] = ()
+    best: Step | None = None
+    repeated: tuple[Step, ...] = ()
 
 
 @dataclass(frozen=True)

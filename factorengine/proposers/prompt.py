@@ -58,7 +58,8 @@ def propose_messages(context: Context, fields: Sequence[str], horizon: int, refl
     """The request for a new program from `context.parent`, with the chain of experience and recent failures."""
     ask = ("\nFirst reflect on the outcomes above: what helped, what hurt and why." if reflect_inline else "")
     user = render("propose", contract=contract(fields, horizon), experience=experience(context),
-                  program=_program(context.parent), reflection_ask=ask, answer=answer_format(reflect_inline))
+                  program=_program(context.parent, context.best), reflection_ask=ask,
+                  answer=answer_format(reflect_inline))
     return [{"role": "system", "content": render("system")}, {"role": "user", "content": user}]
 
 
@@ -77,15 +78,32 @@ def reflect_messages(parent: Step, proposal: Proposal, outcome: str) -> Messages
 
 
 def experience(context: Context) -> str:
-    """The chain-of-experience paths and the recent failures, as text."""
+    """The chain-of-experience paths, the island's best program, the recent failures and the programs recent
+    proposals repeated, as text; a program already shown is not shown again."""
     parts = []
+    shown = {context.parent.code.strip()}
     for number, path in enumerate(context.chain, 1):
         steps = "\n".join(f"{i}. {_step_line(step)}" for i, step in enumerate(path, 1))
-        parts.append(f"### Path {number}\n\n{steps}\n\nIts last program:\n\n```python\n{path[-1].code.strip()}\n```")
+        parts.append(f"### Path {number}\n\n{steps}\n\nIts last program:\n\n{_code(path[-1], shown)}")
+    if context.best is not None and context.best.code.strip() not in shown:
+        parts.append(f"### The island's best program\n\n{context.best.idea} ({_metrics(context.best)})\n\n"
+                     f"{_code(context.best, shown)}")
     if context.failures:
         parts.append("### Recent failures (learn from them)\n\n"
                      + "\n".join(f"- {_step_line(step)}" for step in context.failures))
+    if context.repeated:
+        parts.append("### Programs recent proposals repeated (propose something else)\n\n"
+                     + "\n\n".join(f"{step.idea}:\n\n{_code(step, shown)}" for step in context.repeated))
     return "\n\n".join(parts) or "Nothing yet: the program below is a seed."
+
+
+def _code(step: Step, shown: set[str]) -> str:
+    """The step's program as a code block, or a pointer when the prompt already shows it."""
+    code = step.code.strip()
+    if code in shown:
+        return "(its code is shown elsewhere in this request)"
+    shown.add(code)
+    return f"```python\n{code}\n```"
 
 
 def _step_line(step: Step) -> str:
@@ -101,5 +119,16 @@ def _fs(value: float | None) -> str:
     return "n/a" if value is None or math.isnan(value) else f"{value:.4f}"
 
 
-def _program(step: Step) -> str:
-    return f"{step.idea} ({_metrics(step)})\n\n```python\n{step.code.strip()}\n```\n"
+def _segments(step: Step) -> str:
+    """Each scored segment's FS with its four components and coverage, one line each."""
+    lines = [f"- {name}: FS {m.fs:.4f} from IC {m.ic:.4f}, ICIR {m.icir:.3f}, RankIC {m.rank_ic:.4f}, "
+             f"RankICIR {m.rank_icir:.3f}; scores {m.coverage:.0%} of listed stocks"
+             for name, m in (("train", step.train), ("valid", step.valid)) if m is not None and not math.isnan(m.fs)]
+    return "".join(f"{line}\n" for line in lines)
+
+
+def _program(step: Step, best: Step | None) -> str:
+    rank = ", the island's best" if best is not None and best.code.strip() == step.code.strip() else ""
+    outcome = f"What its last change did: {step.outcome}\n" if step.outcome else ""
+    return (f"{step.idea} ({_metrics(step)}{rank})\n{_segments(step)}{outcome}\n```python\n{step.code.strip()}\n"
+            "```\n")

@@ -156,16 +156,24 @@ class Assessment:
     structural: float  # largest structural similarity to an elite (0 when there is none)
     correlation: float  # largest |value correlation| with an elite
     penalty: float  # the reward is multiplied by this
+    parent: float = math.nan  # |value correlation| with the edited program
+    best: float = math.nan  # |value correlation| with the island's best program
 
     def describe(self) -> str:
         """The assessment in words, for the experience record the proposers read."""
         notes = []
+        kin = [f"{value:.2f} with {whose}" for value, whose in ((self.parent, "its parent's"),
+                                                                  (self.best, "the island's best program's"))
+               if not math.isnan(value)]
+        if kin:
+            notes.append(f"its values correlate {' and '.join(kin)}")
         if self.level_bet:
             notes.append(f"a level bet: its ranks follow log {self.level.replace('_', ' ')} "
                          f"(|rank correlation| {self.exposure:.2f}), which back-adjusted data make look good")
         if self.penalty < 1:
-            notes.append(f"reward x{self.penalty:.2f} (structure {self.structural:.2f}, values "
-                         f"{self.correlation:.2f} alike the island's best)")
+            notes.append(f"its reward was cut {1 - self.penalty:.0%} for resembling the island's best programs "
+                         f"(shares {self.structural:.0%} of its code's structure, values correlate "
+                         f"{self.correlation:.2f})")
         return "; ".join(notes)
 
 
@@ -187,8 +195,9 @@ class Crowd:
         node, corr = most_correlated(profile, self.profiles)
         return (node, corr) if node is not None and corr >= self.settings.duplicate_correlation else None
 
-    def assess(self, code: str, profile: Profile, elites: Sequence[int]) -> Assessment:
-        """Compare a new program with `elites` (node ids) and flag it when it bets on a level."""
+    def assess(self, code: str, profile: Profile, elites: Sequence[int], parent: int | None = None) -> Assessment:
+        """Compare a new program with `elites` (node ids, best first) and its `parent`, and flag it when it bets on
+        a level."""
         s = self.settings
         new = shape(code)
         known = [n for n in elites if n in self.profiles]
@@ -198,4 +207,6 @@ class Crowd:
         level_bet = exposure >= s.level_threshold
         penalty = max(0.0, 1 - s.structural_penalty * structural - s.correlation_penalty * correlation)
         penalty *= (1 - s.level_penalty) if level_bet else 1.0
-        return Assessment(level, exposure, level_bet, structural, correlation, penalty)
+        kin = [value_correlation(profile, self.profiles[n]) if n in self.profiles else math.nan
+               for n in (parent, elites[0] if elites else None)]
+        return Assessment(level, exposure, level_bet, structural, correlation, penalty, *kin)

@@ -8,8 +8,9 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from factorengine.proposers.base import Context, Step
+from factorengine.score.metrics import SegmentMetrics
 from factorengine.search.tree import ROOT, NodeRecord, Tree
-from factorengine.store import EvaluationRow, NodeRow, Store
+from factorengine.store import EvaluationRow, ExperienceRow, NodeRow, Store
 
 RECENT_FAILURES = 3  # failed programs and rejected proposals shown to the proposer
 
@@ -27,6 +28,8 @@ class NodeView:
     failure_reason: str | None
     outcome: str = ""
     lesson: str = ""
+    train: SegmentMetrics | None = None
+    valid: SegmentMetrics | None = None
 
     @property
     def record(self) -> NodeRecord:
@@ -39,21 +42,38 @@ class NodeView:
     def step(self) -> Step:
         """The node as a proposer is shown it."""
         return Step(code=self.code, idea=self.row.idea, train_fs=_nan_to_none(self.train_fs),
-                    robust_fs=_nan_to_none(self.robust_fs), valid_fs=_nan_to_none(self.valid_fs), failure=self.failure_reason, outcome=self.outcome,
-                    lesson=self.lesson)
+                    robust_fs=_nan_to_none(self.robust_fs), valid_fs=_nan_to_none(self.valid_fs),
+                    failure=self.failure_reason, outcome=self.outcome, lesson=self.lesson, train=self.train,
+                    valid=self.valid)
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A proposal the island did not evaluate: at which iteration, why, and the node it repeated (if any)."""
+
+    iteration: int
+    reason: str
+    repeats: int | None = None
+
+
+def node_view(row: NodeRow, code: str, evaluation: EvaluationRow | None, experience: ExperienceRow | None) -> NodeView:
+    """A node's view from its rows."""
+    return NodeView(row, code, *fs_of(evaluation), evaluation.failure_reason if evaluation else None,
+                    experience.outcome if experience else "", experience.lesson if experience else "",
+                    evaluation.train if evaluation else None, evaluation.valid if evaluation else None)
 
 
 def load_view(store: Store, row: NodeRow) -> NodeView:
     """A stored node's view, read from its evaluation and experience rows."""
-    evaluation, experience = store.evaluation(row.node_id), store.experience(row.node_id)
-    return NodeView(row, store.program(row.program_id) or "", *fs_of(evaluation), evaluation.failure_reason if evaluation else None,
-                    experience.outcome if experience else "", experience.lesson if experience else "")
+    return node_view(row, store.program(row.program_id) or "", store.evaluation(row.node_id),
+                     store.experience(row.node_id))
 
 
-def proposer_context(tree: Tree, nodes: Mapping[int, NodeView], rejections: Sequence[tuple[int, str]], parent: int,
+def proposer_context(tree: Tree, nodes: Mapping[int, NodeView], rejections: Sequence[Rejected], parent: int,
                      paths: int, rng: np.random.Generator) -> Context | None:
     """The proposer's view: the parent program (a random live seed when the root expands), the best `paths`
-    paths and the recent failures (failed programs and rejected proposals); None when no program ran yet."""
+    paths, the recent failures (failed programs and rejected proposals), the island's best program and those the
+    recent rejections repeated; None when no program ran yet."""
     if parent == ROOT:
         live = [n for n in tree.children(ROOT) if not tree.record(n).failed]
         if not live:
@@ -61,9 +81,15 @@ def proposer_context(tree: Tree, nodes: Mapping[int, NodeView], rejections: Sequ
         parent = int(live[rng.integers(len(live))])
     chain = tuple(tuple(nodes[n].step for n in path) for path in tree.best_paths(parent, k=paths))
     failed = [(v.row.iteration, v.step) for v in nodes.values() if v.row.failed]
-    rejected = [(i, Step(code="", idea="a proposal was not evaluated", outcome=reason)) for i, reason in rejections]
+    rejected = [(r.iteration, Step(code="", idea="a proposal was not evaluated", outcome=r.reason))
+                for r in rejections]
     recent = sorted(failed + rejected, key=lambda item: item[0])[-RECENT_FAILURES:]
-    return Context(parent=nodes[parent].step, chain=chain, failures=tuple(step for _, step in recent))
+    latest = {r.iteration for r in rejections} & {i for i, _ in recent}
+    repeated = dict.fromkeys(r.repeats for r in rejections if r.iteration in latest and r.repeats in nodes)
+    scored = [(v.robust_fs, -n) for n, v in nodes.items() if not math.isnan(v.robust_fs)]
+    best = nodes[-max(scored)[1]].step if scored else None
+    return Context(parent=nodes[parent].step, chain=chain, failures=tuple(step for _, step in recent), best=best,
+                   repeated=tuple(nodes[n].step for n in repeated))
 
 
 def fs_of(evaluation: EvaluationRow | None) -> tuple[float, float, float]:

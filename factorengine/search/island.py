@@ -17,7 +17,7 @@ from factorengine.score.evaluate import Evaluation, Evaluator
 from factorengine.score.failure import FailureKind
 from factorengine.score.fitness import TRAIN_VALID
 from factorengine.score.novelty import Crowd, Profile
-from factorengine.search.context import NodeView, fs_of, load_view, proposer_context
+from factorengine.search.context import NodeView, Rejected, fs_of, load_view, node_view, proposer_context
 from factorengine.search.iteration import (REJECTIONS, Candidate, Record, Rejection, Scored, evaluation_row,
                                            outcome, profile_row, tuning_rows)
 from factorengine.search.migration import Exchange, Migrant, choose_emigrants, migration_round, round_iteration
@@ -93,7 +93,8 @@ class Island:
         self._keys = {self._key(view.code, view.row.program_id): node for node, view in self._nodes.items()}
         self._received = {e.payload.round for e in store.events(Migration) if e.island == island}
         rejections = [e for kind in REJECTIONS for e in store.events(kind) if e.island == island]
-        self._rejections = [(e.iteration, e.payload.detail) for e in sorted(rejections, key=lambda e: e.seq)]
+        self._rejections = [Rejected(e.iteration, e.payload.detail, getattr(e.payload, "of", None))
+                            for e in sorted(rejections, key=lambda e: e.seq)]
         self._crowd = Crowd(config.novelty)
         for node_id, row in store.profiles(island=island).items():
             self._crowd.add(node_id, Profile(row.fingerprint, row.exposures), self._nodes[node_id].code)
@@ -195,8 +196,9 @@ class Island:
                            else (proposed, ()))
         key = self._key(program.source, program.program_id)
         if key in self._keys:
-            return Duplicate(f"duplicate of node {self._keys[key]} (the same "
-                             f"code{' up to its parameters' if self._tuning else ''})")
+            node = self._keys[key]
+            return Duplicate(f"a repeat of '{self._nodes[node].row.idea}' (the same "
+                             f"code{' up to its parameters' if self._tuning else ''})", of=node)
         return Candidate(program, proposed.program_id, lifted)
 
     def _score(self, candidate: Candidate, rng: np.random.Generator) -> Scored | Rejection:
@@ -205,7 +207,7 @@ class Island:
         if self._tuning:
             study = self._tuner.start(program, seed=int(rng.integers(2 ** 32)))
             if (duplicate := self._screen(study.first.evaluation)) is not None:
-                return Duplicate(duplicate, evaluations=1)
+                return replace(duplicate, evaluations=1)
             tuned = study.finish()
             program = tuned.program
             if tuned.best is None and tuned.trials[0].evaluation.fitness is None:  # nothing ran: keep why
@@ -213,7 +215,7 @@ class Island:
         [evaluation] = self.evaluator.evaluate(program, [program.defaults], segments=TRAIN_VALID,
                                                probe=tuned is None or not tuned.probed)
         if tuned is None and (duplicate := self._screen(evaluation)) is not None:
-            return Duplicate(duplicate, evaluations=1)
+            return replace(duplicate, evaluations=1)
         return Scored(program.source, evaluation, tuned, candidate)
 
     def _record(self, iteration: int, parent: int, edited: Step | None, proposal: Proposal, scored: Scored,
@@ -221,7 +223,7 @@ class Island:
         """The new node's rows: its reward (the novelty penalty applied), outcome, lesson, tuning and profile."""
         node_id, evaluation = self._next_node_id(), scored.evaluation
         profile = evaluation.profile
-        assessment = None if profile is None else self._crowd.assess(scored.code, profile, self._elites())
+        assessment = None if profile is None else self._crowd.assess(scored.code, profile, self._elites(), parent)
         failed = evaluation.fitness is None
         reward = 0.0 if failed else normalize_reward(scored.robust_fs, self.config.search.reward_scale)
         reward *= 1.0 if assessment is None else assessment.penalty
@@ -250,21 +252,21 @@ class Island:
             if record.profile is not None:
                 self.store.add_profile(record.profile)
             self.store.set_progress(self.island, iteration)
-        view = NodeView(record.node, record.code, *fs_of(evaluation), evaluation.failure_reason,
-                        record.experience.outcome, record.experience.lesson)
+        view = node_view(record.node, record.code, evaluation, record.experience)
         self._nodes[node_id] = view
         self._keys[self._key(record.code, record.node.program_id)] = node_id
         if record.profile is not None:
             self._crowd.add(node_id, Profile(record.profile.fingerprint, record.profile.exposures), record.code)
         self.tree.add(view.record)
 
-    def _screen(self, evaluation: Evaluation) -> str | None:
-        """Why a program that ran is a duplicate of a node by its values, or None when it is new."""
+    def _screen(self, evaluation: Evaluation) -> Duplicate | None:
+        """The rejection of a program that ran and duplicates a node by its values, or None when it is new."""
         found = None if evaluation.profile is None else self._crowd.duplicate(evaluation.profile)
         if found is None:
             return None
         node, corr = found
-        return f"duplicate of node {node} by its values (|rank correlation| {corr:.3f} on the sample days)"
+        return Duplicate(f"ranks stocks like '{self._nodes[node].row.idea}' (|rank correlation| {corr:.3f} on the "
+                         "sample days)", of=node)
 
     def _elites(self) -> list[int]:
         """The island's best programs by robust train FS, which a new one should not crowd."""
@@ -285,7 +287,7 @@ class Island:
         with self.store.transaction():
             self.store.add_event(rejection, island=self.island, iteration=iteration)
             self.store.set_progress(self.island, iteration)
-        self._rejections.append((iteration, rejection.detail))
+        self._rejections.append(Rejected(iteration, rejection.detail, getattr(rejection, "of", None)))
         logger.debug("iteration %d: %s (%s)", iteration, rejection.kind, rejection.detail[:120])
         return StepResult(iteration, None, rejection.kind, math.nan, math.nan, time.monotonic() - start,
                           rejection.evaluations)
@@ -349,12 +351,13 @@ class Island:
         self._received.add(round)
 
     def _migrant_view(self, node_id: int, iteration: int, migrant: Migrant) -> NodeView:
-        fs = fs_of(migrant.evaluation)
+        robust_fs = fs_of(migrant.evaluation)[1]
         row = NodeRow(node_id=node_id, parent_id=None, island=self.island, iteration=iteration, depth=1,
                       program_id=migrant.program_id, params=dict(migrant.params),
                       idea=f"migrant from island {migrant.island} (node {migrant.node_id}): {migrant.idea}",
-                      kind="migrant", reward=normalize_reward(fs[1], self.config.search.reward_scale), failed=False)
-        return NodeView(row, migrant.code, *fs, None)
+                      kind="migrant", reward=normalize_reward(robust_fs, self.config.search.reward_scale),
+                      failed=False)
+        return node_view(row, migrant.code, migrant.evaluation, None)
 
     def _next_node_id(self) -> int:
         """Node ids are unique across islands: island i numbers its nodes from i * ISLAND_STRIDE + 1."""

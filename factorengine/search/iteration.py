@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from typing import Mapping, Sequence
 
-from factorengine.program import LiftedKnob, Program
+from factorengine.program import LiftedKnob, Number, Param, Program
 from factorengine.score.evaluate import Evaluation
 from factorengine.score.novelty import Assessment, Profile
 from factorengine.search.tune import Tuned
@@ -115,7 +116,26 @@ def outcome(scored: Scored, parent: tuple[float, float] | None, assessment: Asse
         text = f"robust train FS {parent[0]:.4f} -> {train:.4f}, valid FS {parent[1]:.4f} -> {valid:.4f}"
     if tuned is not None and tuned.best is not None:  # trial scores, which may read a sample of the stocks
         text += (f"; tuning ({len(tuned.trials)} trials) took robust train FS from {tuned.trials[0].robust_fs:.4f} "
-                 f"at the proposed defaults to {tuned.best.robust_fs:.4f}")
+                 f"at the proposed values to {tuned.best.robust_fs:.4f}"
+                 f"{tuning_moves(tuned.program.params, tuned.trials[0].params, tuned.best.params)}")
     if assessment is not None and assessment.describe():
         text += f"; {assessment.describe()}"
     return text
+
+
+def tuning_moves(params: Sequence[Param], proposed: Mapping[str, Number], tuned: Mapping[str, Number]) -> str:
+    """The parameters tuning moved, proposed -> tuned, flagged where the tuned value sits at an end of its range
+    or near zero ("" when none moved)."""
+    moves = []
+    for p in params:
+        before, after = proposed.get(p.name), tuned.get(p.name)
+        if before is None or after is None or before == after:
+            continue
+        edge = 0.02 * (p.high - p.low)
+        flags = [flag for flag, holds in (("at its range's low end", after <= p.low + edge),
+                                          ("at its range's high end", after >= p.high - edge),
+                                          ("near zero", p.kind == "float" and p.low < 0 < p.high
+                                           and abs(after) <= edge)) if holds]
+        moves.append(f"{p.name} {before:g} -> {after:g} (range {p.low:g} to {p.high:g}"
+                     f"{''.join(', ' + flag for flag in flags)})")
+    return f": {', '.join(moves)}" if moves else ", keeping the proposed values"

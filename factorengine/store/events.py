@@ -59,11 +59,13 @@ class ProposalFailed:
 
 @dataclass(frozen=True)
 class Duplicate:
-    """A proposal skipped as a duplicate of an existing node; `detail` names it."""
+    """A proposal skipped as a duplicate of an existing node (`of`, None in runs recorded before it was kept);
+    `detail` says how."""
 
     kind: ClassVar[str] = "duplicate"
     detail: str
     evaluations: int = 0  # sandbox evaluations spent before it was recognised (a screened duplicate's trials)
+    of: int | None = None
 
 
 @dataclass(frozen=True)

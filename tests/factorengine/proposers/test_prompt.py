@@ -1,9 +1,12 @@
 """The prompts: contract, operator catalogue, chain of experience and failures, answer format."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 from factorengine import ops
 from factorengine.proposers import prompt
 from factorengine.proposers.base import Context, Proposal, Step
+from factorengine.score.metrics import SegmentMetrics
 
 SEED = Step("def factor(d, window=5):\n    return d.returns\n", "seed momentum", 0.05, 0.04,
             outcome="train FS 0.0500, valid FS 0.0400")
@@ -44,8 +47,37 @@ def test_failures_are_shown_in_their_own_words():
 
 
 def test_the_program_to_improve_is_shown_with_its_metrics_and_code():
-    assert ("## The program to improve\n\nnegate the returns (robust train FS 0.0700, train FS 0.0800, valid FS 0.0600)\n\n```python\n"
+    assert ("## The program to improve\n\nnegate the returns (robust train FS 0.0700, train FS 0.0800, valid FS "
+            "0.0600)\nWhat its last change did: train FS 0.0500 -> 0.0800, valid FS 0.0400 -> 0.0600\n\n```python\n"
             "def factor(d, window=5):\n    return -d.returns\n```") in _user()
+
+
+def test_the_program_to_improve_shows_each_segments_four_components_and_coverage():
+    train = SegmentMetrics(ic=0.012, icir=0.21, rank_ic=0.015, rank_icir=0.26, fs=0.1018, coverage=0.97,
+                           turnover=0.3, n_days=500)
+    parent = replace(CHILD, train=train, valid=replace(train, fs=0.05, ic=0.006))
+    user = prompt.propose_messages(Context(parent=parent), ["close"], 1, True)[1]["content"]
+    assert ("- train: FS 0.1018 from IC 0.0120, ICIR 0.210, RankIC 0.0150, RankICIR 0.260; scores 97% of listed "
+            "stocks\n- valid: FS 0.0500 from IC 0.0060, ICIR 0.210") in user
+
+
+def test_the_islands_best_program_is_shown_when_no_path_shows_it():
+    best = Step("def factor(d):\n    return -d.volume\n", "low volume", 0.2, 0.1, 0.15)
+    text = prompt.experience(replace(CONTEXT, best=best))
+    assert "### The island's best program\n\nlow volume (robust train FS 0.1500" in text
+    assert "return -d.volume" in text
+
+
+def test_the_best_program_is_named_not_shown_twice_when_it_is_the_parent():
+    text = prompt.propose_messages(replace(CONTEXT, best=CHILD), ["close"], 1, True)[1]["content"]
+    assert "valid FS 0.0600, the island's best)" in text and text.count("return -d.returns") == 1
+
+
+def test_a_repeated_program_is_shown_with_its_code():
+    repeated = Step("def factor(d):\n    return d.close - delay(d.close, 3)\n", "three-day change")
+    text = prompt.experience(replace(CONTEXT, repeated=(repeated,)))
+    assert ("### Programs recent proposals repeated (propose something else)\n\nthree-day change:\n\n```python\n"
+            "def factor(d):\n    return d.close - delay(d.close, 3)\n```") in text
 
 
 def test_the_reflection_field_is_asked_for_only_inline():

@@ -97,3 +97,15 @@ def test_crowding_an_elite_costs_reward_by_structure_and_values(profiler, panel)
     assessment = crowd.assess(code, profiler.profile(_reversal(panel)), [1])
     assert (assessment.structural, assessment.correlation) == (1.0, pytest.approx(1.0, abs=1e-6))
     assert assessment.penalty == pytest.approx(0.7, abs=1e-6) and not assessment.level_bet
+
+
+def test_the_assessment_says_its_reward_cut_and_kinship_in_plain_words(profiler, panel):
+    code = "def factor(d, window=5):\n    return -(d.close / delay(d.close, window) - 1)\n"
+    crowd = Crowd(NoveltyConfig(structural_penalty=0.1, correlation_penalty=0.2))
+    crowd.add(1, profiler.profile(_reversal(panel)), code)
+    crowd.add(2, profiler.profile(panel.volume / ts_mean(panel.volume, 20)), "def factor(d):\n    return d.volume\n")
+    words = crowd.assess(code, profiler.profile(_reversal(panel)), [1], parent=2).describe()
+    assert words.startswith("its values correlate 0.")
+    assert "and 1.00 with the island's best program's" in words
+    assert words.endswith("its reward was cut 30% for resembling the island's best programs (shares 100% of its "
+                          "code's structure, values correlate 1.00)")

@@ -35,7 +35,8 @@ def test_a_planted_duplicate_is_not_evaluated_again(seeded):
         seeds = [n.idea for n in store.nodes() if n.kind == "seed"]
         [duplicate] = [e for e in store.events(Duplicate) if e.iteration == 1]
     assert seeds == ["seed a_reversal", "seed c_price_level", "seed d_close_location"]
-    assert duplicate.payload.detail.startswith("duplicate of node 1 by its values (|rank correlation| 1.000")
+    assert duplicate.payload.detail.startswith("ranks stocks like 'seed a_reversal' (|rank correlation| 1.000")
+    assert duplicate.payload.of == 1
     assert duplicate.payload.evaluations == 1  # trial 0 found it: the other trials were never run
 
 
@@ -83,7 +84,8 @@ def test_the_proposer_is_told_about_the_duplicate(tmp_path, synthetic_dataset):
             Evaluator(synthetic_dataset) as evaluator:
         list(Island(config=config, store=store, evaluator=evaluator, proposer=recorder, seeds=seeds).run())
     failures = [step.outcome for step in recorder.contexts[-1].failures]
-    assert any(f.startswith("duplicate of node 1 by its values") for f in failures)
+    assert any(f.startswith("ranks stocks like 'seed a_reversal'") for f in failures)
+    assert [step.idea for step in recorder.contexts[-1].repeated] == ["seed a_reversal"]
 
 
 def test_harvest_leaves_out_level_bets_unless_allowed(seeded):
