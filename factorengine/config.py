@@ -1,6 +1,7 @@
 """The run configuration: one frozen dataclass per concern, loaded from TOML; unknown keys are errors."""
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 from dataclasses import dataclass, field, fields
@@ -24,8 +25,8 @@ BACKENDS = ("multiprocess", "ray")
 
 
 def _field(default: Any, doc: str) -> Any:
-    if isinstance(default, dict):
-        return field(default_factory=lambda: dict(default), metadata={"doc": doc})
+    if isinstance(default, (dict, list)):
+        return field(default_factory=lambda: copy.deepcopy(default), metadata={"doc": doc})
     return field(default=default, metadata={"doc": doc})
 
 
@@ -197,17 +198,66 @@ class LLMConfig:
     extra_body: dict = _field({}, "extra request fields passed through, e.g. {reasoning_effort = \"low\"}")
     replay: str = _field("", "a run database whose recorded answers are replayed; no request is sent")
     prices: dict = _field(PRICES, "USD per million [prompt, completion] tokens, per model")
+    models: list = _field([], "several models, one chosen per proposal by a bandit over FS gain per dollar: "
+                              "[{name = \"a\", base_url = \"...\", api_key_env = \"...\", price = [0.4, 1.6]}, ...] "
+                              "(only name is required; empty: model alone)")
+
+    @property
+    def routes(self) -> tuple[ModelRoute, ...]:
+        """The models the llm proposer may ask, in the configured order (`model` alone when `models` is empty)."""
+        entries = self.models or [{"name": self.model}]
+        return tuple(ModelRoute(e["name"], e.get("base_url", self.base_url), e.get("api_key_env", self.api_key_env),
+                                tuple(e.get("price", self.prices.get(e["name"], (0.0, 0.0)))))
+                     for e in entries)
 
     def __post_init__(self) -> None:
         _check_choice("llm", "reflect", self.reflect, REFLECTIONS)
+        for entry in self.models:
+            _check_model(entry)
+        names = [entry["name"] for entry in self.models]
+        if len(set(names)) < len(names):
+            raise ConfigError(f"[llm] models names {', '.join(names)}: each model may appear once")
         if self.max_retries < 0 or self.max_tokens < 1 or self.timeout_s <= 0:
             raise ConfigError(f"[llm] max_retries = {self.max_retries}, max_tokens = {self.max_tokens}, timeout_s = "
                               f"{self.timeout_s}: retries must be 0 or more, the others more than 0")
         for model, price in self.prices.items():
-            if not (isinstance(price, list) and len(price) == 2
-                    and all(isinstance(p, (int, float)) and p >= 0 for p in price)):
+            if not _is_price(price):
                 raise ConfigError(f"[llm] prices: {model} = {price!r} should be [prompt, completion] USD per "
                                   "million tokens, like [0.15, 0.6]")
+
+
+@dataclass(frozen=True)
+class ModelRoute:
+    """One model the llm proposer may ask: its name, endpoint, key variable and [prompt, completion] USD per
+    million tokens."""
+
+    name: str
+    base_url: str
+    api_key_env: str
+    price: tuple[float, float]
+
+
+_MODEL_KEYS = ("name", "base_url", "api_key_env", "price")
+
+
+def _is_price(price: Any) -> bool:
+    return (isinstance(price, (list, tuple)) and len(price) == 2
+            and all(isinstance(p, (int, float)) and not isinstance(p, bool) and p >= 0 for p in price))
+
+
+def _check_model(entry: Any) -> None:
+    """Refuse an [llm] models entry that is not a table with a name and known, well-typed keys."""
+    example = '{name = "gpt-4.1-mini", price = [0.4, 1.6]}'
+    if not isinstance(entry, dict) or not isinstance(entry.get("name"), str) or not entry["name"]:
+        raise ConfigError(f"[llm] models: {entry!r} should be a table with a name, like {example}")
+    unknown = sorted(set(entry) - set(_MODEL_KEYS))
+    if unknown:
+        raise ConfigError(f"[llm] models: {entry['name']} has unknown key(s) {', '.join(unknown)}; known: "
+                          f"{', '.join(_MODEL_KEYS)}")
+    if not all(isinstance(entry.get(key, ""), str) for key in ("base_url", "api_key_env")) \
+            or not _is_price(entry.get("price", [0, 0])):
+        raise ConfigError(f"[llm] models: {entry['name']} = {entry!r}: base_url and api_key_env are strings and "
+                          f"price is [prompt, completion] USD per million tokens, like {example}")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -6,14 +6,15 @@ import math
 import statistics
 import sys
 from pathlib import Path
+from typing import Mapping
 
 from factorengine.config import RunConfig
 from factorengine.errors import FactorEngineError
 from factorengine.harvest import HARVEST_DIR, RESULTS
 from factorengine.harvest.generalization import TOP, Generalization, generalization
 from factorengine.segments import describe_segments
-from factorengine.store import (OK, RUN_DATABASE, Duplicate, LLMFallback, Migration, NodeRow, ProposalFailed, Store,
-                                TrialRow, TuningRow)
+from factorengine.store import (OK, RUN_DATABASE, Duplicate, LLMFallback, Migration, ModelPull, NodeRow,
+                                ProposalFailed, Store, TrialRow, TuningRow)
 from factorengine.store.recorded import recorded_config, recorded_seeds, recorded_segments
 from factorengine.store.rows import NEIGHBOURS
 
@@ -154,7 +155,19 @@ def _llm_lines(store: Store, nodes: list[NodeRow]) -> list[str]:
     return [f"llm: {totals.calls} calls ({totals.failed} failed), {totals.tokens:,} tokens, ${totals.cost_usd:.4f}; "
             f"debug share {totals.by_purpose.get('repair', 0) / totals.calls:.0%} (repair calls)",
             f"llm proposals: {ran} of {tried} ran ({rate} executable; {rejected} rejected after a repair, "
-            f"{len(proposed) - ran} failed in the sandbox); fallbacks to mutate: {len(store.events(LLMFallback))}"]
+            f"{len(proposed) - ran} failed in the sandbox); fallbacks to mutate: {len(store.events(LLMFallback))}",
+            *_model_lines(totals.by_model, [e.payload for e in store.events(ModelPull)])]
+
+
+def _model_lines(by_model: Mapping[str, tuple[int, float]], pulls: list[ModelPull]) -> list[str]:
+    """With several models: each one's calls, cost, proposals and robust train FS gained (the bandit's view)."""
+    if len(by_model) < 2:
+        return []
+    parts = []
+    for model, (calls, usd) in by_model.items():
+        mine = [p for p in pulls if p.model == model]
+        parts.append(f"{model} {calls} calls ${usd:.4f}, {len(mine)} proposals gained {sum(p.gain for p in mine):.4f}")
+    return [f"llm models: {'; '.join(parts)}"]
 
 
 def _tuning_lines(tunings: dict[int, TuningRow], trials: list[TrialRow]) -> list[str]:

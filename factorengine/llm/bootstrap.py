@@ -96,7 +96,7 @@ class Bootstrapper:
         train, valid = evaluation.fitness.train.fs, evaluation.fitness.valid.fs
         path = out / f"{idea.name}.py"
         provenance = [idea.hypothesis, f"Bootstrapped from {idea.source}, idea {idea.name!r}: {idea.pseudo_code}",
-                      f"Written by {self.client.config.model} in {round} answer(s); train FS {train:.4f}, "
+                      f"Written by {self.client.models[0]} in {round} answer(s); train FS {train:.4f}, "
                       f"valid FS {valid:.4f} when written."]
         path.write_text(set_docstring(code, "\n\n".join(textwrap.fill(p, DOCSTRING_WIDTH) for p in provenance)))
         return Bootstrapped(idea, path, round, train, valid)

@@ -43,28 +43,42 @@ class LLMClient:
         self.config, self.budget, self.store, self.island, self.replay = config, budget, store, island, replay
         self._sleep, self._clock = sleep, clock
         self._open_until = -float("inf")
-        self._key = os.environ.get(config.api_key_env, "")
-        self._api = None if replay is not None else openai.OpenAI(
-            base_url=config.base_url or None, api_key=self._key or "none", timeout=config.timeout_s, max_retries=0)
-        if replay is None and not self._key:
-            logger.info("$%s is not set: requests go without a key (fine for local servers)", config.api_key_env)
-        if config.model not in config.prices:
-            logger.warning("[llm] prices has no entry for %r: its cost is counted as 0 and max_cost_usd cannot "
-                           "stop it", config.model)
+        self.routes = {route.name: route for route in config.routes}
+        self._keys = {route.name: os.environ.get(route.api_key_env, "") for route in config.routes}
+        self._apis = {} if replay is not None else {
+            route.name: openai.OpenAI(base_url=route.base_url or None, api_key=self._keys[route.name] or "none",
+                                      timeout=config.timeout_s, max_retries=0) for route in config.routes}
+        for route in config.routes:
+            if replay is None and not self._keys[route.name]:
+                logger.info("$%s is not set: requests go without a key (fine for local servers)", route.api_key_env)
+            if not config.models and route.name not in config.prices:
+                logger.warning("[llm] prices has no entry for %r: its cost is counted as 0 and max_cost_usd cannot "
+                               "stop it", route.name)
 
-    def request(self, messages: Sequence[Message], seed: int) -> dict[str, Any]:
-        """Return the request body for `messages` (the `seed` also tells apart repeated identical prompts)."""
+    @property
+    def models(self) -> tuple[str, ...]:
+        """The models this client may ask, the default first."""
+        return tuple(self.routes)
+
+    def request(self, messages: Sequence[Message], seed: int, model: str | None = None) -> dict[str, Any]:
+        """Return the request body for `messages` to `model` (default: the first configured); the `seed` also tells
+        apart repeated identical prompts."""
         c = self.config
-        return {"model": c.model, "messages": [dict(m) for m in messages], "temperature": c.temperature,
-                "max_tokens": c.max_tokens, "seed": seed, **c.extra_body}
+        return {"model": model or self.models[0], "messages": [dict(m) for m in messages],
+                "temperature": c.temperature, "max_tokens": c.max_tokens, "seed": seed, **c.extra_body}
 
-    def complete(self, messages: Sequence[Message], *, purpose: str, seed: int) -> str:
+    def complete(self, messages: Sequence[Message], *, purpose: str, seed: int, model: str | None = None) -> str:
         """Return the answer's text; raise LLMUnavailable or BudgetExhausted when there is none."""
-        body = self.request(messages, seed)
+        return self.ask(messages, purpose=purpose, seed=seed, model=model).content
+
+    def ask(self, messages: Sequence[Message], *, purpose: str, seed: int, model: str | None = None) -> LLMCallRow:
+        """Return the stored call that answers `messages` (its content, model and cost); raise LLMUnavailable
+        when there is no answer, BudgetExhausted when a limit is reached."""
+        body = self.request(messages, seed, model)
         key = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
         stored = self.store.llm_call(key)
         if stored is not None and (stored.content is not None or self.replay is not None):
-            return _content(stored)
+            return _answered(stored)
         if self._clock() < self._open_until:
             raise LLMUnavailable(f"the LLM failed recently; trying it again in "
                                  f"{self._open_until - self._clock():.0f} s")
@@ -74,12 +88,12 @@ class LLMClient:
             if recorded is None:
                 raise LLMUnavailable("the replayed run made no such request")
             self._save(recorded)
-            return _content(recorded)
+            return _answered(recorded)
         row = self._call(key, purpose, body)
         self._save(row)
         if row.content is None:
             self._open_until = self._clock() + self.config.cooldown_s
-        return _content(row)
+        return _answered(row)
 
     def totals_line(self) -> str:
         """One line on what the run's LLM calls have cost so far."""
@@ -100,7 +114,7 @@ class LLMClient:
         extra = {k: v for k, v in body.items() if k not in api_body}
         for attempt in range(self.config.max_retries + 1):
             try:
-                response = self._api.chat.completions.create(**api_body, extra_body=extra or None)
+                response = self._apis[body["model"]].chat.completions.create(**api_body, extra_body=extra or None)
                 content, finish, fault = _read(response)
                 wait = None
             except openai.APIStatusError as exc:
@@ -127,9 +141,9 @@ class LLMClient:
         else:  # servers that do not count: about four characters a token
             prompt = sum(len(m["content"]) for m in body["messages"]) // 4 if content is not None else 0
             completion = len(content or "") // 4
-        price_in, price_out = self.config.prices.get(self.config.model, (0.0, 0.0))
+        price_in, price_out = self.routes[body["model"]].price
         cost = (prompt * price_in + completion * price_out) / 1e6
-        return LLMCallRow(key, purpose, self.island, self.config.model, body, content, finish, error, prompt,
+        return LLMCallRow(key, purpose, self.island, body["model"], body, content, finish, error, prompt,
                           completion, cost, time.monotonic() - start)
 
     def _save(self, row: LLMCallRow) -> None:
@@ -142,14 +156,17 @@ class LLMClient:
             self.store.add_event(event, island=self.island)
 
     def _scrub(self, text: str) -> str:
-        """Remove the key from text that may echo it (some endpoints quote the key they refused)."""
-        return text.replace(self._key, "***") if self._key else text
+        """Remove the keys from text that may echo them (some endpoints quote the key they refused)."""
+        for key in filter(None, self._keys.values()):
+            text = text.replace(key, "***")
+        return text
 
 
-def _content(row: LLMCallRow) -> str:
+def _answered(row: LLMCallRow) -> LLMCallRow:
+    """The call, when it holds an answer."""
     if row.content is None:
         raise LLMUnavailable(row.error or "the LLM gave no answer")
-    return row.content
+    return row
 
 
 def _read(response: Any) -> tuple[str, str | None, str]:

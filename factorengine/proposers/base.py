@@ -7,6 +7,7 @@ from typing import Protocol
 import numpy as np
 
 from factorengine.score.metrics import SegmentMetrics
+from factorengine.store import ModelPull
 
 
 @dataclass(frozen=True)
@@ -33,20 +34,22 @@ class Step:
 @dataclass(frozen=True)
 class Context:
     """What a proposer sees: the selected program, the best few root-to-node paths, the recent failures, the
-    island's best program and the programs recent proposals repeated."""
+    island's best program and the program the latest rejected proposal repeated."""
 
     parent: Step
     chain: tuple[tuple[Step, ...], ...] = ()
     failures: tuple[Step, ...] = ()
     best: Step | None = None
-    repeated: tuple[Step, ...] = ()
+    repeated: Step | None = None
+    pulls: tuple[ModelPull, ...] = ()  # the island's past LLM proposals by model, for the model bandit
 
 
 @dataclass(frozen=True)
 class Proposal:
     """A new program: the whole module text, one line on what changed, the kind of change and why.
 
-    category labels the idea (momentum, reversal, ...); lesson is what the proposer concluded from the context.
+    category labels the idea (momentum, reversal, ...); lesson is what the proposer concluded from the context;
+    model and cost_usd: the LLM that wrote it and what its requests cost ("" and 0 for offline proposals).
     """
 
     code: str
@@ -55,17 +58,22 @@ class Proposal:
     hypothesis: str = ""
     category: str = ""
     lesson: str = ""
+    model: str = ""
+    cost_usd: float = 0.0
 
 
 @dataclass(frozen=True)
 class ProposalFailure:
     """No valid program could be proposed; `reason` is fit for the event log and the next prompt.
 
-    stop: the proposer cannot go on (its budget is spent) and the run should end.
+    stop: the proposer cannot go on (its budget is spent) and the run should end; model and cost_usd: the LLM
+    that failed to propose and what its requests cost.
     """
 
     reason: str
     stop: bool = False
+    model: str = ""
+    cost_usd: float = 0.0
 
 
 class Proposer(Protocol):

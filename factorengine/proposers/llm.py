@@ -1,12 +1,14 @@
 """The llm proposer: an LLM rewrites the selected program's logic, seeing the chain of experience.
 
 An answer that does not hold a valid program gets one repair request with the exact error ("repair" calls
-are counted apart). When the LLM is unavailable (faults past every retry, the breaker open) the offline
+are counted apart). With several `[llm] models`, a bandit over FS gain per dollar chooses who answers
+(`llm/routing.py`). When the LLM is unavailable (faults past every retry, the breaker open) the offline
 `mutate` proposer stands in; when the budget is spent it stands in too, or the run stops.
 """
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Sequence
 
 import numpy as np
@@ -14,6 +16,7 @@ import numpy as np
 from factorengine.config import RunConfig
 from factorengine.llm.answer import AnswerError, parse_answer
 from factorengine.llm.client import BudgetExhausted, LLMClient, LLMUnavailable
+from factorengine.llm.routing import choose_model
 from factorengine.program import ProgramError, parse_program
 from factorengine.proposers import prompt
 from factorengine.proposers.base import Context, Proposal, ProposalFailure, Proposer, Step
@@ -46,15 +49,18 @@ class LLMProposer:
         except ProgramError as exc:
             return ProposalFailure(f"the parent program cannot be edited: {exc}")
         messages = prompt.propose_messages(context, self.fields, self.horizon, self.reflect_mode == "inline")
+        model = choose_model(self.client.models, context.pulls)
         try:
-            answer = self.client.complete(messages, purpose="propose", seed=seed)
-            proposal = self._read(answer, parent_id)
+            call = self.client.ask(messages, purpose="propose", seed=seed, model=model)
+            proposal = self._read(call.content, parent_id)
+            cost = call.cost_usd
             if isinstance(proposal, str):
-                repair = prompt.repair_messages(messages, answer, proposal)
-                proposal = self._read(self.client.complete(repair, purpose="repair", seed=seed), parent_id)
+                repair = prompt.repair_messages(messages, call.content, proposal)
+                call = self.client.ask(repair, purpose="repair", seed=seed, model=model)
+                proposal, cost = self._read(call.content, parent_id), cost + call.cost_usd
                 if isinstance(proposal, str):
-                    return ProposalFailure(f"{REJECTED}: {proposal}")
-            return proposal
+                    return ProposalFailure(f"{REJECTED}: {proposal}", model=model, cost_usd=cost)
+            return replace(proposal, model=model, cost_usd=cost)
         except BudgetExhausted as exc:
             return self._spent(str(exc), context, rng)
         except LLMUnavailable as exc:

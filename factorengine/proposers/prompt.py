@@ -4,6 +4,7 @@ Proposers' views never hold test metrics (a Step has train and valid FS only), s
 """
 from __future__ import annotations
 
+import ast
 import functools
 import inspect
 import math
@@ -12,6 +13,7 @@ from string import Template
 from typing import Sequence
 
 from factorengine import ops
+from factorengine.program import set_docstring
 from factorengine.proposers.base import Context, Proposal, Step
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -57,8 +59,10 @@ def answer_format(reflect_inline: bool) -> str:
 def propose_messages(context: Context, fields: Sequence[str], horizon: int, reflect_inline: bool) -> Messages:
     """The request for a new program from `context.parent`, with the chain of experience and recent failures."""
     ask = ("\nFirst reflect on the outcomes above: what helped, what hurt and why." if reflect_inline else "")
-    user = render("propose", contract=contract(fields, horizon), experience=experience(context),
-                  program=_program(context.parent, context.best), reflection_ask=ask,
+    said = experience(context)
+    user = render("propose", contract=contract(fields, horizon), experience=said,
+                  program=_program(context.parent, context.best, told=bool(context.parent.outcome)
+                                   and context.parent.outcome in said), reflection_ask=ask,
                   answer=answer_format(reflect_inline))
     return [{"role": "system", "content": render("system")}, {"role": "user", "content": user}]
 
@@ -78,32 +82,50 @@ def reflect_messages(parent: Step, proposal: Proposal, outcome: str) -> Messages
 
 
 def experience(context: Context) -> str:
-    """The chain-of-experience paths, the island's best program, the recent failures and the programs recent
-    proposals repeated, as text; a program already shown is not shown again."""
+    """The chain-of-experience paths, the island's best program, the recent failures and the program the latest
+    rejected proposal repeated, as text; a step or program already shown is pointed to, not shown again."""
     parts = []
     shown = {context.parent.code.strip()}
+    told: dict[str, int] = {}  # a step's line -> the path that shows it
     for number, path in enumerate(context.chain, 1):
-        steps = "\n".join(f"{i}. {_step_line(step)}" for i, step in enumerate(path, 1))
-        parts.append(f"### Path {number}\n\n{steps}\n\nIts last program:\n\n{_code(path[-1], shown)}")
+        steps = []
+        for i, step in enumerate(path, 1):
+            line = _step_line(step)
+            steps.append(f"{i}. {step.idea} (as in path {told[line]})" if line in told else f"{i}. {line}")
+            told.setdefault(line, number)
+        steps_text = "\n".join(steps)
+        parts.append(f"### Path {number}\n\n{steps_text}\n\nIts last program:\n\n{_code(path[-1], shown)}")
     if context.best is not None and context.best.code.strip() not in shown:
         parts.append(f"### The island's best program\n\n{context.best.idea} ({_metrics(context.best)})\n\n"
                      f"{_code(context.best, shown)}")
     if context.failures:
         parts.append("### Recent failures (learn from them)\n\n"
                      + "\n".join(f"- {_step_line(step)}" for step in context.failures))
-    if context.repeated:
-        parts.append("### Programs recent proposals repeated (propose something else)\n\n"
-                     + "\n\n".join(f"{step.idea}:\n\n{_code(step, shown)}" for step in context.repeated))
+    if context.repeated is not None:
+        parts.append(f"### The program the latest rejected proposal repeated (propose something else)\n\n"
+                     f"{context.repeated.idea}:\n\n{_code(context.repeated, shown)}")
     return "\n\n".join(parts) or "Nothing yet: the program below is a seed."
 
 
 def _code(step: Step, shown: set[str]) -> str:
-    """The step's program as a code block, or a pointer when the prompt already shows it."""
+    """The step's program as a code block (its docstring cut to the first line), or a pointer when the prompt
+    already shows it."""
     code = step.code.strip()
     if code in shown:
         return "(its code is shown elsewhere in this request)"
     shown.add(code)
-    return f"```python\n{code}\n```"
+    return f"```python\n{_brief(code)}\n```"
+
+
+def _brief(code: str) -> str:
+    """The program with its module docstring cut to its first line."""
+    try:
+        docstring = ast.get_docstring(ast.parse(code), clean=True)
+    except SyntaxError:
+        return code
+    if not docstring or "\n" not in docstring.strip():
+        return code
+    return set_docstring(code, docstring.strip().splitlines()[0]).strip()
 
 
 def _step_line(step: Step) -> str:
@@ -127,8 +149,10 @@ def _segments(step: Step) -> str:
     return "".join(f"{line}\n" for line in lines)
 
 
-def _program(step: Step, best: Step | None) -> str:
+def _program(step: Step, best: Step | None, told: bool) -> str:
+    """The program to improve: its metrics per segment, what its last change did (unless `told` already) and its
+    whole code."""
     rank = ", the island's best" if best is not None and best.code.strip() == step.code.strip() else ""
-    outcome = f"What its last change did: {step.outcome}\n" if step.outcome else ""
+    outcome = f"What its last change did: {step.outcome}\n" if step.outcome and not told else ""
     return (f"{step.idea} ({_metrics(step)}{rank})\n{_segments(step)}{outcome}\n```python\n{step.code.strip()}\n"
             "```\n")

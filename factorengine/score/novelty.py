@@ -162,18 +162,15 @@ class Assessment:
     def describe(self) -> str:
         """The assessment in words, for the experience record the proposers read."""
         notes = []
-        kin = [f"{value:.2f} with {whose}" for value, whose in ((self.parent, "its parent's"),
-                                                                  (self.best, "the island's best program's"))
+        kin = [f"{value:.2f} with {whose}" for value, whose in ((self.parent, "parent"), (self.best, "best"))
                if not math.isnan(value)]
         if kin:
-            notes.append(f"its values correlate {' and '.join(kin)}")
+            notes.append(f"corr {', '.join(kin)}")
         if self.level_bet:
             notes.append(f"a level bet: its ranks follow log {self.level.replace('_', ' ')} "
                          f"(|rank correlation| {self.exposure:.2f}), which back-adjusted data make look good")
         if self.penalty < 1:
-            notes.append(f"its reward was cut {1 - self.penalty:.0%} for resembling the island's best programs "
-                         f"(shares {self.structural:.0%} of its code's structure, values correlate "
-                         f"{self.correlation:.2f})")
+            notes.append(f"crowding -{1 - self.penalty:.0%} ({self.structural:.0%} of its structure shared)")
         return "; ".join(notes)
 
 

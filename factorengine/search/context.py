@@ -10,7 +10,7 @@ import numpy as np
 from factorengine.proposers.base import Context, Step
 from factorengine.score.metrics import SegmentMetrics
 from factorengine.search.tree import ROOT, NodeRecord, Tree
-from factorengine.store import EvaluationRow, ExperienceRow, NodeRow, Store
+from factorengine.store import EvaluationRow, ExperienceRow, ModelPull, NodeRow, Store
 
 RECENT_FAILURES = 3  # failed programs and rejected proposals shown to the proposer
 
@@ -70,10 +70,11 @@ def load_view(store: Store, row: NodeRow) -> NodeView:
 
 
 def proposer_context(tree: Tree, nodes: Mapping[int, NodeView], rejections: Sequence[Rejected], parent: int,
-                     paths: int, rng: np.random.Generator) -> Context | None:
+                     paths: int, rng: np.random.Generator, pulls: Sequence[ModelPull] = ()) -> Context | None:
     """The proposer's view: the parent program (a random live seed when the root expands), the best `paths`
-    paths, the recent failures (failed programs and rejected proposals), the island's best program and those the
-    recent rejections repeated; None when no program ran yet."""
+    paths, the recent failures (failed programs and rejected proposals), the island's best program, the one the
+    latest of those rejections repeated, and the island's LLM proposals by model (`pulls`); None when no program ran
+    yet."""
     if parent == ROOT:
         live = [n for n in tree.children(ROOT) if not tree.record(n).failed]
         if not live:
@@ -84,12 +85,12 @@ def proposer_context(tree: Tree, nodes: Mapping[int, NodeView], rejections: Sequ
     rejected = [(r.iteration, Step(code="", idea="a proposal was not evaluated", outcome=r.reason))
                 for r in rejections]
     recent = sorted(failed + rejected, key=lambda item: item[0])[-RECENT_FAILURES:]
-    latest = {r.iteration for r in rejections} & {i for i, _ in recent}
-    repeated = dict.fromkeys(r.repeats for r in rejections if r.iteration in latest and r.repeats in nodes)
+    shown = {i for i, _ in recent}
+    repeated = [r.repeats for r in rejections if r.iteration in shown and r.repeats in nodes]
     scored = [(v.robust_fs, -n) for n, v in nodes.items() if not math.isnan(v.robust_fs)]
     best = nodes[-max(scored)[1]].step if scored else None
     return Context(parent=nodes[parent].step, chain=chain, failures=tuple(step for _, step in recent), best=best,
-                   repeated=tuple(nodes[n].step for n in repeated))
+                   repeated=nodes[repeated[-1]].step if repeated else None, pulls=tuple(pulls))
 
 
 def fs_of(evaluation: EvaluationRow | None) -> tuple[float, float, float]:

@@ -19,11 +19,12 @@ from factorengine.score.fitness import TRAIN_VALID
 from factorengine.score.novelty import Crowd, Profile
 from factorengine.search.context import NodeView, Rejected, fs_of, load_view, node_view, proposer_context
 from factorengine.search.iteration import (REJECTIONS, Candidate, Record, Rejection, Scored, evaluation_row,
-                                           outcome, profile_row, tuning_rows)
+                                           model_pull, outcome, profile_row, tuning_rows)
 from factorengine.search.migration import Exchange, Migrant, choose_emigrants, migration_round, round_iteration
 from factorengine.search.tree import ROOT, Tree, normalize_reward
 from factorengine.search.tune import Tuner
-from factorengine.store import Duplicate, ExperienceRow, Migration, NodeRow, ProposalFailed, Stopped, Store
+from factorengine.store import (Duplicate, ExperienceRow, Migration, ModelPull, NodeRow, ProposalFailed, Stopped,
+                                Store)
 
 logger = logging.getLogger(__name__)
 
@@ -95,6 +96,7 @@ class Island:
         rejections = [e for kind in REJECTIONS for e in store.events(kind) if e.island == island]
         self._rejections = [Rejected(e.iteration, e.payload.detail, getattr(e.payload, "of", None))
                             for e in sorted(rejections, key=lambda e: e.seq)]
+        self._pulls = [e.payload for e in store.events(ModelPull) if e.island == island]
         self._crowd = Crowd(config.novelty)
         for node_id, row in store.profiles(island=island).items():
             self._crowd.add(node_id, Profile(row.fingerprint, row.exposures), self._nodes[node_id].code)
@@ -154,11 +156,11 @@ class Island:
         if isinstance(proposal, ProposalFailure) and proposal.stop:
             return self._stop(iteration, proposal.reason, start)
         if isinstance(proposal, ProposalFailure):
-            return self._reject(iteration, ProposalFailed(proposal.reason), start)
+            return self._reject(iteration, ProposalFailed(proposal.reason), start, model_pull(proposal))
         checked = self._check(proposal)
         scored = self._score(checked, rng) if isinstance(checked, Candidate) else checked
         if isinstance(scored, Rejection):
-            return self._reject(iteration, scored, start)
+            return self._reject(iteration, scored, start, model_pull(proposal))
         record = self._record(iteration, parent, edited, proposal, scored, rng)
         self._commit(iteration, record)
         logger.debug("iteration %d: node %d %s", iteration, record.node.node_id, scored.evaluation.failure
@@ -173,7 +175,7 @@ class Island:
             return ROOT, None, Proposal(code=seed.code, idea=f"seed {seed.name}", kind="seed")
         parent = self._random_seed(rng) if self.config.search.selection == "random" else self.tree.select(rng)
         context = proposer_context(self.tree, self._nodes, self._rejections, parent,
-                                   self.config.search.context_paths, rng)
+                                   self.config.search.context_paths, rng, pulls=self._pulls)
         if context is None:
             return parent, None, ProposalFailure("no program ran successfully yet, so there is nothing to edit")
         return parent, context.parent, self.proposer.propose(context, rng)
@@ -233,11 +235,12 @@ class Island:
                       failed=failed)
         before = None if parent == ROOT else (self._nodes[parent].robust_fs, self._nodes[parent].valid_fs)
         said = outcome(scored, before, assessment)
+        gain = 0.0 if failed or before is None else max(0.0, scored.robust_fs - before[0])
         lesson = ("" if edited is None else self.proposer.reflect(edited, proposal, said, rng)) or proposal.lesson
         return Record(row, scored.code, evaluation_row(node_id, evaluation),
                       ExperienceRow(node_id, proposal.idea, proposal.hypothesis, said, proposal.category, lesson),
                       tuning_rows(node_id, scored), None if assessment is None else
-                      profile_row(node_id, profile, assessment))
+                      profile_row(node_id, profile, assessment), model_pull(proposal, gain))
 
     def _commit(self, iteration: int, record: Record) -> None:
         """Write the record and the island's progress in one transaction, then add the node to the search."""
@@ -251,12 +254,16 @@ class Island:
             self.store.add_experience(record.experience)
             if record.profile is not None:
                 self.store.add_profile(record.profile)
+            if record.pull is not None:
+                self.store.add_event(record.pull, island=self.island, iteration=iteration)
             self.store.set_progress(self.island, iteration)
         view = node_view(record.node, record.code, evaluation, record.experience)
         self._nodes[node_id] = view
         self._keys[self._key(record.code, record.node.program_id)] = node_id
         if record.profile is not None:
             self._crowd.add(node_id, Profile(record.profile.fingerprint, record.profile.exposures), record.code)
+        if record.pull is not None:
+            self._pulls.append(record.pull)
         self.tree.add(view.record)
 
     def _screen(self, evaluation: Evaluation) -> Duplicate | None:
@@ -282,11 +289,15 @@ class Island:
         except ProgramError:
             return program_id
 
-    def _reject(self, iteration: int, rejection: Rejection, start: float) -> StepResult:
-        """Commit an iteration that added no node."""
+    def _reject(self, iteration: int, rejection: Rejection, start: float, pull: ModelPull | None) -> StepResult:
+        """Commit an iteration that added no node (and what the LLM that proposed it cost)."""
         with self.store.transaction():
             self.store.add_event(rejection, island=self.island, iteration=iteration)
+            if pull is not None:
+                self.store.add_event(pull, island=self.island, iteration=iteration)
             self.store.set_progress(self.island, iteration)
+        if pull is not None:
+            self._pulls.append(pull)
         self._rejections.append(Rejected(iteration, rejection.detail, getattr(rejection, "of", None)))
         logger.debug("iteration %d: %s (%s)", iteration, rejection.kind, rejection.detail[:120])
         return StepResult(iteration, None, rejection.kind, math.nan, math.nan, time.monotonic() - start,

@@ -10,11 +10,12 @@ from dataclasses import asdict, dataclass
 from typing import Mapping, Sequence
 
 from factorengine.program import LiftedKnob, Number, Param, Program
+from factorengine.proposers.base import Proposal, ProposalFailure
 from factorengine.score.evaluate import Evaluation
 from factorengine.score.novelty import Assessment, Profile
 from factorengine.search.tune import Tuned
-from factorengine.store import (OK, Duplicate, EvaluationRow, ExperienceRow, NodeRow, ProfileRow, ProposalFailed,
-                                TrialRow, TuningRow)
+from factorengine.store import (OK, Duplicate, EvaluationRow, ExperienceRow, ModelPull, NodeRow, ProfileRow,
+                                ProposalFailed, TrialRow, TuningRow)
 
 REJECTIONS = (ProposalFailed, Duplicate)  # events that tell the proposer what not to propose again
 
@@ -71,6 +72,7 @@ class Record:
     experience: ExperienceRow
     tuning: tuple[TuningRow, tuple[TrialRow, ...]] | None = None
     profile: ProfileRow | None = None
+    pull: ModelPull | None = None  # what the LLM that proposed it cost and gained
 
 
 def evaluation_row(node_id: int, evaluation: Evaluation) -> EvaluationRow:
@@ -97,6 +99,11 @@ def tuning_rows(node_id: int, scored: Scored) -> tuple[TuningRow, tuple[TrialRow
     return tuning, trials
 
 
+def model_pull(proposal: Proposal | ProposalFailure, gain: float = 0.0) -> ModelPull | None:
+    """What an LLM proposal cost and gained over its parent, for the model bandit; None for offline proposals."""
+    return ModelPull(proposal.model, proposal.cost_usd, gain) if proposal.model else None
+
+
 def profile_row(node_id: int, profile: Profile, assessment: Assessment) -> ProfileRow:
     """The stored form of a node's value profile and novelty assessment."""
     return ProfileRow(node_id, profile.fingerprint, dict(profile.exposures), assessment.level_bet,
@@ -115,8 +122,7 @@ def outcome(scored: Scored, parent: tuple[float, float] | None, assessment: Asse
     else:
         text = f"robust train FS {parent[0]:.4f} -> {train:.4f}, valid FS {parent[1]:.4f} -> {valid:.4f}"
     if tuned is not None and tuned.best is not None:  # trial scores, which may read a sample of the stocks
-        text += (f"; tuning ({len(tuned.trials)} trials) took robust train FS from {tuned.trials[0].robust_fs:.4f} "
-                 f"at the proposed values to {tuned.best.robust_fs:.4f}"
+        text += (f"; tuned ({len(tuned.trials)} trials) {tuned.trials[0].robust_fs:.4f} -> {tuned.best.robust_fs:.4f}"
                  f"{tuning_moves(tuned.program.params, tuned.trials[0].params, tuned.best.params)}")
     if assessment is not None and assessment.describe():
         text += f"; {assessment.describe()}"
@@ -124,18 +130,17 @@ def outcome(scored: Scored, parent: tuple[float, float] | None, assessment: Asse
 
 
 def tuning_moves(params: Sequence[Param], proposed: Mapping[str, Number], tuned: Mapping[str, Number]) -> str:
-    """The parameters tuning moved, proposed -> tuned, flagged where the tuned value sits at an end of its range
-    or near zero ("" when none moved)."""
+    """The parameters tuning moved, proposed -> tuned [range], flagged where the tuned value sits at an end of its
+    range or near zero."""
     moves = []
     for p in params:
         before, after = proposed.get(p.name), tuned.get(p.name)
         if before is None or after is None or before == after:
             continue
         edge = 0.02 * (p.high - p.low)
-        flags = [flag for flag, holds in (("at its range's low end", after <= p.low + edge),
-                                          ("at its range's high end", after >= p.high - edge),
+        flags = [flag for flag, holds in (("at its low end", after <= p.low + edge),
+                                          ("at its high end", after >= p.high - edge),
                                           ("near zero", p.kind == "float" and p.low < 0 < p.high
                                            and abs(after) <= edge)) if holds]
-        moves.append(f"{p.name} {before:g} -> {after:g} (range {p.low:g} to {p.high:g}"
-                     f"{''.join(', ' + flag for flag in flags)})")
-    return f": {', '.join(moves)}" if moves else ", keeping the proposed values"
+        moves.append(f"{p.name} {before:g} -> {after:g} [{p.low:g}, {p.high:g}]{''.join(' ' + f for f in flags)}")
+    return f": {', '.join(moves)}" if moves else ", values unchanged"

@@ -7,6 +7,7 @@ from factorengine.store.events import (
                                        LLMFallback,
                                        LLMFault,
                                        Migration,
+                                       ModelPull,
                                        ProposalFailed,
                                        Seeds,
                                        Segments,
@@ -29,5 +30,5 @@ from factorengine.store.store import RUN_DATABASE, Store
 
 __all__ = ["OK", "RUN_DATABASE", "SCHEMA_VERSION", "Duplicate", "EvaluationRow", "Event", "EventRow",
            "ExperienceRow", "IslandStarted", "LLMCallRow", "LLMFallback", "LLMFault", "LLMTotals", "Migration",
-           "NodeRow", "ProfileRow", "ProposalFailed", "RunInfo", "Seeds", "Segments", "Stopped", "Store",
+           "ModelPull", "NodeRow", "ProfileRow", "ProposalFailed", "RunInfo", "Seeds", "Segments", "Stopped", "Store",
            "StoreError", "TrialRow", "TuningRow"]

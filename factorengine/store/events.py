@@ -1,7 +1,7 @@
 """The typed events a run records for machines: one frozen payload class per kind, and the row that carries it.
 
-On disk an event is its `kind` string and its fields as a JSON object (`dumps(asdict(event))`); lists read
-back as tuples, so an event reads back equal to the one written.
+On disk an event is its `kind` string and its fields as a JSON object (unset optional fields left out); lists
+read back as tuples, so an event reads back equal to the one written.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any, ClassVar, Generic, Mapping, TypeVar
 from factorengine.store.schema import StoreError, dumps
 
 __all__ = ["EVENTS", "Duplicate", "Event", "EventRow", "IslandStarted", "LLMFallback", "LLMFault", "Migration",
-           "ProposalFailed", "Seeds", "Segments", "Stopped", "decode_event", "encode_event"]
+           "ModelPull", "ProposalFailed", "Seeds", "Segments", "Stopped", "decode_event", "encode_event"]
 
 
 @dataclass(frozen=True)
@@ -94,11 +94,22 @@ class LLMFallback:
     reason: str
 
 
+@dataclass(frozen=True)
+class ModelPull:
+    """An LLM proposal's model, what its requests cost and the robust train FS it gained over its parent (0 when
+    it failed or was rejected): what the model bandit learns from."""
+
+    kind: ClassVar[str] = "model_pull"
+    model: str
+    cost_usd: float
+    gain: float
+
+
 Event = (Seeds | Segments | IslandStarted | Migration | ProposalFailed | Duplicate | Stopped | LLMFault
-         | LLMFallback)
+         | LLMFallback | ModelPull)
 EVENTS: Mapping[str, type[Event]] = {cls.kind: cls for cls in (Seeds, Segments, IslandStarted, Migration,
                                                                  ProposalFailed, Duplicate, Stopped, LLMFault,
-                                                                 LLMFallback)}
+                                                                 LLMFallback, ModelPull)}
 E = TypeVar("E", bound=Event)
 
 
@@ -114,8 +125,9 @@ class EventRow(Generic[E]):
 
 
 def encode_event(event: Event) -> tuple[str, str]:
-    """The (kind, payload JSON) an event is stored as."""
-    return event.kind, dumps(asdict(event))
+    """The (kind, payload JSON) an event is stored as; an optional field left unset (None) is left out, so events
+    of older runs are written again byte for byte."""
+    return event.kind, dumps({name: value for name, value in asdict(event).items() if value is not None})
 
 
 def decode_event(kind: str, payload: str) -> Event:

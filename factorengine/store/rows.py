@@ -127,6 +127,7 @@ class LLMTotals:
     tokens: int
     cost_usd: float
     by_purpose: Mapping[str, int]
+    by_model: Mapping[str, tuple[int, float]]  # model -> (calls, USD)
 
 
 NEIGHBOURS = 4  # trials nearest the best one that a TuningRow's neighbour_drop (its robustness) is measured on

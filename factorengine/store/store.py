@@ -263,12 +263,15 @@ class Store:
         return None if row is None else LLMCallRow(*row[:4], json.loads(row[4]), *row[5:12])
 
     def llm_totals(self) -> LLMTotals:
-        """Return the number of LLM calls, failed ones, tokens and cost so far, and calls per purpose."""
+        """Return the number of LLM calls, failed ones, tokens and cost so far, calls per purpose and calls and cost
+        per model."""
         calls, failed, tokens, cost = self._row(
             "SELECT COUNT(*), COUNT(*) - COUNT(content), COALESCE(SUM(prompt_tokens + completion_tokens), 0), "
             "COALESCE(SUM(cost_usd), 0.0) FROM llm_calls")
         by_purpose = dict(self._conn.execute("SELECT purpose, COUNT(*) FROM llm_calls GROUP BY purpose ORDER BY 1"))
-        return LLMTotals(calls, failed, tokens, cost, MappingProxyType(by_purpose))
+        by_model = {model: (n, usd) for model, n, usd in self._conn.execute(
+            "SELECT model, COUNT(*), COALESCE(SUM(cost_usd), 0.0) FROM llm_calls GROUP BY model ORDER BY 1")}
+        return LLMTotals(calls, failed, tokens, cost, MappingProxyType(by_purpose), MappingProxyType(by_model))
 
     def progress(self, island: int) -> int:
         """Return the last iteration `island` committed, -1 if none."""

@@ -1,7 +1,7 @@
 """The run config: defaults, TOML round trip, unknown keys and wrong types refused with the key named."""
 import pytest
 
-from factorengine.config import (DEFAULTS_FILE, ConfigError, RunConfig, config_from_dict, dump_config,
+from factorengine.config import (DEFAULTS_FILE, ConfigError, ModelRoute, RunConfig, config_from_dict, dump_config,
                                  load_config, override)
 
 
@@ -37,6 +37,10 @@ def test_config_overrides_only_the_keys_given(tmp_path):
      "[data] train_fraction = 0.7, valid_fraction = 0.3: their sum must be under 1 to leave days for test"),
     ({"data": {"folds": 0}}, "[data] folds = 0: must be 1 or more"),
     ({"data": {"min_coverage": 1.5}}, "[data] min_coverage = 1.5: must be between 0 and 1"),
+    ({"llm": {"models": ["gpt-4.1"]}}, "[llm] models: 'gpt-4.1' should be a table with a name, like {name = "),
+    ({"llm": {"models": [{"name": "a", "cost": 1}]}}, "[llm] models: a has unknown key(s) cost; known: name, "),
+    ({"llm": {"models": [{"name": "a", "price": [1]}]}}, "price is [prompt, completion] USD per million tokens"),
+    ({"llm": {"models": [{"name": "a"}, {"name": "a"}]}}, "[llm] models names a, a: each model may appear once"),
 ])
 def test_config_refuses_unknown_keys_and_wrong_types_naming_them(document, message):
     with pytest.raises(ConfigError) as error:
@@ -65,3 +69,15 @@ def test_load_config_names_the_file_of_broken_toml(tmp_path):
 def test_override_replaces_given_fields_and_ignores_none():
     config = override(RunConfig(), "search", iterations=7, seed=None)
     assert config.search.iterations == 7 and config.search.seed == 0
+
+
+def test_llm_routes_fill_each_model_from_the_llm_section():
+    config = config_from_dict({"llm": {"base_url": "http://127.0.0.1:1/v1", "models": [
+        {"name": "gpt-4.1"}, {"name": "local", "base_url": "http://127.0.0.1:2/v1", "api_key_env": "LOCAL",
+                              "price": [0, 0]}]}}, "run.toml")
+    assert config.llm.routes == (ModelRoute("gpt-4.1", "http://127.0.0.1:1/v1", "OPENAI_API_KEY", (2.0, 8.0)),
+                                 ModelRoute("local", "http://127.0.0.1:2/v1", "LOCAL", (0, 0)))
+
+
+def test_llm_routes_are_the_model_alone_by_default():
+    assert RunConfig().llm.routes == (ModelRoute("gpt-4o-mini", "", "OPENAI_API_KEY", (0.15, 0.6)),)

@@ -11,8 +11,8 @@ import pytest
 
 from factorengine.cli import main
 from factorengine.llm.scripted import Reply, ScriptedServer
-from factorengine.store import LLMFallback, LLMFault, ProposalFailed, Stopped, Store
-from tests.factorengine.llm.scripts import KEY, KEY_ENV, llm_config, mutating
+from factorengine.store import LLMFallback, LLMFault, ModelPull, ProposalFailed, Stopped, Store
+from tests.factorengine.llm.scripts import KEY, KEY_ENV, answer_json, llm_config, mutating
 from tests.factorengine.runs import copy_seeds, evolve_args, run_tree
 
 pytestmark = pytest.mark.slow
@@ -171,3 +171,28 @@ def test_status_shows_calls_tokens_cost_debug_share_and_executable_rate(llm_run,
     assert (f"llm: {len(requests)} calls (0 failed), {totals.tokens:,} tokens, ${totals.cost_usd:.4f}; "
             f"debug share {share:.0%} (repair calls)") in out
     assert f"llm proposals: {sum(not n.failed for n in llm)} of {len(llm)} ran" in out
+
+
+BAD = answer_json("from factorengine.ops import rank\n\n\ndef factor(d):\n    return rank(d.close) * 0.0\n",
+                  "llm: a flat score")
+
+
+def test_the_bandit_sends_more_requests_to_the_model_that_gains_more_per_dollar(tmp_path, seeds_dir, capsys):
+    good = mutating()
+    config = tmp_path / "models.toml"
+    config.write_text(llm_config(tmp_path / "base.toml", "http://127.0.0.1:9/v1").read_text().replace(
+        '[budget]', 'models = [{name = "good", base_url = "URL", price = [1.0, 2.0]}, '
+                    '{name = "bad", base_url = "URL", price = [1.0, 2.0]}]\n\n[budget]'))
+    with ScriptedServer(lambda body: good(body) if body["model"] == "good" else Reply(BAD)) as server:
+        config.write_text(config.read_text().replace("URL", server.base_url))
+        assert main([*evolve_args(tmp_path / "bandit", seeds_dir, ITERATIONS, trials=2), "--config",
+                     str(config)]) == 0
+        asked = [r["model"] for r in server.requests]
+    with _store(tmp_path / "bandit") as store:
+        pulls = [e.payload for e in store.events(ModelPull)]
+        calls = {model: n for model, (n, _) in store.llm_totals().by_model.items()}
+    assert asked[:2] == ["good", "bad"]  # each model is tried once first
+    assert asked.count("good") > 2 * asked.count("bad") and calls == {m: asked.count(m) for m in ("bad", "good")}
+    assert any(p.gain > 0 for p in pulls if p.model == "good") and all(p.gain == 0 for p in pulls if p.model == "bad")
+    assert main(["status", str(tmp_path / "bandit")]) == 0
+    assert "llm models: bad 3 calls" in capsys.readouterr().out

@@ -43,7 +43,8 @@ def _propose(proposer: LLMProposer) -> Proposal | ProposalFailure:
 def test_a_valid_answer_becomes_an_llm_proposal(store):
     with ScriptedServer([Reply(GOOD)]) as server:
         proposal = _propose(_proposer(store, server))
-    assert proposal == Proposal(NEW, "flip the sign", "llm", "stocks overreact and revert", "reversal")
+    assert proposal == Proposal(NEW, "flip the sign", "llm", "stocks overreact and revert", "reversal",
+                                model="scripted")
 
 
 def test_a_malformed_answer_is_repaired_with_the_exact_error(store):
@@ -69,7 +70,8 @@ def test_an_answer_still_invalid_after_the_repair_is_rejected_with_the_reason(st
     unchanged = answer_json(PARENT.code, "the same program")
     with ScriptedServer([Reply(unchanged), Reply(unchanged)]) as server:
         failure = _propose(_proposer(store, server))
-    assert failure == ProposalFailure("the LLM's answer was rejected after one repair round: unchanged program")
+    assert failure == ProposalFailure("the LLM's answer was rejected after one repair round: unchanged program",
+                                      model="scripted")
 
 
 def test_an_unavailable_llm_falls_back_to_mutate_and_says_why(store):

@@ -48,8 +48,12 @@ def test_failures_are_shown_in_their_own_words():
 
 def test_the_program_to_improve_is_shown_with_its_metrics_and_code():
     assert ("## The program to improve\n\nnegate the returns (robust train FS 0.0700, train FS 0.0800, valid FS "
-            "0.0600)\nWhat its last change did: train FS 0.0500 -> 0.0800, valid FS 0.0400 -> 0.0600\n\n```python\n"
-            "def factor(d, window=5):\n    return -d.returns\n```") in _user()
+            "0.0600)\n\n```python\ndef factor(d, window=5):\n    return -d.returns\n```") in _user()
+
+
+def test_the_last_change_of_the_program_to_improve_is_told_when_no_path_tells_it():
+    user = prompt.propose_messages(Context(parent=CHILD), ["close"], 1, True)[1]["content"]
+    assert "valid FS 0.0600)\nWhat its last change did: train FS 0.0500 -> 0.0800, valid FS 0.0400 -> 0.0600\n" in user
 
 
 def test_the_program_to_improve_shows_each_segments_four_components_and_coverage():
@@ -75,9 +79,22 @@ def test_the_best_program_is_named_not_shown_twice_when_it_is_the_parent():
 
 def test_a_repeated_program_is_shown_with_its_code():
     repeated = Step("def factor(d):\n    return d.close - delay(d.close, 3)\n", "three-day change")
-    text = prompt.experience(replace(CONTEXT, repeated=(repeated,)))
-    assert ("### Programs recent proposals repeated (propose something else)\n\nthree-day change:\n\n```python\n"
-            "def factor(d):\n    return d.close - delay(d.close, 3)\n```") in text
+    text = prompt.experience(replace(CONTEXT, repeated=repeated))
+    assert ("### The program the latest rejected proposal repeated (propose something else)\n\nthree-day change:"
+            "\n\n```python\ndef factor(d):\n    return d.close - delay(d.close, 3)\n```") in text
+
+
+def test_a_step_two_paths_share_is_told_once():
+    text = prompt.experience(replace(CONTEXT, chain=((SEED, CHILD), (SEED,))))
+    assert "### Path 2\n\n1. seed momentum (as in path 1)\n" in text
+
+
+def test_programs_other_than_the_one_to_improve_show_the_first_line_of_their_docstring():
+    documented = replace(SEED, code='"""Momentum.\n\nLong notes on the family.\n"""\n\n\ndef factor(d):\n'
+                                    '    return d.returns\n')
+    text = prompt.experience(replace(CONTEXT, chain=((documented, CHILD),), best=documented))
+    assert '```python\n"""Momentum.\n"""\n\n\ndef factor(d):\n    return d.returns\n```' in text
+    assert "Long notes" not in text
 
 
 def test_the_reflection_field_is_asked_for_only_inline():

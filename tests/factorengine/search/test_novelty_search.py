@@ -85,7 +85,7 @@ def test_the_proposer_is_told_about_the_duplicate(tmp_path, synthetic_dataset):
         list(Island(config=config, store=store, evaluator=evaluator, proposer=recorder, seeds=seeds).run())
     failures = [step.outcome for step in recorder.contexts[-1].failures]
     assert any(f.startswith("ranks stocks like 'seed a_reversal'") for f in failures)
-    assert [step.idea for step in recorder.contexts[-1].repeated] == ["seed a_reversal"]
+    assert recorder.contexts[-1].repeated.idea == "seed a_reversal"
 
 
 def test_harvest_leaves_out_level_bets_unless_allowed(seeded):

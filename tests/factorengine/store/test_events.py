@@ -1,8 +1,8 @@
 """Typed events: the kind and JSON each is stored as (the format older runs hold), and their round trip."""
 import pytest
 
-from factorengine.store import (Duplicate, IslandStarted, LLMFallback, LLMFault, Migration, ProposalFailed, Seeds,
-                                Segments, Stopped, StoreError)
+from factorengine.store import (Duplicate, IslandStarted, LLMFallback, LLMFault, Migration, ModelPull, ProposalFailed,
+                                Seeds, Segments, Stopped, StoreError)
 from factorengine.store.events import EVENTS, decode_event, encode_event
 
 STORED = [
@@ -22,6 +22,7 @@ STORED = [
     (LLMFault("propose", 2, "HTTP 429: slow down"), "llm_fault",
      '{"attempt":2,"fault":"HTTP 429: slow down","purpose":"propose"}'),
     (LLMFallback("LLM unavailable"), "llm_fallback", '{"reason":"LLM unavailable"}'),
+    (ModelPull("gpt-4.1", 0.0125, 0.031), "model_pull", '{"cost_usd":0.0125,"gain":0.031,"model":"gpt-4.1"}'),
 ]
 
 
