@@ -36,7 +36,6 @@ def factor(d, window=20):
 '''
 
 
-
 def _idea(code: str) -> str:
     return code.splitlines()[0].strip('"')
 
