@@ -85,7 +85,8 @@ class _KnobFinder(cst.CSTVisitor):
     def on_visit(self, node: cst.CSTNode) -> bool:
         if isinstance(node, (cst.Integer, cst.Float)):
             site = self._classify(node, node.evaluated_value)
-            self.sites.extend([site] if site is not None else [])
+            if site is not None:
+                self.sites.append(site)
         elif isinstance(node, cst.Name) and node.value in self.defaults and node.value not in self.ranges \
                 and self._is_variable(node):
             site = self._classify(node, self.defaults[node.value])
