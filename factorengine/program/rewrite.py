@@ -73,17 +73,40 @@ def add_parameter(module: cst.Module, name: str, default: Number,
     field = "kwonly_params" if fn.params.kwonly_params else "params"
     params = fn.params.with_changes(**{field: append_item(getattr(fn.params, field), param)})
     module = module.deep_replace(fn.params, params)
-    if bounds is None:
-        return module
+    return module if bounds is None else declare_range(module, name, bounds)
+
+
+def declare_range(module: cst.Module, name: str, bounds: tuple[Number, Number]) -> cst.Module:
+    """Append `"name": bounds` to SEARCH_SPACE (created just before factor if absent)."""
     pair = f"({bounds[0]!r}, {bounds[1]!r})"
     space = next((v for v in search_space_values(module) if isinstance(v, cst.Dict)), None)
     if space is not None:
         entry = cst.DictElement(cst.SimpleString(f'"{name}"'), cst.parse_expression(pair))
-        return module.deep_replace(space, space.with_changes(elements=append_item(space.elements, entry)))
+        grown = _append_entry(space, entry)
+        code = module.code_for_node(grown)
+        if "\n" not in code and len("SEARCH_SPACE = " + code) > MAX_LINE:  # one entry a line from here on
+            items = "".join(f"    {module.code_for_node(e.with_changes(comma=cst.MaybeSentinel.DEFAULT))},\n"
+                            for e in grown.elements)
+            grown = cst.parse_expression("{\n" + items + "}")
+        return module.deep_replace(space, grown)
     at = module.body.index(factor_def(module))
     line = cst.parse_statement(f'SEARCH_SPACE = {{"{name}": {pair}}}\n')
     return module.with_changes(body=_insert(module.body, at, line.with_changes(
         leading_lines=[cst.EmptyLine()] if at else [])))
+
+
+def _append_entry(space: cst.Dict, entry: cst.DictElement) -> cst.Dict:
+    """Append an entry to a dict literal; on a line of its own when the closing brace has one (comments kept)."""
+    closing = space.rbrace.whitespace_before
+    if not isinstance(closing, cst.ParenthesizedWhitespace) or not space.elements:
+        return space.with_changes(elements=append_item(space.elements, entry))
+    opening = space.lbrace.whitespace_after
+    indent = opening.last_line if isinstance(opening, cst.ParenthesizedWhitespace) else cst.SimpleWhitespace("    ")
+    separator = cst.ParenthesizedWhitespace(first_line=closing.first_line, indent=True, last_line=indent)
+    last = space.elements[-1].with_changes(comma=cst.Comma(whitespace_after=separator))
+    return space.with_changes(elements=[*space.elements[:-1], last, entry.with_changes(comma=cst.Comma())],
+                              rbrace=space.rbrace.with_changes(
+                                  whitespace_before=closing.with_changes(first_line=cst.TrailingWhitespace())))
 
 
 def fits_return(module: cst.Module, fn: cst.FunctionDef, value: cst.BaseExpression) -> bool:

@@ -139,7 +139,7 @@ class TuningRow:
 
     node_id: int
     proposed_id: str  # program id before lifting and tuning
-    lifted: tuple[Mapping[str, Any], ...]  # each {"name", "value", "line", "context", "reason"}
+    lifted: tuple[Mapping[str, Any], ...]  # each {"name", "value", "line", "context", "reason", "low", "high"}
     n_trials: int
     best_trial: int | None  # None when no trial scored
     default_fs: float  # train FS of trial 0 (the proposed defaults); NaN when it failed

@@ -7,7 +7,7 @@ import libcst as cst
 import pytest
 
 from factorengine.program import HiddenKnob, parse_program
-from factorengine.program.knobs import find_knob_sites
+from factorengine.program.knobs import find_knob_sites, parameter_ranges
 from tests.factorengine.program.programs import program
 
 
@@ -55,6 +55,8 @@ def test_hidden_knobs_report_value_line_context_and_reason():
     ("return np.nanmean(d.close, axis=1)", []),
     ("return d.close * 100", []),
     ("return d.close[5:]", []),
+    ("return np.percentile(d.close, 100, axis=1)", []),
+    ("return winsorize(d.close, -3.0)", []),
     ("return d.close * window", []),
 ])
 def test_hidden_knobs_classify_literals(body, expected):
@@ -79,3 +81,17 @@ def test_find_knob_sites_returns_nodes_a_transformer_can_replace():
 
     lifted = module.visit(Lift()).code
     assert lifted == "def factor(d):\n    return ts_mean(d.close, k_window) > k_level\n"
+
+
+def test_knob_sites_carry_the_range_that_keeps_their_role():
+    module = cst.parse_module("def factor(d):\n    return ts_quantile(d.close, 20, 0.95) > -0.1\n")
+    ranges = [(site.value, site.low, site.high) for site in find_knob_sites(module.body[0])]
+    assert ranges == [(20, 10, 40), (0.95, 0.9375, 0.9625), (-0.1, -0.125, -0.075)]
+
+
+def test_parameter_ranges_judge_a_parameter_by_its_first_knob_like_use():
+    module = cst.parse_module("def factor(d, n=10, q=0.9, lo=2.0, scale=4, one=1):\n"
+                              "    x = ts_quantile(d.close, n, q=q) * scale * one\n"
+                              "    return np.clip(x, -lo, lo) + ts_mean(x, q)\n")
+    assert parameter_ranges(module.body[0], {"n": 10, "q": 0.9, "lo": 2.0, "scale": 4, "one": 1}) == {
+        "n": (5, 20), "q": (0.875, 0.925), "lo": (1.5, 2.5)}
