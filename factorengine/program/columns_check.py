@@ -26,8 +26,9 @@ def check_columns(source: str, columns: Sequence[str], groups: Sequence[str]) ->
                   if isinstance(node.value, cst.Name) and node.value.value == panel
                   and node.attr.value not in columns]
     if not groups:
+        listed = f"; {have}" if not violations else ""  # the columns are said once
         violations += [Violation(lines[call].start.line, "group", f"{op} needs a group column such as d.sector "
-                                 f"and the panel has none; {have}")
+                                 f"and the panel has none{listed}")
                        for call in collect(fn.body, cst.Call)
                        if (op := call_op(call, bindings) or "").startswith("group_")]
     return tuple(dict.fromkeys(sorted(violations, key=lambda v: v.line)))

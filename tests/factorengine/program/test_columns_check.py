@@ -24,9 +24,15 @@ def test_a_read_of_a_missing_column_names_it_and_lists_the_columns():
 
 def test_group_operators_on_a_panel_without_group_columns_are_refused_in_one_line_each():
     violations = check_columns(SECTOR_RANK, ["close", "returns"], [])
-    have = "its columns are close, returns, none of them a group column"
     assert [str(v) for v in violations] == [
-        f"line 7: the panel has no column 'sector'; {have}",
-        f"line 7: group_rank needs a group column such as d.sector and the panel has none; {have}",
-        f"line 7: group_zscore needs a group column such as d.sector and the panel has none; {have}",
+        "line 7: the panel has no column 'sector'; its columns are close, returns, none of them a group column",
+        "line 7: group_rank needs a group column such as d.sector and the panel has none",
+        "line 7: group_zscore needs a group column such as d.sector and the panel has none",
     ]
+
+
+def test_a_group_operator_grouping_by_a_computed_array_is_refused_with_the_columns_listed():
+    source = SECTOR_RANK.replace("d.sector", "d.close > 10").replace("grank(d.close, d.close > 10) + ", "")
+    [violation] = check_columns(source, ["close", "returns"], [])
+    assert str(violation) == ("line 7: group_zscore needs a group column such as d.sector and the panel has none; "
+                              "its columns are close, returns, none of them a group column")
