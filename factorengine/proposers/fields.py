@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from factorengine import ops
+
 PRICES = ("open", "high", "low", "close")
 _PRICE_NOTE = "USD, adjusted for splits and dividends (total return)"
 NOTES = {
@@ -16,7 +18,7 @@ NOTES = {
     "returns": "close-to-close total return (with dividends)",
     "vwap": "the file's VWAP, else the proxy (high + low + close) / 3",
 }
-GROUP_OPERATORS = ("group_mean", "group_demean", "group_zscore", "group_rank")
+GROUP_OPERATORS = tuple(name for name in ops.__all__ if name.startswith("group_"))
 
 
 def extra_fields(fields: Sequence[str]) -> list[str]:
