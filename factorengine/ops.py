@@ -414,7 +414,7 @@ def ts_cumsum(x: np.ndarray) -> np.ndarray:
 
 
 def ts_mean_where(x: np.ndarray, cond: np.ndarray, window: int) -> np.ndarray:
-    """Mean of x over the trailing `window` days where cond is true (nonzero, x not NaN); NaN if on none."""
+    """Mean of x over the trailing `window` days where cond is true (nonzero) and x is known; NaN if none is."""
     a, c = np.broadcast_arrays(_series(x, "ts_mean_where"), _float(cond))
     held = np.isfinite(a) & np.isfinite(c) & (c != 0)
 

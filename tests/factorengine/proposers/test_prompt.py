@@ -22,8 +22,8 @@ def test_the_catalogue_lists_every_operator_with_its_doc_line_less_the_window_it
     lines = prompt.operator_catalogue().splitlines()
     assert len(lines) == len(ops.__all__)
     assert "ts_mean(x, window): Mean." in lines
-    assert "ts_mean_where(x, cond, window): Mean of x where cond is true (nonzero, x not NaN); NaN if on none." \
-        in lines
+    assert ("ts_mean_where(x, cond, window): Mean of x where cond is true (nonzero) and x is known; "
+            "NaN if none is.") in lines
     assert "neutralize(x, *exposures): Residual of each day's OLS of x on the exposures plus an intercept " \
            "(stocks where all are finite)." in lines
 
