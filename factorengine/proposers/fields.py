@@ -34,8 +34,9 @@ def describe_fields(fields: Sequence[str]) -> str:
     extra = extra_fields(fields)
     if extra:
         groups = ", ".join(f"`{op}`" for op in GROUP_OPERATORS)
-        lines.append(f"- {', '.join(f'`d.{name}`' for name in extra)}: extra columns, as the data file has them; a "
-                     f"text one (e.g. a sector) holds its label's code (NaN if blank) to group by with {groups}")
+        what = "an extra column" if len(extra) == 1 else "extra columns"
+        lines.append(f"- {', '.join(f'`d.{name}`' for name in extra)}: {what}, as the data file has it; a text "
+                     f"one (e.g. a sector) holds its label's code (NaN if blank) to group by with {groups}")
     return "\n".join(lines)
 
 

@@ -16,7 +16,7 @@ def test_known_fields_get_their_adjustment_and_units_with_the_prices_on_one_line
 
 def test_extra_columns_are_described_generically_with_the_group_operators():
     [line] = describe_fields(["sector", "beta"]).splitlines()
-    assert line == ("- `d.sector`, `d.beta`: extra columns, as the data file has them; a text one (e.g. a sector) "
+    assert line == ("- `d.sector`, `d.beta`: extra columns, as the data file has it; a text one (e.g. a sector) "
                     "holds its label's code (NaN if blank) to group by with `group_mean`, `group_demean`, "
                     "`group_zscore`, `group_rank`")
 
@@ -27,3 +27,7 @@ def test_extra_columns_are_described_generically_with_the_group_operators():
 ])
 def test_the_label_is_said_in_plain_words_for_any_horizon(horizon: int, words: str):
     assert label_words(horizon) == words
+
+
+def test_a_single_extra_column_is_named_in_the_singular():
+    assert describe_fields(["sector"]).startswith("- `d.sector`: an extra column, as the data file has it;")
