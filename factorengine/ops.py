@@ -2,9 +2,11 @@
 
 Time-series operators work along axis 0 and read rows <= t only: the value at row t is bit-for-bit the
 same when later rows are removed. A trailing window that holds a NaN gives NaN (pandas
-`rolling(window)`), and so does a window longer than the data. Windows are whole numbers of days >= 1;
-anything else raises OperatorError. Cross-sectional operators work per day along axis 1, ignore NaN
-cells and leave them NaN. Both kinds treat +-inf like NaN (a missing value). Element-wise operators
+`rolling(window)`), except in ts_cumsum and ts_mean_where, which skip NaN days; a window longer than the
+data gives NaN. Windows are whole numbers of days >= 1; anything else raises OperatorError. Cross-sectional
+operators work per day along axis 1, ignore NaN cells and leave them NaN; group operators do the same within
+each group of a day, a group being the cells with one value of `groups` (a group column such as `d.sector`,
+loaded as codes; NaN: in no group). All treat +-inf like NaN (a missing value). Element-wise operators
 broadcast arrays and scalars and follow IEEE rules. Inputs are never modified (they may be read-only);
 results are new float64 arrays.
 """
@@ -20,14 +22,16 @@ import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
 from factorengine.errors import FactorEngineError
+from factorengine.groups import day_groups, group_moments, group_ranks
 
 __all__ = [
     "delay", "delta", "pct_change", "ts_sum", "ts_mean", "ts_std", "ts_var", "ts_min", "ts_max",
     "ts_argmin", "ts_argmax", "ts_rank", "ts_zscore", "ts_corr", "ts_cov", "ts_skew", "ts_kurt",
     "ts_median", "ts_quantile", "ts_decay_linear", "ts_ema", "ts_product", "ts_regression_slope",
-    "ts_regression_resid", "ts_slope", "ts_rsquare",
+    "ts_regression_resid", "ts_slope", "ts_rsquare", "ts_cumsum", "ts_mean_where",
     "rank", "zscore", "demean", "scale", "winsorize", "neutralize",
-    "sign", "abs", "log", "sqrt", "signed_power", "safe_div", "inverse", "where", "clip",
+    "group_mean", "group_demean", "group_zscore", "group_rank",
+    "sign", "abs", "log", "exp", "sqrt", "signed_power", "safe_div", "inverse", "where", "clip",
     "maximum", "minimum", "tanh",
 ]
 
@@ -402,6 +406,24 @@ def ts_rsquare(x: np.ndarray, window: int) -> np.ndarray:
     return _rolling("ts_rsquare", stat, window, x)
 
 
+def ts_cumsum(x: np.ndarray) -> np.ndarray:
+    """Running sum since the first day of data; a NaN day adds nothing and stays NaN."""
+    a = _series(x, "ts_cumsum")
+    finite = np.isfinite(a)
+    return np.where(finite, np.cumsum(np.where(finite, a, 0.0), axis=0), np.nan)
+
+
+def ts_mean_where(x: np.ndarray, cond: np.ndarray, window: int) -> np.ndarray:
+    """Mean of x over the trailing `window` days where cond is true (nonzero) and x is known; NaN if none is."""
+    a, c = np.broadcast_arrays(_series(x, "ts_mean_where"), _float(cond))
+    held = np.isfinite(a) & np.isfinite(c) & (c != 0)
+
+    def stat(w: _Window, u: np.ndarray, k: np.ndarray) -> np.ndarray:
+        days = w.sum(k)
+        return np.where(days > 0, w.sum(u) / days, np.nan)
+    return _rolling("ts_mean_where", stat, window, np.where(held, a, 0.0), held.astype(np.float64), anchor=False)
+
+
 def _day_mean_std(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each day's mean and sample std (ddof=1) over its non-NaN cells, as [T, 1] columns."""
     return bn.nanmean(a, axis=1)[:, None], bn.nanstd(a, axis=1, ddof=1)[:, None]
@@ -472,6 +494,45 @@ def neutralize(x: np.ndarray, *exposures: np.ndarray) -> np.ndarray:
     return out
 
 
+def _per_group(op: str, x: np.ndarray, groups: np.ndarray,
+               stat: Callable[[np.ndarray, np.ndarray, int], np.ndarray]) -> np.ndarray:
+    """stat(values, ids, n) over the cells where x and groups are finite, numbered by (day, group); NaN elsewhere."""
+    a = _panel(x, op)
+    try:
+        labels = np.broadcast_to(_float(groups), a.shape)
+    except ValueError:
+        raise OperatorError(f"{op}: groups must match x's shape {a.shape} (e.g. d.sector), got shape "
+                            f"{np.shape(groups)}") from None
+    valid = ~np.isnan(a) & np.isfinite(labels)
+    out = np.full(a.shape, np.nan)
+    out[valid] = stat(a[valid], *day_groups(valid, labels))
+    return out
+
+
+def group_mean(x: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Mean of x per day within each group (cells with equal `groups` values, e.g. d.sector)."""
+    return _per_group("group_mean", x, groups, lambda v, ids, n: group_moments(v, ids, n)[0])
+
+
+def group_demean(x: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """x less its group's mean per day."""
+    return _per_group("group_demean", x, groups, lambda v, ids, n: v - group_moments(v, ids, n)[0])
+
+
+def group_zscore(x: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """(x - group mean) / group std per day (ddof=1); NaN in a group with no spread."""
+    def stat(v: np.ndarray, ids: np.ndarray, n: int) -> np.ndarray:
+        mean, std = group_moments(v, ids, n)
+        with np.errstate(all="ignore"):
+            return np.where(std > 0, (v - mean) / std, np.nan)
+    return _per_group("group_zscore", x, groups, stat)
+
+
+def group_rank(x: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Percentile rank of x per day within its group, in (0, 1], ties averaged."""
+    return _per_group("group_rank", x, groups, group_ranks)
+
+
 def sign(x: np.ndarray | float) -> np.ndarray:
     """Sign of x: -1, 0 or 1."""
     return np.sign(_float(x))
@@ -486,6 +547,13 @@ def log(x: np.ndarray | float) -> np.ndarray:
     """Natural logarithm; NaN where x <= 0."""
     a = _float(x)
     return np.log(np.where(a > 0, a, np.nan))
+
+
+def exp(x: np.ndarray | float) -> np.ndarray:
+    """e ** x; NaN where that overflows (x > 709)."""
+    with np.errstate(over="ignore"):
+        e = np.exp(_float(x))
+    return np.where(np.isinf(e), np.nan, e)
 
 
 def sqrt(x: np.ndarray | float) -> np.ndarray:

@@ -36,8 +36,8 @@ def load_panel(path: str | Path) -> Panel:
     """Read, validate and pivot a long panel file (`date, symbol, open, high, low, close, volume`, ...)."""
     path = resolve_data_path(path)
     frame = _read(path)
-    frame = _validate(frame, path)
-    return _pivot(frame, path)
+    frame, groups = _validate(frame, path)
+    return _pivot(frame, groups, path)
 
 
 def _read(path: Path) -> pd.DataFrame:
@@ -68,7 +68,8 @@ def _rows(mask: np.ndarray) -> str:
     return f"{len(rows)} row(s) (data rows {shown}{more}, counted from 0)"
 
 
-def _validate(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
+def _validate(frame: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, dict[str, tuple[str, ...]]]:
+    """The columns parsed (numbers as float64, text as group codes) and each group column's labels."""
     frame = frame.rename(columns=str.lower)
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
     if missing:
@@ -76,12 +77,16 @@ def _validate(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
                         f"found {', '.join(map(str, frame.columns))}. A panel needs {', '.join(REQUIRED_COLUMNS)}")
     out = pd.DataFrame({"date": _parse_dates(frame["date"], path),
                         "symbol": frame["symbol"].astype(str).to_numpy()})
+    groups = {}
     for column in frame.columns.drop(["date", "symbol"]):
         values = _parse_numeric(frame[column], column, path)
-        if values is not None:
-            out[column] = values
+        if values is None:
+            values, groups[column] = _group_codes(frame[column])
+            logger.info("%s: read the text column %r as a group column of %d labels", path, column,
+                        len(groups[column]))
+        out[column] = values
     _check_values(out, path)
-    return out
+    return out, groups
 
 
 def _parse_dates(column: pd.Series, path: Path) -> np.ndarray:
@@ -94,18 +99,23 @@ def _parse_dates(column: pd.Series, path: Path) -> np.ndarray:
 
 
 def _parse_numeric(column: pd.Series, name: str, path: Path) -> np.ndarray | None:
-    """Return the column as float64, or None for an optional non-numeric column (skipped)."""
+    """Return the column as float64, or None for an optional non-numeric column (a group column)."""
     if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
         return column.to_numpy(dtype=np.float64, na_value=np.nan)
     values = pd.to_numeric(column, errors="coerce")
     bad = (values.isna() & column.notna()).to_numpy()
-    if name not in REQUIRED_COLUMNS and bad.all():
-        logger.info("%s: skipping non-numeric column %r", path, name)
+    if name not in REQUIRED_COLUMNS and 0 < bad.sum() == column.notna().sum():  # text wherever not blank
         return None
     if bad.any():
         raise DataError(f"{path}: column {name!r} has non-numeric values in {_rows(bad)}; "
                         f"fix or blank those cells (a blank cell is read as missing)")
     return values.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _group_codes(column: pd.Series) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Each cell's label as its index among the sorted labels (float64, NaN where blank), and the labels."""
+    codes, labels = pd.factorize(column, sort=True)
+    return np.where(codes < 0, np.nan, codes.astype(np.float64)), tuple(map(str, labels))
 
 
 def _check_values(frame: pd.DataFrame, path: Path) -> None:
@@ -122,7 +132,7 @@ def _check_values(frame: pd.DataFrame, path: Path) -> None:
         raise DataError(f"{path}: column 'volume' is negative in {_rows(negative)}; volume must be >= 0")
 
 
-def _pivot(frame: pd.DataFrame, path: Path) -> Panel:
+def _pivot(frame: pd.DataFrame, groups: dict[str, tuple[str, ...]], path: Path) -> Panel:
     day, dates = pd.factorize(frame["date"], sort=True)
     stock, symbols = pd.factorize(frame["symbol"], sort=True)
     cell = day.astype(np.int64) * len(symbols) + stock
@@ -139,7 +149,7 @@ def _pivot(frame: pd.DataFrame, path: Path) -> Panel:
         fields[name] = wide
     if (~tradable).any():
         logger.info("%s: masked %d zero-volume row(s) as not tradable", path, int((~tradable).sum()))
-    return Panel(dates, symbols, add_derived_fields(fields, str(path)), str(path))
+    return Panel(dates, symbols, add_derived_fields(fields, str(path)), str(path), groups)
 
 
 def add_derived_fields(fields: dict[str, np.ndarray], source: str) -> dict[str, np.ndarray]:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Mapping
 
@@ -19,12 +19,15 @@ class Panel:
     dates: datetime64[D] [T], strictly increasing; symbols: str [N];
     fields: name -> float64 [T, N], read-only, NaN where a stock has no (tradable) row.
     source: where the panel came from (a path, or "synthetic(...)").
+    groups: the group columns (text or categorical in the file): field name -> its labels, the field holding
+            each cell's label as a code, the label's index (NaN: no label).
     """
 
     dates: np.ndarray
     symbols: np.ndarray
     fields: Mapping[str, np.ndarray]
     source: str
+    groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         shape = (len(self.dates), len(self.symbols))
@@ -32,7 +35,10 @@ class Panel:
             if values.shape != shape or values.dtype != np.float64:
                 raise ValueError(f"field {name!r} must be float64 {shape}, got {values.dtype} {values.shape}")
             values.flags.writeable = False
+        if not set(self.groups) <= set(self.fields):
+            raise ValueError(f"group columns {sorted(set(self.groups) - set(self.fields))} are not fields")
         object.__setattr__(self, "fields", MappingProxyType(dict(self.fields)))
+        object.__setattr__(self, "groups", MappingProxyType({k: tuple(v) for k, v in self.groups.items()}))
 
     def __getattr__(self, name: str) -> np.ndarray:
         fields = self.__dict__.get("fields", {})
@@ -58,9 +64,11 @@ class Panel:
         for name in sorted(self.fields):
             digest.update(name.encode())
             digest.update(np.ascontiguousarray(self.fields[name]).tobytes())
+        for name in sorted(self.groups):  # none in a panel without group columns: its hash is unchanged
+            digest.update("\0".join((name, *self.groups[name])).encode())
         return digest.hexdigest()[:16]
 
     def slice_days(self, stop: int) -> "Panel":
         """Return the panel cut to its first `stop` days (for causality checks)."""
         return Panel(self.dates[:stop], self.symbols,
-                     {k: v[:stop] for k, v in self.fields.items()}, self.source)
+                     {k: v[:stop] for k, v in self.fields.items()}, self.source, self.groups)

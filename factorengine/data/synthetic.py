@@ -43,23 +43,39 @@ def factor(d, window=20):
 _REVERSAL_WINDOW, _VOLUME_WINDOW = 5, 20
 
 
-def synthetic_panel(*, n_days: int = 756, n_stocks: int = 100, seed: int = 0) -> Panel:
-    """Generate a synthetic panel (float64 [n_days, n_stocks] fields, NaN outside each stock's life)."""
+def synthetic_panel(*, n_days: int = 756, n_stocks: int = 100, seed: int = 0, n_sectors: int = 0) -> Panel:
+    """Generate a synthetic panel (float64 [n_days, n_stocks] fields, NaN outside each stock's life).
+
+    n_sectors > 0 adds a group column `sector` (labels "sector0", ...; one sector per stock) and each stock's
+    sector return to its own; with n_sectors = 0 a seed gives the panel it always gave.
+    """
     rng = np.random.default_rng(seed)
     idio_vol = np.exp(rng.normal(np.log(0.016), 0.35, n_stocks))
     beta = rng.uniform(0.5, 1.5, n_stocks)
     market = _garch(rng, n_days, np.array([0.01]))[:, 0]
     shocks = _garch(rng, n_days, idio_vol)
     returns = beta * market[:, None] + shocks
+    sector = _add_sectors(np.random.default_rng([seed, n_sectors]), returns, n_sectors) if n_sectors else None
     log_volume = np.log(rng.lognormal(13.0, 1.0, n_stocks)) + _volume_noise(rng, shocks, idio_vol)
     close = _plant_signals(returns, log_volume, rng.uniform(20, 200, n_stocks))
     fields = _bars(rng, close, idio_vol)
     fields["volume"] = np.round(np.exp(log_volume))
+    groups, sectors = {}, ""
+    if sector is not None:
+        fields["sector"] = np.broadcast_to(sector, returns.shape).astype(np.float64)
+        groups["sector"], sectors = tuple(f"sector{k}" for k in range(n_sectors)), f", sectors={n_sectors}"
     _mask_lives(rng, fields)
-    source = f"synthetic(seed={seed}, days={n_days}, stocks={n_stocks})"
+    source = f"synthetic(seed={seed}, days={n_days}, stocks={n_stocks}{sectors})"
     dates = np.busday_offset(np.datetime64("2016-01-04", "D"), np.arange(n_days), roll="forward")
     symbols = np.array([f"S{i:04d}" for i in range(n_stocks)])
-    return Panel(dates, symbols, add_derived_fields(fields, source), source)
+    return Panel(dates, symbols, add_derived_fields(fields, source), source, groups)
+
+
+def _add_sectors(rng: np.random.Generator, returns: np.ndarray, n_sectors: int) -> np.ndarray:
+    """Give each stock one of n_sectors sectors (codes [n_stocks]) and add its sector's GARCH return to its own."""
+    sector = rng.integers(0, n_sectors, returns.shape[1])
+    returns += _garch(rng, len(returns), np.full(n_sectors, 0.008))[:, sector]
+    return sector
 
 
 def _garch(rng: np.random.Generator, n_days: int, vol: np.ndarray) -> np.ndarray:

@@ -23,9 +23,11 @@ _POSITIVE_FIELDS = frozenset({"open", "high", "low", "close", "vwap", "volume"})
 _POSITIVE_OPERATORS = (cst.Add, cst.Multiply, cst.Divide)
 # ops that keep a positive input positive; ops positive (or >= 0) whatever the input
 _POSITIVE_OPS = frozenset({"delay", "ts_mean", "ts_ema", "ts_decay_linear", "ts_median", "ts_max", "ts_min",
-                           "ts_sum", "sqrt", "safe_div", "maximum", "minimum", "ts_product"})
+                           "ts_sum", "sqrt", "safe_div", "maximum", "minimum", "ts_product", "ts_cumsum",
+                           "ts_mean_where", "group_mean"})
 _POSITIVE_PAIR_OPS = frozenset({"safe_div", "maximum", "minimum"})
-_NONNEGATIVE_OPS = frozenset({"rank", "ts_rank", "abs", "sqrt", "ts_std", "ts_var", "ts_argmax", "ts_argmin"})
+_NONNEGATIVE_OPS = frozenset({"rank", "ts_rank", "abs", "sqrt", "ts_std", "ts_var", "ts_argmax", "ts_argmin",
+                              "exp", "group_rank"})
 
 
 def bound_names(fn: cst.FunctionDef) -> list[str]:

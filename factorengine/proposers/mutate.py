@@ -70,6 +70,7 @@ OPERATOR_FAMILIES = (
     Family(("ts_skew", "ts_kurt"), "another shape statistic of the distribution"),
     Family(("ts_corr", "ts_cov"), "co-movement with or without the volatilities"),
     Family(("rank", "zscore"), "another cross-sectional normalization"),
+    Family(("group_rank", "group_zscore"), "another normalization within the group"),
     Family(("delta", "pct_change"), "absolute instead of relative change, or back"),
     Family(("maximum", "minimum"), "the other element-wise extreme"),
     Family(("sign", "tanh"), "another squashing of large values"),

@@ -8,6 +8,7 @@ import ast
 import functools
 import inspect
 import math
+import re
 from pathlib import Path
 from string import Template
 from typing import Sequence
@@ -15,9 +16,11 @@ from typing import Sequence
 from factorengine import ops
 from factorengine.program import set_docstring
 from factorengine.proposers.base import Context, Proposal, Step
+from factorengine.proposers.fields import GROUP_OPERATORS, describe_fields, extra_fields, label_words
 
 TEMPLATES = Path(__file__).with_name("templates")
 Messages = list[dict[str, str]]
+_TRAILING = re.compile(r" (over|within|of) the trailing `window` days")
 
 
 @functools.cache
@@ -31,22 +34,26 @@ def render(template: str, **values: object) -> str:
 
 
 @functools.cache
-def operator_catalogue() -> str:
-    """One line per operator of factorengine.ops: its call and the first line of its docstring."""
+def operator_catalogue(groups: bool = True) -> str:
+    """One line per operator of factorengine.ops (the group operators only with `groups`): its call and the first
+    line of its docstring, less the trailing window the catalogue's header names once."""
     lines = []
     for name in ops.__all__:
+        if name in GROUP_OPERATORS and not groups:
+            continue
         fn = getattr(ops, name)
         args = ", ".join(("*" if p.kind is p.VAR_POSITIONAL else "") + p.name
                          + ("" if p.default is p.empty else f"={p.default!r}")
                          for p in inspect.signature(fn).parameters.values())
-        lines.append(f"- `{name}({args})`: {inspect.getdoc(fn).splitlines()[0]}")
+        lines.append(f"{name}({args}): {_TRAILING.sub('', inspect.getdoc(fn).splitlines()[0])}")
     return "\n".join(lines)
 
 
 def contract(fields: Sequence[str], horizon: int) -> str:
-    """The program contract, the data fields and the operator catalogue."""
-    return render("contract", fields=", ".join(f"`d.{f}`" for f in fields), horizon=horizon,
-                  operators=operator_catalogue())
+    """The program contract, the data fields, the label and the operator catalogue (group operators when the
+    panel has columns a group could come from)."""
+    return render("contract", fields=describe_fields(fields), label=label_words(horizon),
+                  operators=operator_catalogue(bool(extra_fields(fields))))
 
 
 def answer_format(reflect_inline: bool) -> str:

@@ -11,7 +11,8 @@ import numpy as np
 
 from factorengine.config import EvaluationConfig
 from factorengine.data.dataset import Dataset
-from factorengine.program import ALLOWED_IMPORTS, Program, ProgramError, check_policy
+from factorengine.data.panel import Panel
+from factorengine.program import ALLOWED_IMPORTS, Program, ProgramError, check_columns, check_policy
 from factorengine.score.failure import FailureKind
 from factorengine.score.fitness import TRAIN_VALID, Fitness
 from factorengine.score.novelty import Profile
@@ -132,9 +133,8 @@ class Evaluator:
         """Check and run `program` per parameter set on the first `rows` days of every `every`-th stock: a
         failed Evaluation, or the successful run to score."""
         start = time.perf_counter()
-        violations = check_policy(program.source)
-        if violations:
-            reason = "refused by the static policy: " + "; ".join(map(str, violations))
+        reason = _refusal(program.source, self.dataset.panel)
+        if reason:
             return [self._failed(program, name, p, FailureKind.POLICY, reason, start) for p in params_list]
         # the probe's runs on cut histories go with the first parameter set's run, so the workers take them at once
         cuts = cut_rows(len(self.dataset.panel.dates)) if probe and self.settings.probe and params_list else ()
@@ -211,6 +211,15 @@ class Evaluator:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def _refusal(source: str, panel: Panel) -> str | None:
+    """Why the program may not run on `panel` (its code, or the columns it reads), before it runs; None if it may."""
+    violations = check_policy(source)
+    if violations:
+        return "refused by the static policy: " + "; ".join(map(str, violations))
+    violations = check_columns(source, list(panel.fields), list(panel.groups))
+    return "refused for this panel: " + "; ".join(map(str, violations)) if violations else None
 
 
 def resolve_params(program: Program, overrides: Mapping[str, str]) -> dict[str, int | float]:

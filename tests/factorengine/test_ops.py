@@ -16,8 +16,9 @@ SPEC_NAMES = [
     "delay", "delta", "pct_change", "ts_sum", "ts_mean", "ts_std", "ts_var", "ts_min", "ts_max",
     "ts_argmin", "ts_argmax", "ts_rank", "ts_zscore", "ts_corr", "ts_cov", "ts_skew", "ts_kurt",
     "ts_median", "ts_quantile", "ts_decay_linear", "ts_ema", "ts_product", "ts_regression_slope",
-    "ts_regression_resid", "ts_slope", "ts_rsquare", "rank", "zscore", "demean", "scale", "winsorize",
-    "neutralize", "sign", "abs", "log", "sqrt", "signed_power", "safe_div", "inverse", "where", "clip",
+    "ts_regression_resid", "ts_slope", "ts_rsquare", "ts_cumsum", "ts_mean_where", "rank", "zscore", "demean",
+    "scale", "winsorize", "neutralize", "group_mean", "group_demean", "group_zscore", "group_rank",
+    "sign", "abs", "log", "exp", "sqrt", "signed_power", "safe_div", "inverse", "where", "clip",
     "maximum", "minimum", "tanh",
 ]
 W = 6  # the window most cases use
@@ -48,8 +49,11 @@ def make_data(n_days: int, n_stocks: int, seed: int, ties: bool = False) -> Simp
         cond=np.where(np.isnan(y), np.nan, (rng.random(y.shape) < 0.5).astype(float)),
         size=5e4 + 1e3 * rng.standard_normal((n_days, n_stocks)),  # a large-scale exposure
         group=rng.integers(0, 3, (n_days, n_stocks)).astype(float),
+        sector=np.tile(np.arange(n_stocks) % 3, (n_days, 1)).astype(float),  # codes of a group column
     )
     fields["size"][rng.random(x.shape) < 0.02] = np.nan
+    fields["sector"][n_days // 2:, 1] = 2.0  # a stock changes sector
+    fields["sector"][rng.random(x.shape) < 0.02] = np.nan
     for a in fields.values():
         a.flags.writeable = False
     return SimpleNamespace(**fields, **{k.upper(): pd.DataFrame(v) for k, v in fields.items()})
@@ -90,6 +94,24 @@ def neutralize_reference(x: np.ndarray, *exposures: np.ndarray) -> np.ndarray:
         coef = np.linalg.lstsq(design[ok], x[t, ok], rcond=None)[0]
         out[t, ok] = x[t, ok] - design[ok] @ coef
     return out
+
+
+def mean_where_reference(X: pd.DataFrame, cond: pd.DataFrame, w: int) -> pd.DataFrame:
+    """Sum of x over the window's days where cond == 1 and x is known, over their count; NaN if none."""
+    held = (cond == 1) & X.notna()
+    total, days = X.where(held, 0.0).rolling(w).sum(), held.astype(float).rolling(w).sum()
+    return (total / days).where(days > 0)
+
+
+def by_sector(d: SimpleNamespace, how: str) -> np.ndarray:
+    """pandas groupby of each day's cells by d.sector: x's rank (pct) or transform(how); NaN where x or sector is."""
+    n_days, n_stocks = d.x.shape
+    cells = pd.DataFrame({"x": d.x.ravel(), "day": np.repeat(np.arange(n_days), n_stocks), "g": d.sector.ravel()})
+    grouped = cells.dropna().groupby(["day", "g"]).x
+    values = grouped.rank(pct=True) if how == "rank" else grouped.transform(how)
+    out = np.full(n_days * n_stocks, np.nan)
+    out[values.index] = values
+    return out.reshape(n_days, n_stocks)
 
 
 def winsorize_reference(X: pd.DataFrame, k: float) -> pd.DataFrame:
@@ -134,6 +156,9 @@ CASES = {
                  lambda d: per_window(lambda v: np.polyfit(AGES, v, 1)[0], W, d.x)),
     "ts_rsquare": (lambda d: ops.ts_rsquare(d.x, W),
                    lambda d: per_window(lambda v: np.corrcoef(AGES, v)[0, 1] ** 2, W, d.x)),
+    "ts_cumsum": (lambda d: ops.ts_cumsum(d.x), lambda d: d.X.cumsum()),
+    "ts_mean_where": (lambda d: ops.ts_mean_where(d.x, d.cond, W),
+                      lambda d: mean_where_reference(d.X, d.COND, W)),
     "rank": (lambda d: ops.rank(d.x), lambda d: d.X.rank(axis=1, pct=True)),
     "zscore": (lambda d: ops.zscore(d.x),
                lambda d: d.X.sub(d.X.mean(axis=1), axis=0).div(d.X.std(axis=1), axis=0)),
@@ -142,9 +167,15 @@ CASES = {
     "winsorize": (lambda d: ops.winsorize(d.x, 1.5), lambda d: winsorize_reference(d.X, 1.5)),
     "neutralize": (lambda d: ops.neutralize(d.x, d.size, d.group),
                    lambda d: neutralize_reference(d.x, d.size, d.group)),
+    "group_mean": (lambda d: ops.group_mean(d.x, d.sector), lambda d: by_sector(d, "mean")),
+    "group_demean": (lambda d: ops.group_demean(d.x, d.sector), lambda d: d.x - by_sector(d, "mean")),
+    "group_zscore": (lambda d: ops.group_zscore(d.x, d.sector),
+                     lambda d: (d.x - by_sector(d, "mean")) / by_sector(d, "std")),
+    "group_rank": (lambda d: ops.group_rank(d.x, d.sector), lambda d: by_sector(d, "rank")),
     "sign": (lambda d: ops.sign(d.x), lambda d: np.sign(d.X)),
     "abs": (lambda d: ops.abs(d.x), lambda d: d.X.abs()),
     "log": (lambda d: ops.log(d.z), lambda d: np.log(d.Z.where(d.Z > 0))),
+    "exp": (lambda d: ops.exp(d.x), lambda d: np.exp(d.X)),
     "sqrt": (lambda d: ops.sqrt(d.z), lambda d: np.sqrt(d.Z.where(d.Z >= 0))),
     "signed_power": (lambda d: ops.signed_power(d.x, 0.5),
                      lambda d: np.sign(d.X) * d.X.abs() ** 0.5),
@@ -166,6 +197,10 @@ CASES = {
                                             lambda d: d.X.rolling(140).corr(d.Y)),
     "ts_rank[long window]": (lambda d: ops.ts_rank(d.x, 30), lambda d: d.X.rolling(30).rank(pct=True)),
     "neutralize[no exposures]": (lambda d: ops.neutralize(d.x), lambda d: d.X.sub(d.X.mean(axis=1), axis=0)),
+    "ts_mean_where[window longer than a block]": (lambda d: ops.ts_mean_where(d.x, d.cond, 140),
+                                                  lambda d: mean_where_reference(d.X, d.COND, 140)),
+    "group_rank[ties]": (lambda d: ops.group_rank(np.round(d.x), d.sector),
+                         lambda d: by_sector(SimpleNamespace(x=np.round(d.x), sector=d.sector), "rank")),
 }
 CAUSALITY_CUTS = [0, 1, 5, 6, 64, 127, 128, 129, 200, 255, 256, 257, 299]
 TIME_SERIES_OPS = [name for name in ops.__all__
@@ -185,13 +220,13 @@ def tied() -> SimpleNamespace:
 def call_with_window(name: str, d: SimpleNamespace, window: object) -> np.ndarray:
     """Call a time-series operator with `window` as its window (or lag) argument."""
     fn = getattr(ops, name)
-    args = {"x": d.x, "y": d.y, "window": window, "n": window, "q": 0.5}
+    args = {"x": d.x, "y": d.y, "cond": d.cond, "window": window, "n": window, "q": 0.5}
     return fn(**{p: args[p] for p in inspect.signature(fn).parameters})
 
 
 def test_exports_exactly_the_spec_operators() -> None:
     assert sorted(ops.__all__) == sorted(SPEC_NAMES)
-    assert len(ops.__all__) >= 43
+    assert len(ops.__all__) >= 50
 
 
 @pytest.mark.parametrize("name", ops.__all__)
@@ -391,3 +426,40 @@ def test_time_series_operators_accept_a_single_series() -> None:
 
 def test_long_quantile_case_exercises_the_pandas_path() -> None:
     assert W <= ops._SORT_MAX_WINDOW < LONG
+
+
+def test_ts_cumsum_skips_nan_days_and_leaves_them_nan() -> None:
+    x = np.array([[1.0], [np.nan], [2.0], [np.inf], [3.0]])
+    np.testing.assert_array_equal(ops.ts_cumsum(x)[:, 0], [1.0, np.nan, 3.0, np.nan, 6.0])
+
+
+def test_ts_mean_where_averages_the_days_the_condition_holds_and_is_nan_where_none_does() -> None:
+    x = np.array([[1.0], [2.0], [3.0], [np.nan], [5.0], [6.0]])
+    cond = np.array([[1.0], [0.0], [1.0], [1.0], [0.0], [np.nan]])
+    np.testing.assert_array_equal(ops.ts_mean_where(x, cond, 2)[:, 0], [np.nan, 1.0, 3.0, 3.0, np.nan, np.nan])
+
+
+def test_exp_gives_nan_where_it_overflows() -> None:
+    np.testing.assert_array_equal(ops.exp(np.array([0.0, 709.0, 710.0, np.inf, -np.inf]))[[0, 2, 3, 4]],
+                                  [1.0, np.nan, np.nan, 0.0])
+    assert np.isfinite(ops.exp(709.0))
+
+
+def test_group_operators_work_within_each_group_of_each_day() -> None:
+    x = np.array([[1.0, 2.0, 3.0, 4.0, np.nan], [4.0, 3.0, 2.0, 2.0, 5.0]])
+    sector = np.array([[0.0, 1.0, 0.0, 1.0, 1.0], [0.0, 0.0, 1.0, np.nan, 1.0]])
+    np.testing.assert_array_equal(ops.group_rank(x, sector), [[0.5, 0.5, 1.0, 1.0, np.nan],
+                                                              [1.0, 0.5, 0.5, np.nan, 1.0]])
+    np.testing.assert_array_equal(ops.group_demean(x, sector), [[-1.0, -1.0, 1.0, 1.0, np.nan],
+                                                                [0.5, -0.5, -1.5, np.nan, 1.5]])
+
+
+def test_group_operators_take_one_group_per_stock_for_every_day() -> None:
+    x = np.arange(12.0).reshape(3, 4)
+    np.testing.assert_array_equal(ops.group_mean(x, np.array([0.0, 0.0, 1.0, 1.0])),
+                                  ops.group_mean(x, np.tile([0.0, 0.0, 1.0, 1.0], (3, 1))))
+
+
+def test_group_operators_refuse_groups_of_another_shape() -> None:
+    with pytest.raises(OperatorError, match=r"group_rank: groups must match x's shape \(3, 4\)"):
+        ops.group_rank(np.zeros((3, 4)), np.zeros((2, 4)))

@@ -72,10 +72,25 @@ def test_load_panel_uses_vwap_proxy_with_a_warning_when_absent(tmp_path, caplog)
 
 
 def test_load_panel_keeps_a_given_vwap_and_extra_numeric_columns(tmp_path):
-    frame = _frame().assign(vwap=7.0, adj_factor=0.9, sector="tech")
+    frame = _frame().assign(vwap=7.0, adj_factor=0.9)
     panel = load_panel(_write(tmp_path, frame))
     assert panel.vwap[0, 0] == 7.0 and panel.adj_factor[0, 0] == 0.9
-    assert "sector" not in panel.fields
+    assert dict(panel.groups) == {}
+
+
+@pytest.mark.parametrize("name", ["panel.csv", "panel.parquet"])
+def test_load_panel_reads_a_text_column_as_group_codes_with_their_labels(tmp_path, name):
+    frame = _frame().assign(sector=["tech", "energy", "tech", None, "tech", "energy"])
+    panel = load_panel(_write(tmp_path, frame, name))
+    assert dict(panel.groups) == {"sector": ("energy", "tech")}
+    np.testing.assert_array_equal(panel.sector, [[1, 0], [1, np.nan], [1, 0]])
+
+
+def test_load_panel_reads_a_categorical_column_as_a_group_column(tmp_path):
+    frame = _frame().assign(sector=pd.Categorical(["b", "a"] * 3))
+    panel = load_panel(_write(tmp_path, frame, "panel.parquet"))
+    assert dict(panel.groups) == {"sector": ("a", "b")}
+    np.testing.assert_array_equal(panel.sector, [[1, 0]] * 3)
 
 
 def test_panel_fields_are_read_only(tmp_path):

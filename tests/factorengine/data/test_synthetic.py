@@ -55,3 +55,20 @@ def test_planted_signal_reaches_its_target_ic(signal):
     values = load_factor(signal.program, signal.name)(dataset.panel)
     measured = np.nanmean(daily_series(values, dataset.label).ic)
     assert measured == pytest.approx(signal.ic, abs=0.012)
+
+
+def test_synthetic_panel_with_sectors_has_a_group_column_of_sector_mates_that_move_together():
+    panel = synthetic_panel(n_sectors=3)
+    assert dict(panel.groups) == {"sector": ("sector0", "sector1", "sector2")}
+    assert panel.source == "synthetic(seed=0, days=756, stocks=100, sectors=3)"
+    sector = np.nanmax(panel.sector, axis=0)
+    np.testing.assert_array_equal(panel.sector[~np.isnan(panel.sector)], np.broadcast_to(sector, panel.shape)[
+        ~np.isnan(panel.sector)])  # one sector per stock, for life
+    corr = np.ma.corrcoef(np.ma.masked_invalid(panel.returns[1:]).T).filled(np.nan)
+    mates = sector[:, None] == sector[None, :]
+    np.fill_diagonal(mates, False)
+    assert np.nanmean(corr[mates]) > np.nanmean(corr[~mates & ~np.eye(len(sector), dtype=bool)]) + 0.05
+
+
+def test_synthetic_panel_without_sectors_is_the_one_a_seed_always_gave():
+    assert synthetic_panel(seed=5, n_days=100, n_stocks=10).fingerprint() == "c7c7609ba58534e5"  # as before sectors

@@ -80,7 +80,8 @@ def test_a_refused_program_is_fixed_from_the_error_in_its_own_words(bootstrapped
 
 def test_an_idea_that_never_runs_is_given_up_after_the_rounds_with_the_reason(bootstrapped):
     _, _, stdout = bootstrapped
-    assert re.search(r"gave up on turnover_acceleration after 3 answer\(s\): AttributeError: no input named 'turnover'", stdout)
+    assert re.search(r"gave up on turnover_acceleration after 3 answer\(s\): policy: refused for this panel: line \d+: "
+                     r"the panel has no column 'turnover'; its columns are open, ", stdout)
 
 
 def test_the_seeds_run_under_eval(bootstrapped, capsys):

@@ -139,6 +139,16 @@ def test_swap_operator_finds_nothing_outside_the_families():
     assert swap_operator(source, np.random.default_rng(0)) is None
 
 
+def test_swap_operator_swaps_a_group_normalization_for_the_other():
+    source = program('''
+        from factorengine.ops import group_rank
+
+        def factor(d):
+            return group_rank(d.returns, d.sector)
+    ''')
+    assert returns_of(outcomes(swap_operator, source)) == {"return group_zscore(d.returns, d.sector)"}
+
+
 def test_operator_families_share_call_shapes_and_do_not_overlap():
     members = [op for family in OPERATOR_FAMILIES for op in family.ops]
     assert len(members) == len(set(members))

@@ -21,18 +21,39 @@ def _user(reflect_inline: bool = True) -> str:
     return prompt.propose_messages(CONTEXT, ["close", "volume"], 1, reflect_inline)[1]["content"]
 
 
-def test_the_catalogue_lists_every_operator_with_its_doc_line():
+def test_the_catalogue_lists_every_operator_with_its_doc_line_less_the_window_its_header_names():
     lines = prompt.operator_catalogue().splitlines()
     assert len(lines) == len(ops.__all__)
-    assert "- `ts_mean(x, window)`: Mean over the trailing `window` days." in lines
-    assert "- `neutralize(x, *exposures)`: Residual of each day's OLS of x on the exposures plus an intercept " \
+    assert "ts_mean(x, window): Mean." in lines
+    assert ("ts_mean_where(x, cond, window): Mean of x where cond is true (nonzero) and x is known; "
+            "NaN if none is.") in lines
+    assert "neutralize(x, *exposures): Residual of each day's OLS of x on the exposures plus an intercept " \
            "(stocks where all are finite)." in lines
+
+
+def test_the_catalogue_leaves_out_the_group_operators_when_asked():
+    lines = prompt.operator_catalogue(groups=False).splitlines()
+    assert len(lines) == len(ops.__all__) - 4 and not any(line.startswith("group_") for line in lines)
+
+
+def test_the_contract_shows_group_operators_only_for_a_panel_with_extra_columns():
+    assert "group_rank(x, groups)" in prompt.contract(["close", "sector"], 1)
+    assert "group_rank(x, groups)" not in prompt.contract(["close", "volume", "adj_factor", "returns", "vwap"], 1)
+
+
+def test_the_report_notation_maps_only_to_operators_that_exist():
+    text = prompt.contract(["close"], 1)
+    notation = text[text.index("Report notation:") + len("Report notation:"):]
+    words = notation.translate(str.maketrans("(),*/.", "      ")).split()
+    targets = {word for word in words if word.islower()} - {"a", "b", "x", "n", "of", "two"}
+    assert len(targets) >= 16 and targets <= set(ops.__all__)
 
 
 def test_the_request_has_a_system_role_and_the_contract_with_the_fields():
     messages = prompt.propose_messages(CONTEXT, ["close", "volume"], 1, True)
     assert [m["role"] for m in messages] == ["system", "user"]
-    assert "`d.close`, `d.volume`" in messages[1]["content"] and "SEARCH_SPACE" in messages[1]["content"]
+    assert "- `d.close`: USD" in messages[1]["content"] and "- `d.volume`: shares" in messages[1]["content"]
+    assert "SEARCH_SPACE" in messages[1]["content"]
 
 
 def test_the_chain_shows_each_step_with_its_outcome_and_lesson():

@@ -6,8 +6,9 @@ from pathlib import Path
 import pytest
 
 from factorengine.config import EvaluationConfig
+from factorengine.data import make_dataset, synthetic_panel
 from factorengine.data.label import make_label
-from factorengine.program import ProgramError, parse_program
+from factorengine.program import ProgramError, load_factor, parse_program
 from factorengine.score.evaluate import Evaluator, resolve_params
 from factorengine.score.fitness import score
 
@@ -87,6 +88,33 @@ def test_evaluate_refuses_a_policy_violation_before_running(evaluator):
     assert result.failure == "policy"
     assert result.error == ("refused by the static policy: line 1: importing 'os' is not allowed; "
                             "a factor may import only numpy, math, factorengine.ops")
+
+
+SECTOR_REVERSAL = '''"""Sector-relative reversal: losers against their own sector bounce."""
+from factorengine.ops import group_rank, pct_change
+
+
+def factor(d, window=5):
+    return -group_rank(pct_change(d.close, window), d.sector)
+'''
+
+
+def test_evaluate_refuses_a_group_program_on_a_panel_without_a_group_column_in_one_line(evaluator):
+    result = _evaluate(evaluator, SECTOR_REVERSAL)
+    assert result.failure == "policy" and "\n" not in result.error
+    assert result.error.startswith("refused for this panel: line 6: the panel has no column 'sector'; its columns "
+                                   "are open, high, low, close, vwap, volume, returns, none of them a group column; ")
+    assert result.error.endswith("; line 6: group_rank needs a group column such as d.sector and the panel has none")
+
+
+def test_evaluate_scores_a_group_program_on_a_panel_with_sectors():
+    dataset = make_dataset(synthetic_panel(n_sectors=4))
+    with Evaluator(dataset, EvaluationConfig(timeout_s=3.0, memory_mb=1024, n_workers=1)) as sectors:
+        result = _evaluate(sectors, SECTOR_REVERSAL)
+    values = load_factor(SECTOR_REVERSAL)(dataset.panel, window=5)
+    assert result.failure is None
+    assert result.fitness == score(values, dataset.label, dataset.splits)
+    assert result.fitness.orientation == 1 and result.fitness.train.ic > 0.01  # the planted reversal, in sectors
 
 
 @pytest.mark.parametrize("path", LEAKY, ids=lambda p: p.stem)
