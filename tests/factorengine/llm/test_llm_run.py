@@ -11,8 +11,8 @@ import pytest
 
 from factorengine.cli import main
 from factorengine.llm.scripted import Reply, ScriptedServer
-from factorengine.store import LLMFallback, LLMFault, ModelPull, ProposalFailed, Stopped, Store
-from tests.factorengine.llm.scripts import KEY, KEY_ENV, answer_json, llm_config, mutating
+from factorengine.store import Duplicate, LLMFallback, LLMFault, ModelPull, ProposalFailed, Stopped, Store
+from tests.factorengine.llm.scripts import KEY, KEY_ENV, answer_json, llm_config, mutating, program_to_improve
 from tests.factorengine.runs import copy_seeds, evolve_args, run_tree
 
 pytestmark = pytest.mark.slow
@@ -196,3 +196,50 @@ def test_the_bandit_sends_more_requests_to_the_model_that_gains_more_per_dollar(
     assert any(p.gain > 0 for p in pulls if p.model == "good") and all(p.gain == 0 for p in pulls if p.model == "bad")
     assert main(["status", str(tmp_path / "bandit")]) == 0
     assert "llm models: bad 3 calls" in capsys.readouterr().out
+
+
+def _propose_requests(requests: list[dict]) -> list[str]:
+    """The user message of each first propose request (repairs left out), in order."""
+    return [r["messages"][1]["content"] for r in requests
+            if len(r["messages"]) == 2 and "## The program to improve" in r["messages"][1]["content"]]
+
+
+def _body(code: str) -> str:
+    return code[code.index("def factor"):].strip()
+
+
+def test_every_propose_request_shows_the_islands_best_program(llm_run):
+    run_dir, requests = llm_run
+    with _store(run_dir) as store:
+        nodes = [(n.iteration, n.node_id, store.evaluation(n.node_id).train, store.program(n.program_id))
+                 for n in store.nodes()]
+    proposes = _propose_requests(requests)
+    assert len(proposes) == ITERATIONS  # one per searched iteration: the k-th asks at iteration 4 + k
+    for k, text in enumerate(proposes):
+        known = [(train.robust_fs, -node, code) for iteration, node, train, code in nodes
+                 if iteration < 4 + k and train is not None and train.robust_fs == train.robust_fs]
+        assert _body(max(known)[2]) in text
+
+
+def test_the_request_after_a_duplicate_shows_the_program_it_repeated(tmp_path, seeds_dir):
+    answer = mutating()
+    seeds = [(seeds_dir / f"{name}.py").read_text() for name in sorted(p.stem for p in seeds_dir.glob("*.py"))]
+    repeated: list[str] = []
+
+    def respond(body: dict) -> Reply:
+        if repeated:
+            return answer(body)
+        parent = program_to_improve(body)
+        other = next(code for code in seeds if _body(code) not in parent)  # not the program shown to improve
+        repeated.append(re.sub(r"window=(\d+)", lambda m: f"window={int(m.group(1)) + 1}", other, count=1))
+        return Reply(answer_json(repeated[0], "llm: a seed again"))
+
+    with ScriptedServer(respond) as server:
+        run_dir = _evolve(tmp_path, seeds_dir, "repeat", server.base_url)
+        proposes = _propose_requests(server.requests)
+    with _store(run_dir) as store:
+        duplicate = store.events(Duplicate)[0].payload  # the same code up to its parameters: a duplicate by shape
+        node = next(n for n in store.nodes() if n.node_id == duplicate.of)
+        code = store.program(node.program_id)
+    assert duplicate.detail == f"a repeat of '{node.idea}' (the same code up to its parameters)"
+    assert "### The program the latest rejected proposal repeated" in proposes[1] and _body(code) in proposes[1]
