@@ -57,12 +57,17 @@ def long_short_figure(results: HarvestResults) -> str:
 
 def backtest_table(results: HarvestResults) -> str:
     """The portfolio's annualized metrics on test."""
+    return "<h3>Backtest metrics (test)</h3>\n" + table(*backtest_rows(results))
+
+
+def backtest_rows(results: HarvestResults) -> tuple[list[str], list[tuple[str, str]]]:
+    """The portfolio's annualized metrics on test as text: columns and rows (the report's and the dashboard's)."""
     m = results.backtest.metrics
-    rows = [("annual return", percent(m.annual_return)), ("volatility", percent(m.volatility)),
-            ("Sharpe", number(m.sharpe, 2)), ("excess annual return", percent(m.excess_annual_return)),
-            ("information ratio", number(m.information_ratio, 2)), ("max drawdown", percent(m.max_drawdown)),
-            ("mean turnover per day", percent(m.mean_turnover))]
-    return "<h3>Backtest metrics (test)</h3>\n" + table(["metric", "value"], rows)
+    return ["metric", "value"], [
+        ("annual return", percent(m.annual_return)), ("volatility", percent(m.volatility)),
+        ("Sharpe", number(m.sharpe, 2)), ("excess annual return", percent(m.excess_annual_return)),
+        ("information ratio", number(m.information_ratio, 2)), ("max drawdown", percent(m.max_drawdown)),
+        ("mean turnover per day", percent(m.mean_turnover))]
 
 
 def cost_table(results: HarvestResults) -> str:
@@ -85,14 +90,19 @@ def yearly_table(results: HarvestResults) -> str:
 def model_table(results: HarvestResults) -> str:
     """Each combination (LightGBM, rank average) of the elites and of the seeds: IC, ICIR, RankIC, RankICIR on
     test."""
+    return ("<h3>Model against the seed baseline (test)</h3>\n<p>LightGBM is fitted on the train days alone with "
+            "a fixed number of rounds (the elites were chosen on the valid days, so nothing is tuned there); the "
+            "rank average is each day's mean percentile rank of the factors, with no fitted weights.</p>\n"
+            + table(*model_rows(results)))
+
+
+def model_rows(results: HarvestResults) -> tuple[list[str], list[tuple]]:
+    """The combinations' test metrics as text: columns and one row per model (the report's and the dashboard's)."""
     metrics = ("ic", "icir", "rank_ic", "rank_icir")
     rows = [(key.factors, key.combiner, model.trees or "–",
              *(number(getattr(model.metrics["test"], m)) for m in metrics))
             for key, model in results.models.items()]
-    return ("<h3>Model against the seed baseline (test)</h3>\n<p>LightGBM is fitted on the train days alone with "
-            "a fixed number of rounds (the elites were chosen on the valid days, so nothing is tuned there); the "
-            "rank average is each day's mean percentile rank of the factors, with no fitted weights.</p>\n"
-            + table(["factors", "combiner", "trees", "IC", "ICIR", "RankIC", "RankICIR"], rows))
+    return ["factors", "combiner", "trees", "IC", "ICIR", "RankIC", "RankICIR"], rows
 
 
 def _test_dates(results: HarvestResults) -> pd.DatetimeIndex:

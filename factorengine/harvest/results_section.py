@@ -35,6 +35,16 @@ def harvest_section(results: HarvestResults | None, manifest: Mapping[str, Any] 
 def elites_table(results: HarvestResults, manifest: Mapping[str, Any] | None) -> str:
     """Each elite's exported file, FS and RankIC on train, valid and test, whether it held its sign on test, its
     yearly stability and its deflated t (explained under the table)."""
+    columns, rows = elites_rows(results, manifest)
+    tries = (manifest or {}).get("tries")
+    return (f"<h3>Elites</h3>\n<p>{len(rows)} elite factor(s), oriented so that higher values predict higher "
+            f"returns; {percent(results.held_sign_share)} of them held their sign on test (test RankIC above "
+            "0).</p>\n" + table(columns, rows)
+            + f'\n<p class="note">{deflated_t_sentence(tries)}</p>')
+
+
+def elites_rows(results: HarvestResults, manifest: Mapping[str, Any] | None) -> tuple[list[str], list[tuple]]:
+    """The elites table as text: its columns and one row per elite (the report's and the dashboard's)."""
     files = {e["node_id"]: e["file"] for e in (manifest or {}).get("elites", [])}
     rows = [(e.node_id, files.get(e.node_id, ""),
              *(number(e.metrics.get(s, {}).get(m, math.nan)) for m in ("fs", "rank_ic") for s in SEGMENTS),
@@ -43,11 +53,7 @@ def elites_table(results: HarvestResults, manifest: Mapping[str, Any] | None) ->
             for e in results.elites]
     columns = ["node", "file", *(f"{s} {m}" for m in ("FS", "RankIC") for s in SEGMENTS), "held sign on test",
                "years RankIC > 0", "worst year", "deflated t"]
-    tries = (manifest or {}).get("tries")
-    return (f"<h3>Elites</h3>\n<p>{len(rows)} elite factor(s), oriented so that higher values predict higher "
-            f"returns; {percent(results.held_sign_share)} of them held their sign on test (test RankIC above "
-            "0).</p>\n" + table(columns, rows)
-            + f'\n<p class="note">{deflated_t_sentence(tries)}</p>')
+    return columns, rows
 
 
 def deflated_t_sentence(tries: int | None) -> str:
