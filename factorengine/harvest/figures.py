@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import difflib
 import math
-import statistics
 from dataclasses import dataclass
 from typing import Iterable, Literal, Sequence
 
@@ -42,15 +41,7 @@ class TuningSummary:
     lifted: int  # programs whose literal knobs were lifted into parameters
     gains: tuple[tuple[int, float], ...]  # (node_id, best train FS minus the defaults'), where both are known
     drops: tuple[tuple[int, float], ...]  # (node_id, neighbour drop), where known
-
-    @property
-    def sharp(self) -> tuple[int, ...]:
-        """The nodes whose optimum is sharp: their neighbours lose more than SHARP_DROP of its train FS."""
-        return tuple(node_id for node_id, drop in self.drops if drop > SHARP_DROP)
-
-    def median_gain(self) -> float:
-        """The median gain; NaN without any."""
-        return statistics.median(g for _, g in self.gains) if self.gains else math.nan
+    sharp: tuple[int, ...]  # the nodes whose optimum is sharp: their neighbours lose over SHARP_DROP of its train FS
 
 
 def node_scores(store: Store, nodes: Iterable[NodeRow], *, include_test: bool = False) -> dict[int, dict[str, float]]:
@@ -104,4 +95,4 @@ def tuning_summary(tunings: Iterable[TuningRow], trials: Sequence[TrialRow]) -> 
     drops = tuple((t.node_id, t.neighbour_drop) for t in tunings if not math.isnan(t.neighbour_drop))
     return TuningSummary(len(tunings), len(trials), sum(t.status != OK for t in trials),
                          sum(t.repeat_of is not None for t in trials), sum(bool(t.lifted) for t in tunings),
-                         gains, drops)
+                         gains, drops, tuple(node_id for node_id, drop in drops if drop > SHARP_DROP))
