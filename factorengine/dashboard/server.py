@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).parent / "static"
 CONTENT_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
-                 ".css": "text/css; charset=utf-8", ".json": "application/json"}
+                 ".css": "text/css; charset=utf-8", ".txt": "text/plain; charset=utf-8", ".json": "application/json"}
 _NODE = re.compile(r"/api/node/(\d+)")
 
 Answer = tuple[HTTPStatus, str, bytes]  # status, content type, body
@@ -76,8 +76,8 @@ class DashboardServer(ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(self, address: tuple[str, int], dashboard: Dashboard) -> None:
+        self.dashboard = dashboard  # first: a failed bind calls server_close, which closes it
         super().__init__(address, _Handler)
-        self.dashboard = dashboard
 
     @property
     def url(self) -> str:
@@ -97,8 +97,7 @@ def open_dashboard(run_dir: Path, host: str = "127.0.0.1", port: int = 0) -> Das
     store = Store.open(run_dir / RUN_DATABASE, read_only=True)
     try:
         return DashboardServer((host, port), Dashboard(store, run_dir))
-    except OSError as error:
-        store.close()
+    except OSError as error:  # the store is closed by then (server_close)
         why = ("is in use: choose another with --port" if error.errno == errno.EADDRINUSE
                else f"cannot be used ({error.strerror or error})")
         raise DashboardError(f"{host}:{port} {why}") from error

@@ -279,8 +279,7 @@ function renderHarvest(harvest, run) {
     return;
   }
   fill("harvest-view",
-       harvest.verdict ? el("p", {class: "verdict"}, harvest.verdict)
-         : el("p", {class: "note"}, "This harvest has no verdict; run factorengine harvest again."),
+       harvest.verdict ? "" : el("p", {class: "note"}, "This harvest has no verdict; run factorengine harvest again."),
        el("h3", {}, "Elites"), harvestTable(harvest.elites),
        el("h3", {}, "Models against the seeds' (test)"), harvestTable(harvest.models),
        el("h3", {}, "The elites' LightGBM portfolio (test)"), harvestTable(harvest.backtest));

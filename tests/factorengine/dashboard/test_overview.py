@@ -1,0 +1,70 @@
+"""The overview of a run: each island's curves, the tree, the top programs, failures, tuning; test FS only after
+harvest."""
+import math
+import shutil
+
+import numpy as np
+import pytest
+
+from factorengine.dashboard.harvested import results_path
+from factorengine.dashboard.overview import TOP, read_overview
+from factorengine.store import RUN_DATABASE, Store
+
+
+def _overview(run_dir, harvested=None):
+    with Store.open(run_dir / RUN_DATABASE, read_only=True) as store:
+        return read_overview(store, run_dir, harvested=results_path(run_dir).is_file() if harvested is None
+                             else harvested)
+
+
+def test_each_island_has_a_train_and_a_valid_curve_whose_best_never_falls(run_dir):
+    overview = _overview(run_dir)
+    assert [(c.island, c.segment) for c in overview.curves] == [(0, "train"), (0, "valid"), (1, "train"),
+                                                                (1, "valid")]
+    for curve in overview.curves:
+        assert np.all(np.diff(curve.iterations) > 0) and np.all(np.diff(curve.best) >= 0)
+        own = [getattr(n, f"{curve.segment}_fs") for n in overview.tree if n.island == curve.island]
+        assert curve.best[-1] == np.nanmax(own)
+        assert math.isclose(curve.mean[-1], np.nanmean(own))
+
+
+def test_the_tree_holds_every_node_and_the_header_each_island_s_progress(run_dir):
+    overview = _overview(run_dir)
+    with Store.open(run_dir / RUN_DATABASE, read_only=True) as store:
+        nodes = store.nodes()
+        assert overview.run.done == {0: store.progress(0) + 1, 1: store.progress(1) + 1}
+    assert [n.node_id for n in overview.tree] == [n.node_id for n in nodes]
+    assert overview.run.nodes == len(nodes) and overview.run.last_commit == max(n.created_at for n in nodes)
+    assert (overview.run.n_islands, overview.run.proposer, overview.run.harvested) == (2, "mutate", False)
+
+
+def test_the_top_programs_are_the_best_by_valid_fs_without_migrant_copies(run_dir):
+    top = _overview(run_dir).top
+    with Store.open(run_dir / RUN_DATABASE, read_only=True) as store:
+        expected = [n.node_id for n in store.top_nodes(100) if n.kind != "migrant"][:TOP]
+    assert [p.node_id for p in top] == expected
+    assert [p.valid_fs for p in top] == sorted((p.valid_fs for p in top), reverse=True)
+
+
+@pytest.mark.slow  # the harvest
+def test_test_fs_stays_hidden_until_the_run_is_harvested(run_dir, harvested_dir):
+    assert all(math.isnan(p.test_fs) for p in _overview(run_dir).top)
+    harvested = _overview(harvested_dir)
+    assert harvested.run.harvested and all(math.isfinite(p.test_fs) for p in harvested.top)
+
+
+@pytest.mark.slow  # the harvest
+def test_test_fs_the_store_holds_stays_hidden_when_the_harvest_results_are_gone(harvested_dir, tmp_path):
+    copy = tmp_path / "run"
+    shutil.copytree(harvested_dir, copy)
+    results_path(copy).unlink()
+    overview = _overview(copy)
+    assert not overview.run.harvested and all(math.isnan(p.test_fs) for p in overview.top)
+
+
+def test_the_tuning_summary_counts_the_run_s_trials(run_dir):
+    tuning = _overview(run_dir).tuning
+    with Store.open(run_dir / RUN_DATABASE, read_only=True) as store:
+        trials, tunings = store.trials(), store.tunings()
+    assert (tuning.programs, tuning.trials) == (len(tunings), len(trials))
+    assert set(tuning.sharp) == {node_id for node_id, drop in tuning.drops if drop > 0.5}
