@@ -2,8 +2,8 @@
 fold, tuning ledger, experience, lineage and children. Test metrics only for a harvested run."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from factorengine.harvest.figures import code_diff
 from factorengine.score.metrics import SegmentMetrics

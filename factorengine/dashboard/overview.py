@@ -3,10 +3,10 @@ island, FS curves, the tree, the top programs, failures, LLM use and tuning. Tes
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import accumulate
 from pathlib import Path
-from typing import Mapping
 
 from factorengine.harvest.figures import (Curve, TuningSummary, fs_curves, islands, node_scores, top_programs,
                                           tuning_summary)

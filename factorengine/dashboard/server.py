@@ -106,7 +106,7 @@ def open_dashboard(run_dir: Path, host: str = "127.0.0.1", port: int = 0) -> Das
 class _Handler(BaseHTTPRequestHandler):
     server: DashboardServer
 
-    def do_GET(self) -> None:  # noqa: N802 (the standard library's name)
+    def do_GET(self) -> None:
         try:
             status, content_type, body = self.server.dashboard.answer(urlsplit(self.path).path)
         except (FactorEngineError, sqlite3.Error, OSError, ValueError) as error:  # the run's files, not a bug here
@@ -120,7 +120,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (the standard library's name)
+    def log_message(self, format: str, *args: object) -> None:
         log.debug("%s " + format, self.address_string(), *args)
 
 

@@ -6,8 +6,8 @@ import contextlib
 import io
 import shutil
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 

@@ -281,21 +281,22 @@ def test_events_filter_by_kind_in_sequence_order(tmp_path):
         assert store.events()[1].island is None
 
 
+def _failing(store, kinds):
+    """Commit node 1, scored, then nodes 2, 3, ... each failing with the next of `kinds`."""
+    iteration(store, node(1), ok(1))
+    for node_id, kind in enumerate(kinds, start=2):
+        iteration(store, node(node_id, parent_id=1, reward=0.0, failed=True), failed(node_id, kind))
+
+
 def test_count_failures_by_kind(tmp_path):
     with create(tmp_path / "run.db") as store:
-        iteration(store, node(1), ok(1))
-        for node_id, kind in [(2, FailureKind.TIMEOUT), (3, FailureKind.LOOKAHEAD), (4, FailureKind.TIMEOUT),
-                              (5, FailureKind.POLICY)]:
-            iteration(store, node(node_id, parent_id=1, reward=0.0, failed=True), failed(node_id, kind))
+        _failing(store, [FailureKind.TIMEOUT, FailureKind.LOOKAHEAD, FailureKind.TIMEOUT, FailureKind.POLICY])
         assert store.count_failures_by_kind() == {"lookahead": 1, "policy": 1, "timeout": 2}
 
 
 def test_latest_failures_gives_the_newest_of_each_kind_first(tmp_path):
     with create(tmp_path / "run.db") as store:
-        iteration(store, node(1), ok(1))
-        for node_id, kind in [(2, FailureKind.TIMEOUT), (3, FailureKind.LOOKAHEAD), (4, FailureKind.TIMEOUT),
-                              (5, FailureKind.TIMEOUT)]:
-            iteration(store, node(node_id, parent_id=1, reward=0.0, failed=True), failed(node_id, kind))
+        _failing(store, [FailureKind.TIMEOUT, FailureKind.LOOKAHEAD, FailureKind.TIMEOUT, FailureKind.TIMEOUT])
         assert store.latest_failures(2) == {FailureKind.LOOKAHEAD: [(3, "lookahead: details")],
                                             FailureKind.TIMEOUT: [(5, "timeout: details"), (4, "timeout: details")]}
 
