@@ -8,7 +8,9 @@ import pytest
 
 from factorengine.dashboard.harvested import results_path
 from factorengine.dashboard.overview import TOP, read_overview
-from factorengine.store import RUN_DATABASE, Store
+from factorengine.score.failure import FailureKind
+from factorengine.store import RUN_DATABASE, LLMCallRow, Store
+from tests.factorengine.store.sample import create, failed, iteration, node, ok
 
 
 def _overview(run_dir, harvested=None):
@@ -68,3 +70,19 @@ def test_the_tuning_summary_counts_the_run_s_trials(run_dir):
         trials, tunings = store.trials(), store.tunings()
     assert (tuning.programs, tuning.trials) == (len(tunings), len(trials))
     assert set(tuning.sharp) == {node_id for node_id, drop in tuning.drops if drop > 0.5}
+
+
+def test_llm_use_adds_up_over_time_and_failures_keep_their_newest_messages(tmp_path):
+    with create(tmp_path / RUN_DATABASE) as store:
+        iteration(store, node(1), ok(1))
+        for node_id in (2, 3):
+            iteration(store, node(node_id, parent_id=1, iteration=node_id, failed=True), failed(node_id,
+                                                                                               FailureKind.TIMEOUT))
+        with store.transaction():
+            for key, content, tokens, cost in (("a", "{}", (800, 200), 0.25), ("b", None, (400, 100), 0.5)):
+                store.add_llm_call(LLMCallRow(key, "propose", 0, "m", {}, content, None, None, *tokens, cost, 1.0))
+    overview = _overview(tmp_path, harvested=False)
+    assert (overview.llm.calls, overview.llm.failed, overview.llm.cumulative_tokens) == (2, 1, (1000, 1500))
+    assert overview.llm.cumulative_cost_usd == (0.25, 0.75) and len(overview.llm.times) == 2
+    assert overview.failures.by_kind == {"timeout": 2}
+    assert overview.failures.latest == {"timeout": ((3, "timeout: details"), (2, "timeout: details"))}

@@ -10,8 +10,10 @@ import pytest
 
 from factorengine.cli import main
 from factorengine.harvest import results
-from factorengine.store import RUN_DATABASE, Store
+from factorengine.score.failure import FailureKind
+from factorengine.store import RUN_DATABASE, LLMCallRow, Store
 from tests.factorengine.dashboard.conftest import ITERATIONS, served
+from tests.factorengine.store.sample import create, failed, iteration, node, ok
 
 TIMEOUT_MS = 15_000
 
@@ -98,3 +100,28 @@ def test_test_figures_show_only_once_harvested_with_the_verdict_and_the_elites(p
         elites = page.locator("#harvest-view table").first.locator("tbody td:first-child").all_inner_texts()
         assert elites == [str(e.node_id) for e in harvest.elites]
         assert page.errors == []
+
+
+def test_failures_with_their_newest_messages_and_llm_use_over_time_are_shown(page, tmp_path):
+    with create(tmp_path / RUN_DATABASE) as store:
+        iteration(store, node(1), ok(1))
+        iteration(store, node(2, parent_id=1, iteration=1, failed=True), failed(2, FailureKind.TIMEOUT))
+        with store.transaction():
+            for key, tokens, cost in (("a", (800, 200), 0.25), ("b", (400, 100), 0.5)):
+                store.add_llm_call(LLMCallRow(key, "propose", 0, "m", {}, "{}", "stop", None, *tokens, cost, 1.0))
+    with served(tmp_path) as server:
+        _load(page, server)
+        assert page.locator("#failures-view tbody td").all_inner_texts()[:3] == [
+            "timeout", "1", "2: timeout: details"]
+        assert "tokens\t1,500" in page.inner_text("#llm-view") and "cost (USD)\t0.7500" in page.inner_text("#llm-view")
+        assert page.locator("#llm-chart canvas").count() == 1
+        assert page.errors == []
+
+
+def test_a_run_with_no_node_yet_loads_without_errors(page, tmp_path):
+    create(tmp_path / RUN_DATABASE).close()
+    with served(tmp_path) as server:
+        page.goto(server.url)
+        page.wait_for_selector("#top-table p.note", timeout=TIMEOUT_MS)
+        assert "nothing committed yet" in page.inner_text("#progress")
+        assert page.inner_text("#tree-view") == "No node yet." and page.errors == []
