@@ -36,11 +36,10 @@ def read_harvest(run_dir: Path) -> HarvestView | None:
     valid."""
     if not results_path(run_dir).is_file():
         return None
-    from factorengine.harvest.portfolio_section import backtest_rows, model_rows
-    from factorengine.harvest.report import load_harvest
-    from factorengine.harvest.results_section import elites_rows
+    from factorengine.harvest.results import load_harvest
+    from factorengine.harvest.tables import backtest_rows, elites_rows, model_rows
 
-    results, manifest = load_harvest(run_dir)
+    results, manifest = load_harvest(run_dir / HARVEST_DIR)
     if results is None:  # removed since the check above
         return None
     return HarvestView(results.verdict and results.verdict.line(), _table(*elites_rows(results, manifest)),

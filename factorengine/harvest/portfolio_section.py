@@ -11,6 +11,7 @@ from matplotlib.ticker import PercentFormatter
 from factorengine.harvest.backtest import drawdown, max_drawdown
 from factorengine.harvest.markup import image, number, percent, table
 from factorengine.harvest.results import HarvestResults
+from factorengine.harvest.tables import backtest_rows, model_rows
 
 
 def model_section(results: HarvestResults) -> str:
@@ -60,16 +61,6 @@ def backtest_table(results: HarvestResults) -> str:
     return "<h3>Backtest metrics (test)</h3>\n" + table(*backtest_rows(results))
 
 
-def backtest_rows(results: HarvestResults) -> tuple[list[str], list[tuple[str, str]]]:
-    """The portfolio's annualized metrics on test as text: columns and rows (the report's and the dashboard's)."""
-    m = results.backtest.metrics
-    return ["metric", "value"], [
-        ("annual return", percent(m.annual_return)), ("volatility", percent(m.volatility)),
-        ("Sharpe", number(m.sharpe, 2)), ("excess annual return", percent(m.excess_annual_return)),
-        ("information ratio", number(m.information_ratio, 2)), ("max drawdown", percent(m.max_drawdown)),
-        ("mean turnover per day", percent(m.mean_turnover))]
-
-
 def cost_table(results: HarvestResults) -> str:
     """The same portfolio's net annual return, excess return and Sharpe at each trading cost."""
     rows = [(f"{cost:g}", percent(m.annual_return), percent(m.excess_annual_return), number(m.sharpe, 2))
@@ -94,15 +85,6 @@ def model_table(results: HarvestResults) -> str:
             "a fixed number of rounds (the elites were chosen on the valid days, so nothing is tuned there); the "
             "rank average is each day's mean percentile rank of the factors, with no fitted weights.</p>\n"
             + table(*model_rows(results)))
-
-
-def model_rows(results: HarvestResults) -> tuple[list[str], list[tuple]]:
-    """The combinations' test metrics as text: columns and one row per model (the report's and the dashboard's)."""
-    metrics = ("ic", "icir", "rank_ic", "rank_icir")
-    rows = [(key.factors, key.combiner, model.trees or "–",
-             *(number(getattr(model.metrics["test"], m)) for m in metrics))
-            for key, model in results.models.items()]
-    return ["factors", "combiner", "trees", "IC", "ICIR", "RankIC", "RankICIR"], rows
 
 
 def _test_dates(results: HarvestResults) -> pd.DatetimeIndex:

@@ -18,7 +18,6 @@ from matplotlib.figure import Figure
 
 from factorengine.harvest import HARVEST_DIR, results
 from factorengine.harvest.chance import NULL_RESULTS
-from factorengine.harvest.elites import MANIFEST
 from factorengine.harvest.figures import SHOWN, code_diff, fs_curves, islands, node_scores, top_programs
 from factorengine.harvest.generalization import generalization
 from factorengine.harvest.markup import image, number, table
@@ -69,8 +68,7 @@ def build_report(store: Store, run_dir: Path, harvest: HarvestResults | None,
 
 def load_harvest(run_dir: Path) -> tuple[HarvestResults | None, dict | None]:
     """The harvest's results and manifest.json under `run_dir`, each None when absent."""
-    harvest_dir = run_dir / HARVEST_DIR
-    return results.load(harvest_dir), read_json(harvest_dir / MANIFEST)
+    return results.load_harvest(run_dir / HARVEST_DIR)
 
 
 def header_section(store: Store, run_dir: Path, harvest: HarvestResults | None) -> str:

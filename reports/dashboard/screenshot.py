@@ -1,5 +1,5 @@
-"""Screenshot the dashboard of a run in headless Chromium (Playwright): the full page, and the page with the best
-program's node opened (or NODE's).
+"""Screenshot the dashboard of a run in headless Chromium (Playwright): the full page, and the opened node of the
+best program (or NODE): its code, diff, metrics, tuning and lineage.
 
     python reports/dashboard/screenshot.py RUN_DIR OUT_PREFIX [--node NODE]
 
@@ -36,7 +36,7 @@ def main() -> None:
             link = f"a[data-node='{args.node}']" if args.node is not None else "#top-table a.node-link"
             page.locator(link).first.click()
             page.wait_for_selector("#node pre.code")
-            page.screenshot(path=f"{args.out_prefix}-node.png", full_page=False)
+            page.locator("#node").screenshot(path=f"{args.out_prefix}-node.png")
             browser.close()
     finally:
         server.shutdown()

@@ -63,20 +63,3 @@ def test_the_command_prints_its_address_serves_the_page_and_stops_cleanly_on_ctr
         _, err = process.communicate(timeout=30)
     assert process.returncode == 0 and "Traceback" not in err
 
-
-LIBRARIES_SCRIPT = """import json, sys
-from pathlib import Path
-before = set(sys.modules)
-from factorengine.dashboard.server import open_dashboard
-server = open_dashboard(Path(sys.argv[1]))
-statuses = [server.dashboard.answer(path)[0] for path in ("/", "/api/version", "/api/overview", "/api/node/1")]
-server.server_close()
-names = {name.split(".")[0] for name in set(sys.modules) - before}
-print(json.dumps([statuses, sorted(names - set(sys.stdlib_module_names) - {"factorengine"})]))
-"""
-
-
-def test_serving_a_run_before_harvest_loads_numpy_and_the_standard_library_only(tmp_path):
-    result = subprocess.run([sys.executable, "-c", LIBRARIES_SCRIPT, str(_run(tmp_path))], capture_output=True,
-                            text=True, timeout=60, check=True)
-    assert result.stdout.splitlines()[-1] == "[[200, 200, 200, 200], [\"numpy\"]]"

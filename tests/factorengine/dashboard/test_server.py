@@ -4,6 +4,8 @@ import hashlib
 import json
 import os
 import shutil
+import subprocess
+import sys
 import urllib.error
 import urllib.request
 
@@ -87,3 +89,22 @@ def test_the_vendored_chart_library_ships_with_its_licence():
     assert (STATIC / "uPlot-LICENSE.txt").read_text().startswith("The MIT License")
     assert (STATIC / "uPlot.iife.min.js").read_text().startswith("/*! https://github.com/leeoniya/uPlot (v1.6.32)")
     assert os.path.getsize(STATIC / "uPlot.iife.min.js") < 100_000
+
+
+LIBRARIES_SCRIPT = """import json, sys
+from pathlib import Path
+before = set(sys.modules)
+from factorengine.dashboard.server import open_dashboard
+server = open_dashboard(Path(sys.argv[1]))
+statuses = [server.dashboard.answer(path)[0] for path in ("/", "/api/version", "/api/overview", "/api/node/1")]
+server.server_close()
+names = {name.split(".")[0] for name in set(sys.modules) - before}
+print(json.dumps([statuses, sorted(names - set(sys.stdlib_module_names) - {"factorengine"})]))
+"""
+
+
+@pytest.mark.parametrize("which", ["run_dir", pytest.param("harvested_dir", marks=pytest.mark.slow)])
+def test_serving_a_run_loads_numpy_and_the_standard_library_only_harvested_or_not(which, request):
+    result = subprocess.run([sys.executable, "-c", LIBRARIES_SCRIPT, str(request.getfixturevalue(which))],
+                            capture_output=True, text=True, timeout=60, check=True)
+    assert result.stdout.splitlines()[-1] == "[[200, 200, 200, 200], [\"numpy\"]]"
