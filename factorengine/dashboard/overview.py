@@ -84,6 +84,7 @@ class LLMUsage:
     tokens: int
     cost_usd: float
     by_purpose: Mapping[str, int]
+    by_model: Mapping[str, tuple[int, float]]  # model -> (calls, USD)
     fallbacks: int
     times: tuple[float, ...]  # seconds since the epoch
     cumulative_tokens: tuple[int, ...]
@@ -150,5 +151,5 @@ def _failures(store: Store) -> Failures:
 def _llm(store: Store) -> LLMUsage:
     totals, uses = store.llm_totals(), store.llm_uses()
     return LLMUsage(totals.calls, totals.failed, totals.tokens, totals.cost_usd, dict(totals.by_purpose),
-                    len(store.events(LLMFallback)), tuple(u.time for u in uses),
+                    dict(totals.by_model), len(store.events(LLMFallback)), tuple(u.time for u in uses),
                     tuple(accumulate(u.tokens for u in uses)), tuple(accumulate(u.cost_usd for u in uses)))

@@ -32,5 +32,4 @@ from factorengine.store.store import RUN_DATABASE, Store
 __all__ = ["OK", "RUN_DATABASE", "SCHEMA_VERSION", "Duplicate", "EvaluationRow", "Event", "EventRow",
            "ExperienceRow", "IslandStarted", "LLMCallRow", "LLMFallback", "LLMFault", "LLMTotals", "LLMUse",
            "Migration", "ModelPull", "NodeRow", "ProfileRow", "ProposalFailed", "RunInfo", "Seeds", "Segments",
-           "Stopped", "Store",
-           "StoreError", "TrialRow", "TuningRow"]
+           "Stopped", "Store", "StoreError", "TrialRow", "TuningRow"]

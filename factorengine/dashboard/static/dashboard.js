@@ -217,6 +217,8 @@ function renderLLM(llm, run) {
   const rows = [["calls", llm.calls], ["failed calls", llm.failed], ["tokens", llm.tokens.toLocaleString()],
                 ["cost (USD)", llm.cost_usd.toFixed(4)],
                 ...Object.entries(llm.by_purpose).map(([purpose, n]) => [`${purpose} calls`, n]),
+                ...Object.entries(llm.by_model).map(([model, [n, usd]]) => [`model ${model}`,
+                                                                           `${n} calls, $${usd.toFixed(4)}`]),
                 ["fallbacks to mutate", llm.fallbacks]];
   fill("llm-view", table([], rows));
   const container = document.getElementById("llm-chart");

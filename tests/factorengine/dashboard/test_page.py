@@ -113,7 +113,8 @@ def test_failures_with_their_newest_messages_and_llm_use_over_time_are_shown(pag
         _load(page, server)
         assert page.locator("#failures-view tbody td").all_inner_texts()[:3] == [
             "timeout", "1", "2: timeout: details"]
-        assert "tokens\t1,500" in page.inner_text("#llm-view") and "cost (USD)\t0.7500" in page.inner_text("#llm-view")
+        llm = page.inner_text("#llm-view")
+        assert "tokens\t1,500" in llm and "cost (USD)\t0.7500" in llm and "model m\t2 calls, $0.7500" in llm
         assert page.locator("#llm-chart canvas").count() == 1
         assert page.errors == []
 
