@@ -10,7 +10,7 @@ from pathlib import Path
 
 from factorengine.harvest.figures import (Curve, TuningSummary, fs_curves, islands, node_scores, top_programs,
                                           tuning_summary)
-from factorengine.store import Duplicate, LLMFallback, NodeRow, ProposalFailed, Store
+from factorengine.store import Duplicate, LLMFallback, LLMTotals, NodeRow, ProposalFailed, Store
 
 TOP = 10
 LATEST = 3  # failure messages shown per kind
@@ -77,14 +77,9 @@ class Failures:
 
 @dataclass(frozen=True)
 class LLMUsage:
-    """The LLM calls' totals and their running sums over time (one entry per call, oldest first)."""
+    """The LLM calls' totals, fallbacks to mutate, and running sums over time (one entry per call, oldest first)."""
 
-    calls: int
-    failed: int
-    tokens: int
-    cost_usd: float
-    by_purpose: Mapping[str, int]
-    by_model: Mapping[str, tuple[int, float]]  # model -> (calls, USD)
+    totals: LLMTotals
     fallbacks: int
     times: tuple[float, ...]  # seconds since the epoch
     cumulative_tokens: tuple[int, ...]
@@ -150,6 +145,5 @@ def _failures(store: Store) -> Failures:
 
 def _llm(store: Store) -> LLMUsage:
     totals, uses = store.llm_totals(), store.llm_uses()
-    return LLMUsage(totals.calls, totals.failed, totals.tokens, totals.cost_usd, dict(totals.by_purpose),
-                    dict(totals.by_model), len(store.events(LLMFallback)), tuple(u.time for u in uses),
+    return LLMUsage(totals, len(store.events(LLMFallback)), tuple(u.time for u in uses),
                     tuple(accumulate(u.tokens for u in uses)), tuple(accumulate(u.cost_usd for u in uses)))

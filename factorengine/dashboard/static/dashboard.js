@@ -210,14 +210,15 @@ function renderLLM(llm, run) {
   if (charts["llm-chart"]) charts["llm-chart"].destroy();
   delete charts["llm-chart"];
   fill("llm-chart");
-  if (!llm.calls) {
+  const totals = llm.totals;
+  if (!totals.calls) {
     fill("llm-view", el("p", {class: "note"}, `No LLM calls (the run's proposer is ${run.proposer}).`));
     return;
   }
-  const rows = [["calls", llm.calls], ["failed calls", llm.failed], ["tokens", llm.tokens.toLocaleString()],
-                ["cost (USD)", llm.cost_usd.toFixed(4)],
-                ...Object.entries(llm.by_purpose).map(([purpose, n]) => [`${purpose} calls`, n]),
-                ...Object.entries(llm.by_model).map(([model, [n, usd]]) => [`model ${model}`,
+  const rows = [["calls", totals.calls], ["failed calls", totals.failed],
+                ["tokens", totals.tokens.toLocaleString()], ["cost (USD)", totals.cost_usd.toFixed(4)],
+                ...Object.entries(totals.by_purpose).map(([purpose, n]) => [`${purpose} calls`, n]),
+                ...Object.entries(totals.by_model).map(([model, [n, usd]]) => [`model ${model}`,
                                                                            `${n} calls, $${usd.toFixed(4)}`]),
                 ["fallbacks to mutate", llm.fallbacks]];
   fill("llm-view", table([], rows));

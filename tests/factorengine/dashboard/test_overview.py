@@ -82,8 +82,9 @@ def test_llm_use_adds_up_over_time_and_failures_keep_their_newest_messages(tmp_p
             for key, content, tokens, cost in (("a", "{}", (800, 200), 0.25), ("b", None, (400, 100), 0.5)):
                 store.add_llm_call(LLMCallRow(key, "propose", 0, "m", {}, content, None, None, *tokens, cost, 1.0))
     overview = _overview(tmp_path, harvested=False)
-    assert (overview.llm.calls, overview.llm.failed, overview.llm.cumulative_tokens) == (2, 1, (1000, 1500))
+    assert (overview.llm.totals.calls, overview.llm.totals.failed, overview.llm.cumulative_tokens) == (2, 1,
+                                                                                                     (1000, 1500))
     assert overview.llm.cumulative_cost_usd == (0.25, 0.75) and len(overview.llm.times) == 2
-    assert overview.llm.by_model == {"m": (2, 0.75)}
+    assert overview.llm.totals.by_model == {"m": (2, 0.75)}
     assert overview.failures.by_kind == {"timeout": 2}
     assert overview.failures.latest == {"timeout": ((3, "timeout: details"), (2, "timeout: details"))}

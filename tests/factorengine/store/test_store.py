@@ -230,9 +230,8 @@ def test_data_version_changes_when_another_connection_commits_and_only_then(run_
 
 
 def test_a_read_only_store_serves_another_thread(run_path):
-    with Store.open(run_path, read_only=True) as store:
-        with ThreadPoolExecutor(1) as pool:
-            assert [n.node_id for n in pool.submit(store.nodes).result()] == [1]
+    with Store.open(run_path, read_only=True) as store, ThreadPoolExecutor(1) as pool:
+        assert [n.node_id for n in pool.submit(store.nodes).result()] == [1]
 
 
 def test_read_only_store_refuses_writes(run_path):
