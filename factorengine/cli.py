@@ -20,6 +20,7 @@ COMMANDS = {
     "harvest": ("harvest_command", "add_arguments", "export elites, combine them, judge them against the seeds"),
     "null": ("null_command", "add_arguments", "chance level of the run's best programs on shuffled labels"),
     "report": ("report_command", "add_arguments", "write a run's HTML report (plots, top programs, harvest)"),
+    "dashboard": ("dashboard_command", "add_arguments", "serve a live web page of a run, read-only"),
     "bootstrap": ("bootstrap_command", "add_arguments", "turn research text into seed programs with the LLM"),
     "llm-server": ("llm_server_command", "add_arguments", "serve canned LLM replies and faults from a JSON script"),
 }

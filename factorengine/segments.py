@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
+SEGMENTS = ("train", "valid", "test")  # in time order
+
 
 @dataclass(frozen=True)
 class SegmentRange:

@@ -22,7 +22,7 @@ from typing import IO, Sequence
 from factorengine.bench.measure import BenchError, SuiteResult, Target, Timing
 from factorengine.bench.memory import PeakMemory
 from factorengine.bench.runtime import BenchInput
-from factorengine.harvest.elites import MANIFEST
+from factorengine.harvest import MANIFEST
 from factorengine.store import RUN_DATABASE
 
 ELITES = 10

@@ -11,14 +11,13 @@ from typing import Mapping
 from factorengine.config import RunConfig
 from factorengine.errors import FactorEngineError
 from factorengine.harvest import HARVEST_DIR, RESULTS
+from factorengine.harvest.figures import SHARP_DROP, tuning_summary
 from factorengine.harvest.generalization import TOP, Generalization, generalization
 from factorengine.segments import describe_segments
-from factorengine.store import (OK, RUN_DATABASE, Duplicate, LLMFallback, Migration, ModelPull, NodeRow,
-                                ProposalFailed, Store, TrialRow, TuningRow)
+from factorengine.store import (RUN_DATABASE, Duplicate, LLMFallback, Migration, ModelPull, NodeRow, ProposalFailed,
+                                Store, TrialRow, TuningRow)
 from factorengine.store.recorded import recorded_config, recorded_seeds, recorded_segments
 from factorengine.store.rows import NEIGHBOURS
-
-SHARP_DROP = 0.5  # a best trial whose neighbours lose more than half its train FS sits on a spike
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -174,17 +173,14 @@ def _tuning_lines(tunings: dict[int, TuningRow], trials: list[TrialRow]) -> list
     """Tuning at a glance: trials, gains over the proposed defaults, lifted knobs, sharpness of optima."""
     if not tunings:
         return ["tuning: off"]
-    failed = sum(t.status != OK for t in trials)
-    repeats = sum(t.repeat_of is not None for t in trials)
-    gains = [t.best_fs - t.default_fs for t in tunings.values() if not math.isnan(t.best_fs - t.default_fs)]
-    drops = [t.neighbour_drop for t in tunings.values() if not math.isnan(t.neighbour_drop)]
-    lifted = sum(bool(t.lifted) for t in tunings.values())
-    lines = [f"tuning: {len(tunings)} programs, {len(trials)} trials ({failed} failed, {repeats} repeats not rerun); "
-             f"knobs lifted in {lifted} programs",
+    t = tuning_summary(tunings.values(), trials)
+    gains = [gain for _, gain in t.gains]
+    lines = [f"tuning: {t.programs} programs, {t.trials} trials ({t.failed_trials} failed, {t.repeats} repeats not "
+             f"rerun); knobs lifted in {t.lifted} programs",
              "tuning gain in train FS over the proposed defaults: " +
              (f"median {statistics.median(gains):+.4f}, mean {statistics.fmean(gains):+.4f}" if gains else "n/a")]
-    if drops:
-        sharp = sum(d > SHARP_DROP for d in drops)
+    if t.drops:
         lines.append(f"robustness (relative train FS fall from the best trial to its {NEIGHBOURS} nearest): median "
-                     f"{statistics.median(drops):.2f}; sharp optima (fall > {SHARP_DROP:.0%}): {sharp} of {len(drops)}")
+                     f"{statistics.median(d for _, d in t.drops):.2f}; sharp optima (fall > {SHARP_DROP:.0%}): "
+                     f"{len(t.sharp)} of {len(t.drops)}")
     return lines

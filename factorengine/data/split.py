@@ -8,9 +8,7 @@ import numpy as np
 
 from factorengine.config import DataConfig
 from factorengine.data.load import DataError
-from factorengine.segments import SegmentRange
-
-SEGMENTS = ("train", "valid", "test")
+from factorengine.segments import SEGMENTS, SegmentRange
 
 
 @dataclass(frozen=True)

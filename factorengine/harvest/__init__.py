@@ -7,3 +7,4 @@ The search never imports this package: test figures are computed here, for peopl
 
 HARVEST_DIR = "harvest"  # where `factorengine harvest` writes in a run directory unless told otherwise
 RESULTS = "results.json"  # the harvest's results in that directory (`factorengine.harvest.results`)
+MANIFEST = "manifest.json"  # the elites it exported and how they were chosen (`factorengine.harvest.elites`)

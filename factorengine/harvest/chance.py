@@ -16,13 +16,13 @@ from __future__ import annotations
 import math
 import statistics
 from dataclasses import dataclass
-from typing import Mapping, Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence
 
 import numpy as np
 
-from factorengine.data import Dataset
-from factorengine.data.label import Label
-from factorengine.score.fitness import daily_series, segment_metrics
+if TYPE_CHECKING:
+    from factorengine.data import Dataset
+    from factorengine.data.label import Label
 
 NULL_RESULTS = "null.json"  # where `factorengine null` leaves its results in a run directory
 EULER_GAMMA = 0.5772156649015329
@@ -77,6 +77,8 @@ def significance(daily_rank_ic: np.ndarray, tries: int) -> Significance:
 
 def shuffled(label: Label, rng: np.random.Generator) -> Label:
     """The label with each day's known values (and their ranks) permuted across that day's stocks."""
+    from factorengine.data.label import Label  # the data libraries: see chance_level
+
     keys = rng.random(label.values.shape)
     keys[~label.known] = np.inf  # unknown cells sort last: each day keeps its pattern of known stocks
     source = np.argsort(keys, axis=1)
@@ -91,6 +93,10 @@ def shuffled(label: Label, rng: np.random.Generator) -> Label:
 def chance_level(factors: Mapping[str, np.ndarray], dataset: Dataset, tries: int, shuffles: int = 50,
                  seed: int = 0) -> ChanceLevel:
     """Valid FS of oriented factors [T, N] on `shuffles` shuffled labels, and the expected best of `tries`."""
+    # the data libraries load here, not on import: reading a harvest's results (the dashboard) needs numpy alone
+    from factorengine.data.label import Label
+    from factorengine.score.fitness import daily_series, segment_metrics
+
     days = dataset.splits.days("valid")
     label = dataset.label
     valid = Label(label.values[days], label.ranks[days], label.known[days])

@@ -22,6 +22,7 @@ import pandas as pd
 import pyarrow as pa
 
 from factorengine.data import SEGMENTS, Dataset
+from factorengine.harvest import MANIFEST
 from factorengine.harvest.chance import Significance, significance
 from factorengine.harvest.generalization import evaluations
 from factorengine.harvest.stability import Stability, yearly_stability
@@ -37,7 +38,6 @@ from factorengine.store import EvaluationRow, NodeRow, Store
 THRESHOLD = 0.4  # valid FS, as in the FactorEngine paper
 MAX_CORRELATION = 0.7
 TOP = 10
-MANIFEST = "manifest.json"
 
 
 @dataclass(frozen=True)

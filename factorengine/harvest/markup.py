@@ -5,9 +5,10 @@ import base64
 import html
 import io
 import math
-from typing import Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
-from matplotlib.figure import Figure
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 def figure_to_data_uri(fig: Figure) -> str:

@@ -11,6 +11,7 @@ from matplotlib.ticker import PercentFormatter
 from factorengine.harvest.backtest import drawdown, max_drawdown
 from factorengine.harvest.markup import image, number, percent, table
 from factorengine.harvest.results import HarvestResults
+from factorengine.harvest.tables import backtest_rows, model_rows
 
 
 def model_section(results: HarvestResults) -> str:
@@ -57,12 +58,7 @@ def long_short_figure(results: HarvestResults) -> str:
 
 def backtest_table(results: HarvestResults) -> str:
     """The portfolio's annualized metrics on test."""
-    m = results.backtest.metrics
-    rows = [("annual return", percent(m.annual_return)), ("volatility", percent(m.volatility)),
-            ("Sharpe", number(m.sharpe, 2)), ("excess annual return", percent(m.excess_annual_return)),
-            ("information ratio", number(m.information_ratio, 2)), ("max drawdown", percent(m.max_drawdown)),
-            ("mean turnover per day", percent(m.mean_turnover))]
-    return "<h3>Backtest metrics (test)</h3>\n" + table(["metric", "value"], rows)
+    return "<h3>Backtest metrics (test)</h3>\n" + table(*backtest_rows(results))
 
 
 def cost_table(results: HarvestResults) -> str:
@@ -85,14 +81,10 @@ def yearly_table(results: HarvestResults) -> str:
 def model_table(results: HarvestResults) -> str:
     """Each combination (LightGBM, rank average) of the elites and of the seeds: IC, ICIR, RankIC, RankICIR on
     test."""
-    metrics = ("ic", "icir", "rank_ic", "rank_icir")
-    rows = [(key.factors, key.combiner, model.trees or "–",
-             *(number(getattr(model.metrics["test"], m)) for m in metrics))
-            for key, model in results.models.items()]
     return ("<h3>Model against the seed baseline (test)</h3>\n<p>LightGBM is fitted on the train days alone with "
             "a fixed number of rounds (the elites were chosen on the valid days, so nothing is tuned there); the "
             "rank average is each day's mean percentile rank of the factors, with no fitted weights.</p>\n"
-            + table(["factors", "combiner", "trees", "IC", "ICIR", "RankIC", "RankICIR"], rows))
+            + table(*model_rows(results)))
 
 
 def _test_dates(results: HarvestResults) -> pd.DatetimeIndex:

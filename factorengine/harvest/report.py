@@ -7,10 +7,8 @@ Program text, ideas and payloads are HTML-escaped. Test metrics appear only in t
 """
 from __future__ import annotations
 
-import difflib
 import html
 import json
-import math
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
@@ -20,7 +18,7 @@ from matplotlib.figure import Figure
 
 from factorengine.harvest import HARVEST_DIR, results
 from factorengine.harvest.chance import NULL_RESULTS
-from factorengine.harvest.elites import MANIFEST
+from factorengine.harvest.figures import SHOWN, code_diff, fs_curves, islands, node_scores, top_programs
 from factorengine.harvest.generalization import generalization
 from factorengine.harvest.markup import image, number, table
 from factorengine.harvest.results import HarvestResults, read_json
@@ -70,8 +68,7 @@ def build_report(store: Store, run_dir: Path, harvest: HarvestResults | None,
 
 def load_harvest(run_dir: Path) -> tuple[HarvestResults | None, dict | None]:
     """The harvest's results and manifest.json under `run_dir`, each None when absent."""
-    harvest_dir = run_dir / HARVEST_DIR
-    return results.load(harvest_dir), read_json(harvest_dir / MANIFEST)
+    return results.load_harvest(run_dir / HARVEST_DIR)
 
 
 def header_section(store: Store, run_dir: Path, harvest: HarvestResults | None) -> str:
@@ -81,14 +78,14 @@ def header_section(store: Store, run_dir: Path, harvest: HarvestResults | None) 
     config = info.config
     data = config.get("data", {})
     source = data.get("path") or f"synthetic market (seed {data.get('synthetic_seed')})"
-    islands = _islands(store.nodes())
+    island_ids = islands(store.nodes())
     created = datetime.fromtimestamp(info.created_at, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
     rows = [("run directory", str(run_dir)), ("data", source), ("data fingerprint", info.fingerprint),
-            ("created", created), ("islands", config.get("islands", {}).get("n_islands", len(islands))),
+            ("created", created), ("islands", config.get("islands", {}).get("n_islands", len(island_ids))),
             ("search iterations", config.get("search", {}).get("iterations")),
             ("proposer", config.get("search", {}).get("proposer")),
             ("tuning trials per program", config.get("tuning", {}).get("n_trials")),
-            ("iterations done", ", ".join(f"island {i}: {store.progress(i) + 1}" for i in islands) or "none"),
+            ("iterations done", ", ".join(f"island {i}: {store.progress(i) + 1}" for i in island_ids) or "none"),
             ("notes", info.notes)]
     return (f"<h1>FactorEngine run {html.escape(run_dir.name)}</h1>\n" + verdict_paragraph(harvest)
             + table((), [(k, v) for k, v in rows if v not in (None, "")]))
@@ -97,21 +94,15 @@ def header_section(store: Store, run_dir: Path, harvest: HarvestResults | None) 
 def evolution_section(store: Store) -> str:
     """Best-so-far and running mean of train and valid FS per island against iteration."""
     nodes = store.nodes()
-    scores = _fs(store, nodes)
+    curves = fs_curves(nodes, node_scores(store, nodes))
     fig = Figure(figsize=(11, 3.8), layout="constrained")
     axes = fig.subplots(1, 2, sharey=True)
-    for ax, segment in zip(axes, ("train", "valid")):
-        for island in _islands(nodes):
-            colour = _colour(island)
-            own = [(n.iteration, scores[n.node_id][segment]) for n in nodes if n.island == island]
-            own = [(i, v) for i, v in own if not math.isnan(v)]
-            if not own:
-                continue
-            iterations, values = map(np.asarray, zip(*own))
-            ax.plot(iterations, np.maximum.accumulate(values), color=colour, drawstyle="steps-post",
-                    label=f"island {island} best")
-            ax.plot(iterations, np.cumsum(values) / np.arange(1, len(values) + 1), color=colour, linestyle="--",
-                    label=f"island {island} mean")
+    for ax, segment in zip(axes, SHOWN):
+        for curve in (c for c in curves if c.segment == segment):
+            colour = _colour(curve.island)
+            ax.plot(curve.iterations, curve.best, color=colour, drawstyle="steps-post",
+                    label=f"island {curve.island} best")
+            ax.plot(curve.iterations, curve.mean, color=colour, linestyle="--", label=f"island {curve.island} mean")
         ax.set(title=f"{segment} FS", xlabel="iteration")
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("FS")
@@ -123,23 +114,23 @@ def evolution_section(store: Store) -> str:
 def tree_section(store: Store) -> str:
     """Nodes per island over iterations and the distribution of node depth."""
     nodes = store.nodes()
-    islands = _islands(nodes)
+    island_ids = islands(nodes)
     fig = Figure(figsize=(11, 3.6), layout="constrained")
     size, depth = fig.subplots(1, 2)
-    for island in islands:
+    for island in island_ids:
         iterations = [n.iteration for n in nodes if n.island == island]
         size.plot(iterations, np.arange(1, len(iterations) + 1), color=_colour(island), drawstyle="steps-post",
                   label=f"island {island}")
     size.set(title="tree size", xlabel="iteration", ylabel="nodes")
     size.legend(fontsize="small")
     size.grid(alpha=0.3)
-    depths = [[n.depth for n in nodes if n.island == island] for island in islands]
+    depths = [[n.depth for n in nodes if n.island == island] for island in island_ids]
     top = max((n.depth for n in nodes), default=1)
-    depth.hist(depths, bins=np.arange(0.5, top + 1.5), stacked=True, color=[_colour(i) for i in islands],
-               label=[f"island {i}" for i in islands])
+    depth.hist(depths, bins=np.arange(0.5, top + 1.5), stacked=True, color=[_colour(i) for i in island_ids],
+               label=[f"island {i}" for i in island_ids])
     depth.set(title="node depth", xlabel="depth (seeds and migrants are 1)", ylabel="nodes")
     depth.xaxis.get_major_locator().set_params(integer=True)
-    return (f"<h2>Tree size and depth</h2>\n<p>{len(nodes)} nodes on {len(islands)} island(s); deepest "
+    return (f"<h2>Tree size and depth</h2>\n<p>{len(nodes)} nodes on {len(island_ids)} island(s); deepest "
             f"{top}.</p>\n" + image(fig, "tree size and depth"))
 
 
@@ -166,11 +157,12 @@ def failures_section(store: Store) -> str:
 
 def top_programs_section(store: Store, top: int = TOP) -> str:
     """The best programs by valid FS (migrant copies excluded): a table, then each one's code and lineage."""
-    nodes = {n.node_id: n for n in store.nodes()}
-    ranked = [n for n in store.top_nodes(len(nodes), by="valid") if n.kind != "migrant"][:top]
+    all_nodes = store.nodes()
+    nodes = {n.node_id: n for n in all_nodes}
+    ranked = top_programs(store, all_nodes, top)
     if not ranked:
         return "<h2>Top programs</h2>\n<p class=\"note\">No program of this run was scored.</p>"
-    scores = _fs(store, ranked)
+    scores = node_scores(store, ranked)
     rows = [(f'<a href="#node-{n.node_id}">{n.node_id}</a>', n.island, html.escape(n.kind),
              number(scores[n.node_id]["train"]), number(scores[n.node_id]["valid"]), html.escape(n.idea))
             for n in ranked]
@@ -194,7 +186,7 @@ def generalization_section(store: Store, run_dir: Path) -> str:
                                                             f"{g.evaluations})"),
             ("level bets flagged", g.level_bets)]
     nodes = [n for n in store.nodes() if n.kind != "migrant"]
-    scores, profiles = _fs(store, nodes), store.profiles()
+    scores, profiles = node_scores(store, nodes), store.profiles()
     fig = Figure(figsize=(6, 4.5), layout="constrained")
     ax = fig.subplots()
     for flagged, colour, name in ((False, "#1f77b4", "programs"), (True, "#d62728", "level bets")):
@@ -254,8 +246,7 @@ def _program_article(store: Store, node: NodeRow, chain: Sequence[NodeRow]) -> s
 def _lineage_step(store: Store, parent: NodeRow, child: NodeRow) -> str:
     """How `child` came from `parent`: its idea, changed parameters and the unified diff of the code."""
     before, after = store.program(parent.program_id) or "", store.program(child.program_id) or ""
-    diff = list(difflib.unified_diff(before.splitlines(), after.splitlines(), f"node {parent.node_id}",
-                                     f"node {child.node_id}", lineterm=""))
+    diff = code_diff(before, after, f"node {parent.node_id}", f"node {child.node_id}")
     params = (f"<p>params: <code>{html.escape(json.dumps(dict(parent.params)))}</code> → "
               f"<code>{html.escape(json.dumps(dict(child.params)))}</code></p>\n"
               if parent.params != child.params else "")
@@ -273,20 +264,6 @@ def _diff_html(lines: Iterable[str]) -> str:
         text = html.escape(line)
         marked.append(f'<span class="{kind}">{text}</span>' if kind else text)
     return "\n".join(marked)
-
-
-def _fs(store: Store, nodes: Iterable[NodeRow]) -> dict[int, dict[str, float]]:
-    """Train and valid FS per node; NaN where not scored."""
-    scores = {}
-    for node in nodes:
-        evaluation = store.evaluation(node.node_id)
-        scores[node.node_id] = {s: evaluation.fs(s) if evaluation else math.nan for s in ("train", "valid")}
-    return scores
-
-
-def _islands(nodes: Iterable[NodeRow]) -> list[int]:
-    """The islands that have nodes, in order."""
-    return sorted({n.island for n in nodes})
 
 
 def _colour(island: int) -> str:

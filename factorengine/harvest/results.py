@@ -15,7 +15,7 @@ from typing import Any, Literal, Mapping, NamedTuple, Sequence
 
 import numpy as np
 
-from factorengine.harvest import RESULTS
+from factorengine.harvest import MANIFEST, RESULTS
 from factorengine.harvest.backtest import PortfolioMetrics
 from factorengine.harvest.chance import Significance
 from factorengine.harvest.stability import Stability
@@ -152,6 +152,11 @@ def _verdict(plain: Mapping[str, Any] | None) -> Verdict | None:
         return None
     return Verdict(plain["first_day"], plain["last_day"],
                    {name: Difference(**d) for name, d in plain["differences"].items()})
+
+
+def load_harvest(harvest_dir: Path) -> tuple[HarvestResults | None, dict | None]:
+    """The results and manifest.json in `harvest_dir`, each None when absent."""
+    return load(harvest_dir), read_json(harvest_dir / MANIFEST)
 
 
 def read_json(path: Path) -> dict | None:

@@ -3,7 +3,6 @@ time and quantile returns, then the elites' model (`portfolio_section`)."""
 from __future__ import annotations
 
 import html
-import math
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -14,9 +13,10 @@ from matplotlib.ticker import PercentFormatter
 
 from factorengine.data import SEGMENTS
 from factorengine.harvest.chance import SIGNIFICANT_T
-from factorengine.harvest.markup import image, number, percent, table
+from factorengine.harvest.markup import image, percent, table
 from factorengine.harvest.portfolio_section import model_section
 from factorengine.harvest.results import HarvestResults
+from factorengine.harvest.tables import elites_rows
 
 SEGMENT_COLOURS = {"train": "#4c72b0", "valid": "#dd8452", "test": "#55a868"}
 
@@ -35,14 +35,7 @@ def harvest_section(results: HarvestResults | None, manifest: Mapping[str, Any] 
 def elites_table(results: HarvestResults, manifest: Mapping[str, Any] | None) -> str:
     """Each elite's exported file, FS and RankIC on train, valid and test, whether it held its sign on test, its
     yearly stability and its deflated t (explained under the table)."""
-    files = {e["node_id"]: e["file"] for e in (manifest or {}).get("elites", [])}
-    rows = [(e.node_id, files.get(e.node_id, ""),
-             *(number(e.metrics.get(s, {}).get(m, math.nan)) for m in ("fs", "rank_ic") for s in SEGMENTS),
-             "yes" if e.held_sign else "no", percent(e.stability and e.stability.share),
-             (e.stability and e.stability.worst_year) or "–", number(e.significance and e.significance.deflated_t, 2))
-            for e in results.elites]
-    columns = ["node", "file", *(f"{s} {m}" for m in ("FS", "RankIC") for s in SEGMENTS), "held sign on test",
-               "years RankIC > 0", "worst year", "deflated t"]
+    columns, rows = elites_rows(results, manifest)
     tries = (manifest or {}).get("tries")
     return (f"<h3>Elites</h3>\n<p>{len(rows)} elite factor(s), oriented so that higher values predict higher "
             f"returns; {percent(results.held_sign_share)} of them held their sign on test (test RankIC above "

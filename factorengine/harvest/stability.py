@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
 import numpy as np
 
-from factorengine.data import Dataset
+if TYPE_CHECKING:
+    from factorengine.data import Dataset
 
 MIN_DAYS = 20  # a year with fewer scored days (the edges of a segment) is too short to judge
 

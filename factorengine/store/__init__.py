@@ -19,6 +19,7 @@ from factorengine.store.rows import (
                                        ExperienceRow,
                                        LLMCallRow,
                                        LLMTotals,
+                                       LLMUse,
                                        NodeRow,
                                        ProfileRow,
                                        RunInfo,
@@ -29,6 +30,6 @@ from factorengine.store.schema import SCHEMA_VERSION, StoreError
 from factorengine.store.store import RUN_DATABASE, Store
 
 __all__ = ["OK", "RUN_DATABASE", "SCHEMA_VERSION", "Duplicate", "EvaluationRow", "Event", "EventRow",
-           "ExperienceRow", "IslandStarted", "LLMCallRow", "LLMFallback", "LLMFault", "LLMTotals", "Migration",
-           "ModelPull", "NodeRow", "ProfileRow", "ProposalFailed", "RunInfo", "Seeds", "Segments", "Stopped", "Store",
-           "StoreError", "TrialRow", "TuningRow"]
+           "ExperienceRow", "IslandStarted", "LLMCallRow", "LLMFallback", "LLMFault", "LLMTotals", "LLMUse",
+           "Migration", "ModelPull", "NodeRow", "ProfileRow", "ProposalFailed", "RunInfo", "Seeds", "Segments",
+           "Stopped", "Store", "StoreError", "TrialRow", "TuningRow"]

@@ -10,7 +10,7 @@ import numpy as np
 from factorengine.score.failure import FailureKind
 from factorengine.score.metrics import SegmentMetrics
 
-__all__ = ["OK", "EvaluationRow", "ExperienceRow", "LLMCallRow", "LLMTotals", "NodeRow", "Params", "ProfileRow",
+__all__ = ["OK", "EvaluationRow", "ExperienceRow", "LLMCallRow", "LLMTotals", "LLMUse", "NodeRow", "Params", "ProfileRow",
            "RunInfo", "Status", "TrialRow", "TuningRow"]
 
 OK = "ok"  # the status of an evaluation or trial that was scored
@@ -128,6 +128,18 @@ class LLMTotals:
     cost_usd: float
     by_purpose: Mapping[str, int]
     by_model: Mapping[str, tuple[int, float]]  # model -> (calls, USD)
+
+
+@dataclass(frozen=True)
+class LLMUse:
+    """One LLM call as its use over time counts it: when it was stored (seconds since the epoch), what for, tokens
+    (prompt and completion), cost, and whether it failed."""
+
+    time: float
+    purpose: str
+    tokens: int
+    cost_usd: float
+    failed: bool
 
 
 NEIGHBOURS = 4  # trials nearest the best one that a TuningRow's neighbour_drop (its robustness) is measured on

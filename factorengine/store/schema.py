@@ -146,7 +146,9 @@ def open_connection(path: Path, *, read_only: bool) -> sqlite3.Connection:
 def _connect(path: Path, mode: str) -> sqlite3.Connection:
     uri = f"file:{quote(str(path.absolute()))}?mode={mode}"  # mode=rw/ro never creates a missing file
     try:
-        return sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        # a reader may serve several threads in turn (the dashboard's); a writer stays with the thread that opened it
+        return sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None,
+                               check_same_thread=mode != "ro")
     except sqlite3.OperationalError as error:
         raise StoreError(f"cannot open run database {path}: {error}") from error
 

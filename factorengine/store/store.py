@@ -6,6 +6,8 @@
   commits; FULL costs one fsync (milliseconds) per iteration (seconds), and a committed iteration stays so.
 - One writer at a time (others wait up to `BUSY_TIMEOUT_S`); readers, also other processes opening with
   `read_only=True`, see the last commit and never block the writer. One Store per process; never fork one.
+  A read-only Store may be used by several threads one at a time (the caller serializes them, as the dashboard
+  does); `snapshot()` makes several reads see one commit.
 - JSON columns keep NaN and ±inf exactly (see `schema.dumps`). REAL columns store NaN as NULL: `reward` reads
   NULL back as NaN; `train_fs`/`valid_fs` (ordering copies of the train and valid FS) stay NULL. Train and
   valid metrics share the `metrics` column; test metrics have their own, returned only with `include_test`.
@@ -29,8 +31,8 @@ import numpy as np
 from factorengine.score.failure import FailureKind
 from factorengine.score.metrics import SegmentMetrics
 from factorengine.store.events import Event, EventRow, decode_event, encode_event
-from factorengine.store.rows import (OK, EvaluationRow, ExperienceRow, LLMCallRow, LLMTotals, NodeRow, ProfileRow,
-                                     RunInfo, Status, TrialRow, TuningRow)
+from factorengine.store.rows import (OK, EvaluationRow, ExperienceRow, LLMCallRow, LLMTotals, LLMUse, NodeRow,
+                                     ProfileRow, RunInfo, Status, TrialRow, TuningRow)
 from factorengine.store.schema import Clock, StoreError, atomic, build, dumps, open_connection, remove_database
 
 __all__ = ["RUN_DATABASE", "Store"]
@@ -105,6 +107,17 @@ class Store:
                 yield
         finally:
             self._in_transaction = False
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Let every read inside the block see the same commit, whatever a writer commits meanwhile."""
+        if self._in_transaction:
+            raise StoreError("a snapshot cannot open inside a transaction, which already sees one state")
+        self._conn.execute("BEGIN")  # deferred: the first read fixes the commit the block sees
+        try:
+            yield
+        finally:
+            self._conn.execute("COMMIT")
 
     # Writers: each must run inside `transaction()`.
 
@@ -273,6 +286,16 @@ class Store:
             "SELECT model, COUNT(*), COALESCE(SUM(cost_usd), 0.0) FROM llm_calls GROUP BY model ORDER BY 1")}
         return LLMTotals(calls, failed, tokens, cost, MappingProxyType(by_purpose), MappingProxyType(by_model))
 
+    def llm_uses(self) -> list[LLMUse]:
+        """Every LLM call's time, purpose, tokens, cost and success, oldest first."""
+        rows = self._conn.execute("SELECT created_at, purpose, prompt_tokens + completion_tokens, cost_usd, "
+                                  "content IS NULL FROM llm_calls ORDER BY created_at, key")
+        return [LLMUse(time, purpose, tokens, cost, bool(failed)) for time, purpose, tokens, cost, failed in rows]
+
+    def data_version(self) -> int:
+        """A number that changes whenever another connection commits to the run (SQLite's `data_version`)."""
+        return self._row("PRAGMA data_version")[0]
+
     def progress(self, island: int) -> int:
         """Return the last iteration `island` committed, -1 if none."""
         row = self._row("SELECT last_completed_iteration FROM islands WHERE island = ?", island)
@@ -300,6 +323,17 @@ class Store:
         rows = self._conn.execute("SELECT status, COUNT(*) FROM evaluations WHERE status != ? "
                                   "GROUP BY status ORDER BY status", (OK,))
         return {FailureKind(status): count for status, count in rows}
+
+    def latest_failures(self, per_kind: int) -> dict[FailureKind, list[tuple[int, str | None]]]:
+        """The `per_kind` newest failed evaluations of each failure kind as (node_id, reason), newest first."""
+        rows = self._conn.execute(
+            "SELECT node_id, status, failure_reason FROM (SELECT node_id, status, failure_reason, ROW_NUMBER() OVER "
+            "(PARTITION BY status ORDER BY node_id DESC) AS newest FROM evaluations WHERE status != ?) "
+            "WHERE newest <= ? ORDER BY status, node_id DESC", (OK, per_kind))
+        latest: dict[FailureKind, list[tuple[int, str | None]]] = {}
+        for node_id, status, reason in rows:
+            latest.setdefault(FailureKind(status), []).append((node_id, reason))
+        return latest
 
     def _write(self, sql: str, args: tuple, what: str) -> sqlite3.Cursor:
         if not self._in_transaction:

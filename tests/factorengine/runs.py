@@ -24,13 +24,13 @@ def copy_seeds(directory: Path) -> Path:
     return directory
 
 
-def synthetic_run(directory: Path, iterations: int, trials: int = 4) -> Path:
+def synthetic_run(directory: Path, iterations: int, trials: int = 4, islands: int = 1) -> Path:
     """Search the synthetic market from four seeds in `directory` (whatever the environment's data); the run's dir."""
     seeds = directory / "seeds"
     seeds.mkdir()
     with pytest.MonkeyPatch.context() as patch:
         patch.delenv("FACTORENGINE_DATA", raising=False)
-        assert main(evolve_args(directory / "run", copy_seeds(seeds), iterations, trials)) == 0
+        assert main(evolve_args(directory / "run", copy_seeds(seeds), iterations, trials, islands)) == 0
     return directory / "run"
 
 

@@ -127,7 +127,7 @@ def _libraries_loaded(*argv: str) -> tuple[int, list[str]]:
 
 @pytest.mark.parametrize("argv, libraries", [(["--help"], []), (["--version"], []), (["llm-server", "--help"], []),
                                              (["status", "--help"], ["numpy"]), (["report", "--help"], ["numpy"]),
-                                             (["null", "--help"], ["numpy"])])
+                                             (["null", "--help"], ["numpy"]), (["dashboard", "--help"], [])])
 def test_help_loads_the_standard_library_only_and_numpy_for_the_commands_reading_a_store(argv, libraries):
     assert _libraries_loaded(*argv) == (0, libraries)
 

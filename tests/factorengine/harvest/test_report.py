@@ -23,8 +23,6 @@ from factorengine.harvest.summary_section import SURVIVORSHIP, SYNTHETIC, summar
 from factorengine.store import LLMCallRow, Migration, NodeRow, Store
 from tests.factorengine.runs import copy_seeds, evolve_args
 
-CHROMIUM = Path("/usr/bin/chromium")
-REQUIRE_BROWSER_ENV = "FACTORENGINE_REQUIRE_BROWSER"
 HEADINGS = ("<h2>Summary", "<h2>Evolution", "<h2>Tree size and depth", "<h2>Failures", "<h2>Top programs",
             "<h2>Generalization", "<h2>Harvest",
             "<h3>Elites", "<h3>Coverage", "<h3>Correlation between elites", "<h3>RankIC over time",
@@ -251,17 +249,6 @@ def test_llm_usage_totals_calls_tokens_and_cost_only_when_the_run_made_calls(tmp
     assert "<h2>LLM usage" in section
     assert "<td>calls</td><td>2</td>" in section and "<td>tokens</td><td>150</td>" in section
     assert "<td>cost (USD)</td><td>0.7500</td>" in section and "<td>repair calls</td><td>1</td>" in section
-
-
-@pytest.fixture
-def chromium() -> Path:
-    """Headless Chromium; skipped when absent unless FACTORENGINE_REQUIRE_BROWSER is set (then failed)."""
-    if not CHROMIUM.exists():
-        reason = f"headless Chromium not found at {CHROMIUM} (apt-get install chromium)"
-        if os.environ.get(REQUIRE_BROWSER_ENV):
-            pytest.fail(f"{reason}; {REQUIRE_BROWSER_ENV} is set, so the browser test must run")
-        pytest.skip(reason)
-    return CHROMIUM
 
 
 def test_the_report_renders_in_a_headless_browser_with_every_image_decoded(chromium, reports, tmp_path):

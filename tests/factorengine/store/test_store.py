@@ -5,15 +5,17 @@ import signal
 import sqlite3
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, replace
 
 import numpy as np
 import pytest
 
 from factorengine.score.failure import FailureKind
-from factorengine.store import (OK, SCHEMA_VERSION, ExperienceRow, LLMCallRow, Migration, ProfileRow, ProposalFailed,
-                                Stopped, Store, StoreError, TrialRow, TuningRow)
-from tests.factorengine.store.sample import CONFIG, CODE, EXPERIENCE, TEST, TRAIN, VALID, create, failed, iteration, node, ok
+from factorengine.store import (OK, SCHEMA_VERSION, ExperienceRow, LLMCallRow, LLMUse, Migration, ProfileRow,
+                                ProposalFailed, Stopped, Store, StoreError, TrialRow, TuningRow)
+from tests.factorengine.store.sample import (CODE, CONFIG, EXPERIENCE, TEST, TRAIN, VALID, Clock, create, failed,
+                                             iteration, node, ok)
 
 
 def test_create_then_open_round_trips_every_row_type(tmp_path):
@@ -209,6 +211,29 @@ def test_reader_sees_committed_data_while_a_writer_holds_a_transaction(run_path)
         assert [node.node_id for node in reader.nodes()] == [1, 2] and reader.progress(0) == 1
 
 
+def test_a_snapshot_sees_one_commit_while_a_writer_commits_meanwhile(run_path):
+    with Store.open(run_path) as writer, Store.open(run_path, read_only=True) as reader:
+        with reader.snapshot():
+            assert [n.node_id for n in reader.nodes()] == [1]
+            iteration(writer, node(2, parent_id=1, iteration=1), ok(2))
+            assert [n.node_id for n in reader.nodes()] == [1] and reader.progress(0) == 0
+        assert [n.node_id for n in reader.nodes()] == [1, 2] and reader.progress(0) == 1
+
+
+def test_data_version_changes_when_another_connection_commits_and_only_then(run_path):
+    with Store.open(run_path) as writer, Store.open(run_path, read_only=True) as reader:
+        before = reader.data_version()
+        reader.nodes()
+        assert reader.data_version() == before
+        iteration(writer, node(2, parent_id=1, iteration=1), ok(2))
+        assert reader.data_version() != before
+
+
+def test_a_read_only_store_serves_another_thread(run_path):
+    with Store.open(run_path, read_only=True) as store, ThreadPoolExecutor(1) as pool:
+        assert [n.node_id for n in pool.submit(store.nodes).result()] == [1]
+
+
 def test_read_only_store_refuses_writes(run_path):
     with Store.open(run_path, read_only=True) as store, pytest.raises(StoreError, match="opened read-only"):
         with store.transaction():
@@ -255,13 +280,24 @@ def test_events_filter_by_kind_in_sequence_order(tmp_path):
         assert store.events()[1].island is None
 
 
+def _failing(store, kinds):
+    """Commit node 1, scored, then nodes 2, 3, ... each failing with the next of `kinds`."""
+    iteration(store, node(1), ok(1))
+    for node_id, kind in enumerate(kinds, start=2):
+        iteration(store, node(node_id, parent_id=1, reward=0.0, failed=True), failed(node_id, kind))
+
+
 def test_count_failures_by_kind(tmp_path):
     with create(tmp_path / "run.db") as store:
-        iteration(store, node(1), ok(1))
-        for node_id, kind in [(2, FailureKind.TIMEOUT), (3, FailureKind.LOOKAHEAD), (4, FailureKind.TIMEOUT),
-                              (5, FailureKind.POLICY)]:
-            iteration(store, node(node_id, parent_id=1, reward=0.0, failed=True), failed(node_id, kind))
+        _failing(store, [FailureKind.TIMEOUT, FailureKind.LOOKAHEAD, FailureKind.TIMEOUT, FailureKind.POLICY])
         assert store.count_failures_by_kind() == {"lookahead": 1, "policy": 1, "timeout": 2}
+
+
+def test_latest_failures_gives_the_newest_of_each_kind_first(tmp_path):
+    with create(tmp_path / "run.db") as store:
+        _failing(store, [FailureKind.TIMEOUT, FailureKind.LOOKAHEAD, FailureKind.TIMEOUT, FailureKind.TIMEOUT])
+        assert store.latest_failures(2) == {FailureKind.LOOKAHEAD: [(3, "lookahead: details")],
+                                            FailureKind.TIMEOUT: [(5, "timeout: details"), (4, "timeout: details")]}
 
 
 def _call(key: str, purpose: str = "propose", content: str | None = "{}", tokens: tuple[int, int] = (100, 20),
@@ -283,6 +319,15 @@ def test_llm_calls_round_trip_by_key_and_add_up(run_path):
     assert (totals.calls, totals.failed, totals.tokens, totals.by_purpose) == (3, 1, 180,
                                                                                {"propose": 2, "repair": 1})
     assert totals.cost_usd == pytest.approx(0.0015)
+
+
+def test_llm_uses_list_each_call_s_time_tokens_cost_and_failure_oldest_first(run_path):
+    with Store.open(run_path, clock=Clock(2_000_000_000.0)) as store:
+        with store.transaction():
+            store.add_llm_call(_call("k2", purpose="repair", tokens=(50, 10), cost=0.0005))
+            store.add_llm_call(_call("k1", content=None, tokens=(0, 0), cost=0.0))
+        assert store.llm_uses() == [LLMUse(2_000_000_001.0, "repair", 60, 0.0005, False),
+                                    LLMUse(2_000_000_002.0, "propose", 0, 0.0, True)]
 
 
 def test_a_failed_llm_call_stored_again_is_replaced_by_its_answer(run_path):
