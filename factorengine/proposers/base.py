@@ -33,14 +33,16 @@ class Step:
 
 @dataclass(frozen=True)
 class Context:
-    """What a proposer sees: the selected program, the best few root-to-node paths, the recent failures, the
-    island's best program and the program the latest rejected proposal repeated."""
+    """What a proposer sees: the selected program and the steps from its seed to it (`lineage`, itself
+    excluded), the best few root-to-node paths, the recent failures, the island's best program and the program the
+    latest rejected proposal repeated."""
 
     parent: Step
     chain: tuple[tuple[Step, ...], ...] = ()
     failures: tuple[Step, ...] = ()
     best: Step | None = None
     repeated: Step | None = None
+    lineage: tuple[Step, ...] = ()
     pulls: tuple[ModelPull, ...] = ()  # the island's past LLM proposals by model, for the model bandit
 
 

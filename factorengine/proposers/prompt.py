@@ -66,11 +66,10 @@ def answer_format(reflect_inline: bool) -> str:
 def propose_messages(context: Context, fields: Sequence[str], horizon: int, reflect_inline: bool) -> Messages:
     """The request for a new program from `context.parent`, with the chain of experience and recent failures."""
     ask = ("\nFirst reflect on the outcomes above: what helped, what hurt and why." if reflect_inline else "")
-    said = experience(context)
+    told = Told(context.parent, "Reflection when proposed" if reflect_inline else "Lesson")
+    said = experience(context, told)
     user = render("propose", contract=contract(fields, horizon), experience=said,
-                  program=_program(context.parent, context.best, told=bool(context.parent.outcome)
-                                   and context.parent.outcome in said), reflection_ask=ask,
-                  answer=answer_format(reflect_inline))
+                  program=_program(context, told), reflection_ask=ask, answer=answer_format(reflect_inline))
     return [{"role": "system", "content": render("system")}, {"role": "user", "content": user}]
 
 
@@ -88,40 +87,52 @@ def reflect_messages(parent: Step, proposal: Proposal, outcome: str) -> Messages
                                                outcome=outcome)}]
 
 
-def experience(context: Context) -> str:
+class Told:
+    """What a request has shown so far, so a step or program shown once is pointed to, not shown again; `lesson`
+    names a step's reflection (inline reflections are written before the step's outcome is known)."""
+
+    def __init__(self, parent: Step, lesson: str = "Lesson") -> None:
+        self.codes = {parent.code.strip()}
+        self.lines: dict[str, str] = {}  # a step's line -> where it was shown
+        self.lesson = lesson
+
+    def step(self, step: Step, where: str) -> str:
+        """The step's idea and outcome, or its idea and where it was shown."""
+        outcome = step.outcome or (f"failed: {step.failure}" if step.failure else _metrics(step))
+        line = f"{step.idea}: {outcome}" + (f" {self.lesson}: {step.lesson}" if step.lesson else "")
+        if line in self.lines:
+            return f"{step.idea} (as in {self.lines[line]})"
+        self.lines[line] = where
+        return line
+
+    def code(self, step: Step) -> str:
+        """The step's program as a code block (its docstring cut to the first line), or a pointer when the request
+        already shows it."""
+        code = step.code.strip()
+        if code in self.codes:
+            return "(its code is shown elsewhere in this request)"
+        self.codes.add(code)
+        return f"```python\n{_brief(code)}\n```"
+
+
+def experience(context: Context, told: Told | None = None) -> str:
     """The chain-of-experience paths, the island's best program, the recent failures and the program the latest
-    rejected proposal repeated, as text; a step or program already shown is pointed to, not shown again."""
+    rejected proposal repeated, as text."""
+    told = told or Told(context.parent)
     parts = []
-    shown = {context.parent.code.strip()}
-    told: dict[str, int] = {}  # a step's line -> the path that shows it
     for number, path in enumerate(context.chain, 1):
-        steps = []
-        for i, step in enumerate(path, 1):
-            line = _step_line(step)
-            steps.append(f"{i}. {step.idea} (as in path {told[line]})" if line in told else f"{i}. {line}")
-            told.setdefault(line, number)
-        steps_text = "\n".join(steps)
-        parts.append(f"### Path {number}\n\n{steps_text}\n\nIts last program:\n\n{_code(path[-1], shown)}")
-    if context.best is not None and context.best.code.strip() not in shown:
+        steps = "\n".join(f"{i}. {told.step(step, f'path {number}')}" for i, step in enumerate(path, 1))
+        parts.append(f"### Path {number}\n\n{steps}\n\nIts last program:\n\n{told.code(path[-1])}")
+    if context.best is not None and context.best.code.strip() not in told.codes:
         parts.append(f"### The island's best program\n\n{context.best.idea} ({_metrics(context.best)})\n\n"
-                     f"{_code(context.best, shown)}")
+                     f"{told.code(context.best)}")
     if context.failures:
         parts.append("### Recent failures (learn from them)\n\n"
-                     + "\n".join(f"- {_step_line(step)}" for step in context.failures))
+                     + "\n".join(f"- {told.step(step, 'the failures')}" for step in context.failures))
     if context.repeated is not None:
         parts.append(f"### The program the latest rejected proposal repeated (propose something else)\n\n"
-                     f"{context.repeated.idea}:\n\n{_code(context.repeated, shown)}")
+                     f"{context.repeated.idea}:\n\n{told.code(context.repeated)}")
     return "\n\n".join(parts) or "Nothing yet: the program below is a seed."
-
-
-def _code(step: Step, shown: set[str]) -> str:
-    """The step's program as a code block (its docstring cut to the first line), or a pointer when the prompt
-    already shows it."""
-    code = step.code.strip()
-    if code in shown:
-        return "(its code is shown elsewhere in this request)"
-    shown.add(code)
-    return f"```python\n{_brief(code)}\n```"
 
 
 def _brief(code: str) -> str:
@@ -133,11 +144,6 @@ def _brief(code: str) -> str:
     if not docstring or "\n" not in docstring.strip():
         return code
     return set_docstring(code, docstring.strip().splitlines()[0]).strip()
-
-
-def _step_line(step: Step) -> str:
-    outcome = step.outcome or (f"failed: {step.failure}" if step.failure else _metrics(step))
-    return f"{step.idea}: {outcome}" + (f" Lesson: {step.lesson}" if step.lesson else "")
 
 
 def _metrics(step: Step) -> str:
@@ -156,10 +162,13 @@ def _segments(step: Step) -> str:
     return "".join(f"{line}\n" for line in lines)
 
 
-def _program(step: Step, best: Step | None, told: bool) -> str:
-    """The program to improve: its metrics per segment, what its last change did (unless `told` already) and its
-    whole code."""
+def _program(context: Context, told: Told) -> str:
+    """The program to improve: its metrics per segment, how it came to be (unless told already) and its whole
+    code."""
+    step, best = context.parent, context.best
     rank = ", the island's best" if best is not None and best.code.strip() == step.code.strip() else ""
-    outcome = f"What its last change did: {step.outcome}\n" if step.outcome and not told else ""
-    return (f"{step.idea} ({_metrics(step)}{rank})\n{_segments(step)}{outcome}\n```python\n{step.code.strip()}\n"
+    lineage = [*context.lineage, step] if step.outcome else list(context.lineage)
+    history = "".join(f"{i}. {told.step(s, 'a path above')}\n" for i, s in enumerate(lineage, 1))
+    history = f"How it came to be:\n{history}" if history else ""
+    return (f"{step.idea} ({_metrics(step)}{rank})\n{_segments(step)}{history}\n```python\n{step.code.strip()}\n"
             "```\n")

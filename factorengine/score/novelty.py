@@ -170,7 +170,7 @@ class Assessment:
             notes.append(f"a level bet: its ranks follow log {self.level.replace('_', ' ')} "
                          f"(|rank correlation| {self.exposure:.2f}), which back-adjusted data make look good")
         if self.penalty < 1:
-            notes.append(f"crowding -{1 - self.penalty:.0%} ({self.structural:.0%} of its structure shared)")
+            notes.append(f"crowding -{1 - self.penalty:.0%}")
         return "; ".join(notes)
 
 

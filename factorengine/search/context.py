@@ -71,7 +71,8 @@ def load_view(store: Store, row: NodeRow) -> NodeView:
 
 def proposer_context(tree: Tree, nodes: Mapping[int, NodeView], rejections: Sequence[Rejected], parent: int,
                      paths: int, rng: np.random.Generator, pulls: Sequence[ModelPull] = ()) -> Context | None:
-    """The proposer's view: the parent program (a random live seed when the root expands), the best `paths`
+    """The proposer's view: the parent program (a random live seed when the root expands) and its lineage, the
+    best `paths`
     paths, the recent failures (failed programs and rejected proposals), the island's best program, the one the
     latest of those rejections repeated, and the island's LLM proposals by model (`pulls`); None when no program ran
     yet."""
@@ -82,7 +83,7 @@ def proposer_context(tree: Tree, nodes: Mapping[int, NodeView], rejections: Sequ
         parent = int(live[rng.integers(len(live))])
     chain = tuple(tuple(nodes[n].step for n in path) for path in tree.best_paths(parent, k=paths))
     failed = [(v.row.iteration, v.step) for v in nodes.values() if v.row.failed]
-    rejected = [(r.iteration, Step(code="", idea="a proposal was not evaluated", outcome=r.reason))
+    rejected = [(r.iteration, Step(code="", idea="a rejected proposal", outcome=r.reason))
                 for r in rejections]
     recent = sorted(failed + rejected, key=lambda item: item[0])[-RECENT_FAILURES:]
     shown = {i for i, _ in recent}
@@ -90,7 +91,8 @@ def proposer_context(tree: Tree, nodes: Mapping[int, NodeView], rejections: Sequ
     scored = [(v.robust_fs, -n) for n, v in nodes.items() if not math.isnan(v.robust_fs)]
     best = nodes[-max(scored)[1]].step if scored else None
     return Context(parent=nodes[parent].step, chain=chain, failures=tuple(step for _, step in recent), best=best,
-                   repeated=nodes[repeated[-1]].step if repeated else None, pulls=tuple(pulls))
+                   repeated=nodes[repeated[-1]].step if repeated else None, pulls=tuple(pulls),
+                   lineage=tuple(nodes[n].step for n in tree.path(parent)[:-1]))
 
 
 def fs_of(evaluation: EvaluationRow | None) -> tuple[float, float, float]:

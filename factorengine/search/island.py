@@ -272,8 +272,7 @@ class Island:
         if found is None:
             return None
         node, corr = found
-        return Duplicate(f"ranks stocks like '{self._nodes[node].row.idea}' (|rank correlation| {corr:.3f} on the "
-                         "sample days)", of=node)
+        return Duplicate(f"ranks stocks like '{self._nodes[node].row.idea}' (rank correlation {corr:.3f})", of=node)
 
     def _elites(self) -> list[int]:
         """The island's best programs by robust train FS, which a new one should not crowd."""

@@ -122,8 +122,10 @@ def outcome(scored: Scored, parent: tuple[float, float] | None, assessment: Asse
     else:
         text = f"robust train FS {parent[0]:.4f} -> {train:.4f}, valid FS {parent[1]:.4f} -> {valid:.4f}"
     if tuned is not None and tuned.best is not None:  # trial scores, which may read a sample of the stocks
-        text += (f"; tuned ({len(tuned.trials)} trials) {tuned.trials[0].robust_fs:.4f} -> {tuned.best.robust_fs:.4f}"
-                 f"{tuning_moves(tuned.program.params, tuned.trials[0].params, tuned.best.params)}")
+        moves = tuning_moves(tuned.program.params, tuned.trials[0].params, tuned.best.params)
+        trials = f"{len(tuned.trials)} trials"
+        text += (f"; tuned ({trials}) {tuned.trials[0].robust_fs:.4f} -> {tuned.best.robust_fs:.4f}: {moves}" if moves
+                 else f"; tuning ({trials}) kept the proposed values")
     if assessment is not None and assessment.describe():
         text += f"; {assessment.describe()}"
     return text
@@ -131,7 +133,7 @@ def outcome(scored: Scored, parent: tuple[float, float] | None, assessment: Asse
 
 def tuning_moves(params: Sequence[Param], proposed: Mapping[str, Number], tuned: Mapping[str, Number]) -> str:
     """The parameters tuning moved, proposed -> tuned [range], flagged where the tuned value sits at an end of its
-    range or near zero."""
+    range or near zero ("" when none moved)."""
     moves = []
     for p in params:
         before, after = proposed.get(p.name), tuned.get(p.name)
@@ -143,4 +145,4 @@ def tuning_moves(params: Sequence[Param], proposed: Mapping[str, Number], tuned:
                                           ("near zero", p.kind == "float" and p.low < 0 < p.high
                                            and abs(after) <= edge)) if holds]
         moves.append(f"{p.name} {before:g} -> {after:g} [{p.low:g}, {p.high:g}]{''.join(' ' + f for f in flags)}")
-    return f": {', '.join(moves)}" if moves else ", values unchanged"
+    return ", ".join(moves)

@@ -66,7 +66,7 @@ def test_requests_carry_the_chain_of_experience(llm_run):
     _, requests = llm_run
     later = [r["messages"][1]["content"] for r in requests[5:]]
     assert all("### Path 1" in text for text in later)
-    assert any("Lesson: reversals pay" in text for text in later)  # inline reflections come back as lessons
+    assert any("Reflection when proposed: reversals pay" in text for text in later)  # inline reflections come back
 
 
 def test_requests_never_show_a_test_metric(llm_run):

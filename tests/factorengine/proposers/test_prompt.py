@@ -56,25 +56,33 @@ def test_the_request_has_a_system_role_and_the_contract_with_the_fields():
     assert "SEARCH_SPACE" in messages[1]["content"]
 
 
-def test_the_chain_shows_each_step_with_its_outcome_and_lesson():
+def test_the_chain_shows_each_step_with_its_outcome_and_reflection():
     user = _user()
     assert ("1. seed momentum: train FS 0.0500, valid FS 0.0400\n"
-            "2. negate the returns: train FS 0.0500 -> 0.0800, valid FS 0.0400 -> 0.0600 Lesson: reversal beats "
-            "momentum") in user
+            "2. negate the returns: train FS 0.0500 -> 0.0800, valid FS 0.0400 -> 0.0600 Reflection when proposed: "
+            "reversal beats momentum") in user
+
+
+def test_a_lesson_asked_for_after_the_outcome_is_called_a_lesson():
+    user = _user(reflect_inline=False)
+    assert "valid FS 0.0400 -> 0.0600 Lesson: reversal beats momentum" in user
 
 
 def test_failures_are_shown_in_their_own_words():
     assert "- shift the close: failed (lookahead): values at day 100 changed when later days changed" in _user()
 
 
-def test_the_program_to_improve_is_shown_with_its_metrics_and_code():
+def test_the_program_to_improve_is_shown_with_its_metrics_history_and_code():
     assert ("## The program to improve\n\nnegate the returns (robust train FS 0.0700, train FS 0.0800, valid FS "
-            "0.0600)\n\n```python\ndef factor(d, window=5):\n    return -d.returns\n```") in _user()
+            "0.0600)\nHow it came to be:\n1. negate the returns (as in path 1)\n\n```python\n"
+            "def factor(d, window=5):\n    return -d.returns\n```") in _user()
 
 
-def test_the_last_change_of_the_program_to_improve_is_told_when_no_path_tells_it():
-    user = prompt.propose_messages(Context(parent=CHILD), ["close"], 1, True)[1]["content"]
-    assert "valid FS 0.0600)\nWhat its last change did: train FS 0.0500 -> 0.0800, valid FS 0.0400 -> 0.0600\n" in user
+def test_the_history_of_the_program_to_improve_is_told_when_no_path_tells_it():
+    user = prompt.propose_messages(Context(parent=CHILD, lineage=(SEED,)), ["close"], 1, True)[1]["content"]
+    assert ("valid FS 0.0600)\nHow it came to be:\n1. seed momentum: train FS 0.0500, valid FS 0.0400\n"
+            "2. negate the returns: train FS 0.0500 -> 0.0800, valid FS 0.0400 -> 0.0600 Reflection when proposed: "
+            "reversal beats momentum\n") in user
 
 
 def test_the_program_to_improve_shows_each_segments_four_components_and_coverage():

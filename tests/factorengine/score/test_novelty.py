@@ -106,4 +106,4 @@ def test_the_assessment_says_its_reward_cut_and_kinship_in_plain_words(profiler,
     crowd.add(2, profiler.profile(panel.volume / ts_mean(panel.volume, 20)), "def factor(d):\n    return d.volume\n")
     words = crowd.assess(code, profiler.profile(_reversal(panel)), [1], parent=2).describe()
     assert words.startswith("corr 0.") and ", 1.00 with best; " in words
-    assert words.endswith("crowding -30% (100% of its structure shared)")
+    assert words.endswith("crowding -30%")

@@ -91,7 +91,7 @@ def test_the_stored_program_shows_its_search_space_to_later_prompts(run):
     code, _, _, _ = _node(run[0], TAILS_IDEA)
     space = ('SEARCH_SPACE = {\n    "window_1": (10, 40),\n    "threshold_1": (0.9375, 0.9625),\n'
              '    "window_2": (10, 40),\n    "threshold_2": (0.0375, 0.0625),\n}\n')
-    shown = [r for r in run[1][1:] if "threshold_1" in r["messages"][1]["content"]]
+    shown = [r for r in run[1][1:] if "ts_quantile(d.returns, window_1, threshold_1)" in r["messages"][1]["content"]]
     assert space in code and shown and all(space in r["messages"][1]["content"] for r in shown)
 
 
