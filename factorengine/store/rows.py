@@ -10,8 +10,8 @@ import numpy as np
 from factorengine.score.failure import FailureKind
 from factorengine.score.metrics import SegmentMetrics
 
-__all__ = ["OK", "EvaluationRow", "ExperienceRow", "LLMCallRow", "LLMTotals", "LLMUse", "NodeRow", "Params", "ProfileRow",
-           "RunInfo", "Status", "TrialRow", "TuningRow"]
+__all__ = ["OK", "EvaluationRow", "ExperienceRow", "LLMCallRow", "LLMTotals", "LLMUse", "NodeRow", "Params",
+           "ProfileRow", "RunInfo", "Status", "TrialRow", "TuningRow"]
 
 OK = "ok"  # the status of an evaluation or trial that was scored
 Status = Literal["ok"] | FailureKind
