@@ -194,13 +194,11 @@ def fresh_search(config: RunConfig, dataset: Dataset, seeds: Sequence[Seed]) -> 
     """Run a new search in a temporary directory; yield its wall seconds, CPU seconds and store."""
     with tempfile.TemporaryDirectory() as directory:
         run_dir = Path(directory)
-        Store.create(run_dir / RUN_DATABASE, config=as_dict(config), fingerprint="bench",
-                     seed=config.search.seed).close()
-        cpu, start = _cpu_seconds(), time.perf_counter()
-        run_archipelago(run_dir, config, dataset, seeds)
-        seconds, cpu = time.perf_counter() - start, _cpu_seconds() - cpu
-        with Store.open(run_dir / RUN_DATABASE) as store:
-            yield seconds, cpu, store
+        with Store.create(run_dir / RUN_DATABASE, config=as_dict(config), fingerprint="bench",
+                          seed=config.search.seed) as store:
+            cpu, start = _cpu_seconds(), time.perf_counter()
+            run_archipelago(store, config, dataset, seeds)
+            yield time.perf_counter() - start, _cpu_seconds() - cpu, store
 
 
 def _cpu_seconds() -> float:

@@ -127,13 +127,14 @@ def _search(store: Store, config: RunConfig, dataset: Dataset, seeds: list[Seed]
     print(describe_segments(segment_ranges(dataset.panel.dates, dataset.splits)), file=sys.stderr)
     stopped = f"\nstopped; every finished iteration is stored. Continue with: factorengine resume {run_dir}"
     if config.islands.n_islands > 1:
-        store.close()  # each island process opens its own connection
         try:
-            result = run_archipelago(run_dir, config, dataset, seeds, watch=ProgressLines(several=True),
+            result = run_archipelago(store, config, dataset, seeds, watch=ProgressLines(several=True),
                                      on_event=report_island_event)
         except KeyboardInterrupt:
             print(stopped, file=sys.stderr)
             return 130
+        finally:
+            store.close()
         lost = [o for o in result.islands if not o.finished]
         for outcome in lost:
             print(f"error: island {outcome.island} stopped after {outcome.restarts} restarts: {outcome.last_error}",

@@ -1,12 +1,18 @@
-"""Several islands in parallel processes (or Ray actors): one shared copy of the panel, one run store.
+"""Several islands in parallel processes (or Ray actors): one shared copy of the panel, one writer of the store.
+
+The driver (the process that runs `evolve` or `resume`) is the only one that opens the run store. An island
+asks it for the store as committed (`Restore`), keeps an in-memory replica of it, and sends each of its
+transactions (`Commit`) and each iteration's result (`Progress`, for `watch`) to the driver, which writes the
+commit in one transaction, as a lone island does, before the island goes on: a killed island, or driver, loses
+only the iteration in flight, and a restarted island resumes from the store exactly. `islands` supervises the
+workers, restarts one that dies and carries the migrants.
 
 The parent loads the panel and shares its fields once (sealed memory every island's sandbox maps); the island
 processes are forked from it, so the panel and label are shared copy-on-write, not copied per island. The
 machine's cores are dealt out: each island's sandbox gets cores // islands workers unless configured.
-Each island opens the run store itself and commits its own iterations; `islands` supervises the processes,
-restarts one that dies (it resumes from its last committed iteration) and carries the migrants.
-With `[islands] backend = "ray"` the islands are Ray actors, not forked from the parent: each one's sandbox
-shares the fields itself, and the run directory must be on a filesystem every Ray node sees.
+With `[islands] backend = "ray"` the islands are Ray actors, on the cluster's nodes: the panel reaches each
+node once through Ray's object store, each actor's sandbox shares the fields on its node, and no actor reads
+a file the driver wrote (a replayed run's answers travel with the panel).
 """
 from __future__ import annotations
 
@@ -15,8 +21,8 @@ import dataclasses
 import logging
 import os
 import time
-from pathlib import Path
-from typing import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
 
 from factorengine.config import RunConfig
 from factorengine.data import Dataset
@@ -27,7 +33,7 @@ from factorengine.proposers.mutate import MutationProposer
 from factorengine.score.evaluate import Evaluator
 from factorengine.search.island import Island, Seed, Standing, StepResult
 from factorengine.search.migration import Exchange
-from factorengine.store import RUN_DATABASE, IslandStarted, Store
+from factorengine.store import Commit, IslandStarted, Store
 from islands import IslandEvent, IslandsResult, Mailbox, run_islands
 from sandbox import SharedInputs, share_inputs
 
@@ -49,27 +55,26 @@ def sandbox_workers(config: RunConfig, cores: int | None = None) -> int:
     return config.evaluation.n_workers or max(1, cores // config.islands.n_islands)
 
 
-def make_proposer(config: RunConfig, store: Store, dataset: Dataset, island: int,
-                  resources: contextlib.ExitStack) -> Proposer:
-    """The configured proposer of one island (a replayed run's store is opened into `resources`)."""
+def make_proposer(config: RunConfig, store: Store, dataset: Dataset, island: int, replay: Store | None) -> Proposer:
+    """The configured proposer of one island (`replay`: the replayed run's store, when [llm] replay is set)."""
     if config.search.proposer == "mutate":
         return MutationProposer()
-    replay = (resources.enter_context(Store.open(config.llm.replay, read_only=True)) if config.llm.replay
-              else None)
     client = LLMClient(config.llm, config.budget, store, island=island, replay=replay)
     return LLMProposer(client, config, list(dataset.panel.fields))
 
 
 def run_island(store: Store, config: RunConfig, dataset: Dataset, seeds: Sequence[Seed], *, island: int = 0,
-               inputs: SharedInputs | None = None, exchange: Exchange | None = None,
-               watch: Watch | None = None) -> None:
+               inputs: SharedInputs | None = None, exchange: Exchange | None = None, watch: Watch | None = None,
+               replay: Store | None = None) -> None:
     """Search one island until it is done (or its deadline, patience or a stop request); `watch` sees each
-    iteration."""
+    iteration; `replay`: the replayed run's store (None: opened from [llm] replay when set)."""
     minutes = config.search.max_minutes
     deadline = time.monotonic() + 60 * minutes if minutes else None
     settings = dataclasses.replace(config.evaluation, n_workers=sandbox_workers(config))
     with Evaluator(dataset, settings, inputs=inputs) as evaluator, contextlib.ExitStack() as resources:
-        proposer = make_proposer(config, store, dataset, island, resources)
+        if replay is None and config.llm.replay:
+            replay = resources.enter_context(Store.open(config.llm.replay, read_only=True))
+        proposer = make_proposer(config, store, dataset, island, replay)
         node = Island(config=config, store=store, evaluator=evaluator, proposer=proposer,
                       seeds=island_seeds(seeds, island, config), island=island)
         standing = node.standing()
@@ -78,28 +83,60 @@ def run_island(store: Store, config: RunConfig, dataset: Dataset, seeds: Sequenc
                 watch(island, standing, result)
 
 
-def run_archipelago(run_dir: Path, config: RunConfig, dataset: Dataset, seeds: Sequence[Seed], *,
+@dataclass(frozen=True)
+class Restore:
+    """What an island asks the driver first: the run's store as committed (the answer: `Store.snapshot`)."""
+
+
+@dataclass(frozen=True)
+class Progress:
+    """An island's iteration, for the driver's `watch`."""
+
+    standing: Standing
+    result: StepResult
+
+
+def run_archipelago(store: Store, config: RunConfig, dataset: Dataset, seeds: Sequence[Seed], *,
                     watch: Watch | None = None,
                     on_event: Callable[[IslandEvent], None] | None = None) -> IslandsResult:
-    """Run every island of the run in its own process until each is done; Ctrl-C stops them cleanly.
+    """Run every island of the run in its own worker until each is done, writing their commits to `store`;
+    Ctrl-C stops them cleanly.
 
-    `watch` sees each iteration (in the island's process), `on_event` each start, restart or failure."""
+    `watch` sees each iteration, `on_event` each start, restart or failure (both in this process)."""
     backend = config.islands.backend
     # A memfd exists only in processes forked from its owner, which Ray actors are not.
     inputs = share_inputs(dict(dataset.panel.fields)) if backend == "multiprocess" else None
-    database = (run_dir / RUN_DATABASE).resolve()  # a Ray actor's working directory is not ours
+    replayed = _replay_snapshot(config)
 
     def island_main(island: int, mailbox: Mailbox) -> None:
-        with Store.open(database) as store:
-            with store.transaction():  # who runs the island now: for operators (and tests) to find it
-                store.add_event(IslandStarted(os.getpid()), island=island)
-            run_island(store, config, dataset, seeds, island=island, inputs=inputs, exchange=mailbox,
-                       watch=watch)
+        replay = None if replayed is None else Store.replica(replayed, None)
+        with Store.replica(mailbox.request(Restore()), mailbox.request) as replica:
+            with replica.transaction():  # who runs the island now: for operators (and tests) to find it
+                replica.add_event(IslandStarted(os.getpid()), island=island)
+            run_island(replica, config, dataset, seeds, island=island, inputs=inputs, exchange=mailbox,
+                       watch=lambda _, standing, result: mailbox.request(Progress(standing, result)), replay=replay)
+
+    def answer(island: int, request: Restore | Commit | Progress) -> Any:
+        match request:
+            case Restore():
+                return store.snapshot()
+            case Commit():
+                store.apply(request)
+            case Progress(standing, result) if watch is not None:
+                watch(island, standing, result)
+        return None
 
     try:
         return run_islands(island_main, config.islands.n_islands, config.islands.topology, backend=backend,
-                           address=config.islands.address or None, on_event=on_event)
+                           address=config.islands.address or None, on_event=on_event, on_request=answer)
     finally:
         if inputs is not None:
             os.close(inputs.fd)
 
+
+def _replay_snapshot(config: RunConfig) -> bytes | None:
+    """The replayed run's store as bytes, for islands that cannot open its file; None without [llm] replay."""
+    if not config.llm.replay:
+        return None
+    with Store.open(config.llm.replay, read_only=True) as replay:
+        return replay.snapshot()
