@@ -18,7 +18,10 @@ def check_address(address: str | None, timeout_s: float = CONNECT_TIMEOUT_S) -> 
     started later, nothing to check) answers within about twice `timeout_s`."""
     if address is None:
         return
-    from ray._private import services  # ray.init's own reading of "auto" and of RAY_ADDRESS
+    try:
+        from ray._private import services  # ray.init's own reading of "auto" and of RAY_ADDRESS
+    except ImportError as error:
+        raise ClusterUnreachable('joining a Ray cluster needs Ray: pip install "factorengine[ray]"') from error
 
     try:
         resolved = services.canonicalize_bootstrap_address_or_die(address)

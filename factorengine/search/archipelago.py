@@ -26,6 +26,7 @@ from typing import Any, Callable, Sequence
 
 from factorengine.config import RunConfig
 from factorengine.data import Dataset
+from factorengine.errors import FactorEngineError
 from factorengine.llm.client import LLMClient
 from factorengine.proposers.base import Proposer
 from factorengine.proposers.llm import LLMProposer
@@ -34,12 +35,26 @@ from factorengine.score.evaluate import Evaluator
 from factorengine.search.island import Island, Seed, Standing, StepResult
 from factorengine.search.migration import Exchange
 from factorengine.store import Commit, IslandStarted, Store
-from islands import IslandEvent, IslandsResult, Mailbox, run_islands
+from islands import ClusterUnreachable, IslandEvent, IslandsResult, Mailbox, check_address, run_islands
 from sandbox import SharedInputs, share_inputs
 
 logger = logging.getLogger(__name__)
 
 Watch = Callable[[int, Standing, StepResult], None]  # (island, where it stood when it started, what an iteration did)
+
+
+class ClusterError(FactorEngineError):
+    """The Ray cluster of [islands] address does not answer; the message names it and says what to do."""
+
+
+def check_cluster(config: RunConfig) -> None:
+    """Raise ClusterError unless the Ray cluster the islands would join answers (in seconds, not minutes)."""
+    islands = config.islands
+    if islands.backend == "ray" and islands.n_islands > 1:
+        try:
+            check_address(islands.address or None)
+        except ClusterUnreachable as error:
+            raise ClusterError(str(error)) from error
 
 
 def island_seeds(seeds: Sequence[Seed], island: int, config: RunConfig) -> list[Seed]:
