@@ -175,6 +175,23 @@ def test_an_island_whose_node_is_lost_restarts_on_another_and_the_run_reaches_th
     assert run_tree(run_dir) == processes_tree
 
 
+def test_a_driver_killed_mid_run_and_resumed_reaches_the_same_tree(cluster, market, processes_tree, tmp_path):
+    head, _ = cluster
+    run_dir = tmp_path / "run"
+    env = {k: v for k, v in os.environ.items() if k not in ("FACTORENGINE_DATA", "RAY_ADDRESS")}
+    with open(tmp_path / "stderr", "w") as stderr:
+        driver = subprocess.Popen([sys.executable, "-m", "factorengine.cli", *_args(run_dir, market),
+                                   "--backend", "ray", "--address", head.address], env=env, cwd=ROOT, stderr=stderr)
+    try:
+        assert _eventually(lambda: _progress(run_dir, 1) >= 8, 180), (tmp_path / "stderr").read_text()
+    finally:
+        driver.kill()  # SIGKILL: Ray ends the actors of a driver that died
+        driver.wait()
+    assert max(_progress(run_dir, 0), _progress(run_dir, 1)) < 2 + ITERATIONS - 1
+    assert main(["resume", str(run_dir)]) == 0
+    assert run_tree(run_dir) == processes_tree
+
+
 def _progress(run_dir: Path, island: int) -> int:
     if not (run_dir / "run.db").exists():
         return -1
