@@ -34,7 +34,7 @@ from factorengine.proposers.mutate import MutationProposer
 from factorengine.score.evaluate import Evaluator
 from factorengine.search.island import Island, Seed, Standing, StepResult
 from factorengine.search.migration import Exchange
-from factorengine.store import Commit, IslandStarted, Store
+from factorengine.store import Commit, IslandStarted, LLMTotals, Store
 from islands import ClusterUnreachable, IslandEvent, IslandsResult, Mailbox, check_address, run_islands
 from sandbox import SharedInputs, share_inputs
 
@@ -70,26 +70,35 @@ def sandbox_workers(config: RunConfig, cores: int | None = None) -> int:
     return config.evaluation.n_workers or max(1, cores // config.islands.n_islands)
 
 
-def make_proposer(config: RunConfig, store: Store, dataset: Dataset, island: int, replay: Store | None) -> Proposer:
-    """The configured proposer of one island (`replay`: the replayed run's store, when [llm] replay is set)."""
+@dataclass(frozen=True)
+class LLMSources:
+    """What an island's LLM client reads beyond its store: the replayed run and the whole run's spending."""
+
+    replay: Store | None = None  # None: opened from [llm] replay when it is set
+    spent: Callable[[], LLMTotals] | None = None  # None: its store's totals
+
+
+def make_proposer(config: RunConfig, store: Store, dataset: Dataset, island: int, llm: LLMSources) -> Proposer:
+    """The configured proposer of one island."""
     if config.search.proposer == "mutate":
         return MutationProposer()
-    client = LLMClient(config.llm, config.budget, store, island=island, replay=replay)
+    client = LLMClient(config.llm, config.budget, store, island=island, replay=llm.replay, spent=llm.spent)
     return LLMProposer(client, config, list(dataset.panel.fields))
 
 
 def run_island(store: Store, config: RunConfig, dataset: Dataset, seeds: Sequence[Seed], *, island: int = 0,
                inputs: SharedInputs | None = None, exchange: Exchange | None = None, watch: Watch | None = None,
-               replay: Store | None = None) -> None:
+               llm: LLMSources = LLMSources()) -> None:
     """Search one island until it is done (or its deadline, patience or a stop request); `watch` sees each
-    iteration; `replay`: the replayed run's store (None: opened from [llm] replay when set)."""
+    iteration."""
     minutes = config.search.max_minutes
     deadline = time.monotonic() + 60 * minutes if minutes else None
     settings = dataclasses.replace(config.evaluation, n_workers=sandbox_workers(config))
     with Evaluator(dataset, settings, inputs=inputs) as evaluator, contextlib.ExitStack() as resources:
-        if replay is None and config.llm.replay:
-            replay = resources.enter_context(Store.open(config.llm.replay, read_only=True))
-        proposer = make_proposer(config, store, dataset, island, replay)
+        if llm.replay is None and config.llm.replay:
+            llm = dataclasses.replace(llm, replay=resources.enter_context(Store.open(config.llm.replay,
+                                                                                   read_only=True)))
+        proposer = make_proposer(config, store, dataset, island, llm)
         node = Island(config=config, store=store, evaluator=evaluator, proposer=proposer,
                       seeds=island_seeds(seeds, island, config), island=island)
         standing = node.standing()
@@ -101,6 +110,11 @@ def run_island(store: Store, config: RunConfig, dataset: Dataset, seeds: Sequenc
 @dataclass(frozen=True)
 class Restore:
     """What an island asks the driver first: the run's store as committed (the answer: `Store.snapshot`)."""
+
+
+@dataclass(frozen=True)
+class Spent:
+    """What an island asks the driver before paying for an LLM call: the whole run's calls so far (`LLMTotals`)."""
 
 
 @dataclass(frozen=True)
@@ -124,19 +138,22 @@ def run_archipelago(store: Store, config: RunConfig, dataset: Dataset, seeds: Se
     replayed = _replay_snapshot(config)
 
     def island_main(island: int, mailbox: Mailbox) -> None:
-        replay = None if replayed is None else Store.replica(replayed, None)
+        llm = LLMSources(None if replayed is None else Store.replica(replayed, None),
+                         lambda: mailbox.request(Spent()))
         with Store.replica(mailbox.request(Restore()), mailbox.request) as replica:
             with replica.transaction():  # who runs the island now: for operators (and tests) to find it
                 replica.add_event(IslandStarted(os.getpid()), island=island)
             run_island(replica, config, dataset, seeds, island=island, inputs=inputs, exchange=mailbox,
-                       watch=lambda _, standing, result: mailbox.request(Progress(standing, result)), replay=replay)
+                       watch=lambda _, standing, result: mailbox.request(Progress(standing, result)), llm=llm)
 
-    def answer(island: int, request: Restore | Commit | Progress) -> Any:
+    def answer(island: int, request: Restore | Commit | Spent | Progress) -> Any:
         match request:
             case Restore():
                 return store.snapshot()
             case Commit():
                 store.apply(request)
+            case Spent():
+                return store.llm_totals()
             case Progress(standing, result) if watch is not None:
                 watch(island, standing, result)
         return None
