@@ -65,16 +65,16 @@ def ship(record: Commit, backend: str, shipments: int) -> tuple[float, ...]:
     """Seconds of each of `shipments` round trips of `record` from one island of `backend` to the driver, which
     writes each into a run store (under a new node id, so every write is a real one)."""
     timings: list[tuple[float, ...]] = []
-    with tempfile.TemporaryDirectory() as directory:
-        with Store.create(Path(directory) / RUN_DATABASE, config={}, fingerprint="bench", seed=0) as store:
-            def answer(island: int, request: Any) -> None:
-                if isinstance(request, tuple):
-                    timings.append(request)
-                else:
-                    store.apply(request)
+    with tempfile.TemporaryDirectory() as directory, \
+            Store.create(Path(directory) / RUN_DATABASE, config={}, fingerprint="bench", seed=0) as store:
+        def answer(island: int, request: Any) -> None:
+            if isinstance(request, tuple):
+                timings.append(request)
+            else:
+                store.apply(request)
 
-            run_islands(functools.partial(_shipper, records=_renumbered(record, shipments)), 1, backend=backend,
-                        on_request=answer)
+        run_islands(functools.partial(_shipper, records=_renumbered(record, shipments)), 1, backend=backend,
+                    on_request=answer)
     return timings[0]
 
 

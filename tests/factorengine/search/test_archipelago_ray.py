@@ -6,13 +6,14 @@ small synthetic market read from a CSV file, and is compared with the same run o
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -20,6 +21,7 @@ from factorengine.cli import main
 from factorengine.data.synthetic import synthetic_panel
 from factorengine.store import IslandStarted, Store
 from tests.factorengine.runs import ROOT, copy_seeds, evolve_args, run_tree, write_panel
+from tests.islands.test_supervisor import alive, eventually
 from tests.ray_support import import_ray
 
 pytestmark = [pytest.mark.slow, pytest.mark.ray]
@@ -129,17 +131,24 @@ def _parent(pid: int) -> int:
     return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
 
 
+@contextlib.contextmanager
+def watching(run_dir: Path) -> Iterator[IslandWatcher]:
+    """An IslandWatcher of the run in `run_dir` for the block."""
+    watcher = IslandWatcher(run_dir / "run.db")
+    watcher.start()
+    try:
+        yield watcher
+    finally:
+        watcher.done.set()
+        watcher.join()
+
+
 def test_islands_on_two_nodes_reach_the_processes_tree_and_never_open_the_store_or_the_data(
         cluster, market, processes_tree, tmp_path):
     head, _ = cluster
     run_dir = tmp_path / "run"
-    watcher = IslandWatcher(run_dir / "run.db")
-    watcher.start()
-    try:
+    with watching(run_dir) as watcher:
         assert main([*_args(run_dir, market), "--backend", "ray", "--address", head.address]) == 0
-    finally:
-        watcher.done.set()
-        watcher.join()
 
     assert run_tree(run_dir) == processes_tree
     assert sorted(watcher.pids) == [0, 1] and all(len(pids) == 1 for pids in watcher.pids.values())
@@ -153,21 +162,16 @@ def test_an_island_whose_node_is_lost_restarts_on_another_and_the_run_reaches_th
         cluster, market, processes_tree, tmp_path):
     head, workers = cluster
     run_dir = tmp_path / "run"
-    watcher = IslandWatcher(run_dir / "run.db")
-    watcher.start()
     outcome: list[int] = []
     driver = threading.Thread(target=lambda: outcome.append(
         main([*_args(run_dir, market), "--backend", "ray", "--address", head.address])))
-    driver.start()
-    try:
-        assert _eventually(lambda: _progress(run_dir, 1) >= 6, 180), "island 1 did not reach iteration 6"
+    with watching(run_dir) as watcher:
+        driver.start()
+        assert eventually(lambda: _progress(run_dir, 1) >= 6, 180), "island 1 did not reach iteration 6"
         [pid] = watcher.pids[1]
         [lost] = [node for node in workers if node.all_processes["raylet"][0].process.pid == watcher.raylets[pid]]
         head.remove_node(lost)
         driver.join(timeout=300)
-    finally:
-        watcher.done.set()
-        watcher.join()
 
     assert outcome == [0]
     assert len(watcher.pids[1]) == 2  # restarted once, in a fresh actor
@@ -183,7 +187,7 @@ def test_a_driver_killed_mid_run_and_resumed_reaches_the_same_tree(cluster, mark
         driver = subprocess.Popen([sys.executable, "-m", "factorengine.cli", *_args(run_dir, market),
                                    "--backend", "ray", "--address", head.address], env=env, cwd=ROOT, stderr=stderr)
     try:
-        assert _eventually(lambda: _progress(run_dir, 1) >= 8, 180), (tmp_path / "stderr").read_text()
+        assert eventually(lambda: _progress(run_dir, 1) >= 8, 180), (tmp_path / "stderr").read_text()
     finally:
         driver.kill()  # SIGKILL: Ray ends the actors of a driver that died
         driver.wait()
@@ -199,15 +203,6 @@ def _progress(run_dir: Path, island: int) -> int:
         return store.progress(island)
 
 
-def _eventually(condition, timeout_s: float) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.1)
-    return True
-
-
 def test_ctrl_c_of_a_driver_with_its_own_ray_leaves_no_process_behind(market, tmp_path):
     import_ray()
     run_dir = tmp_path / "run"
@@ -216,7 +211,7 @@ def test_ctrl_c_of_a_driver_with_its_own_ray_leaves_no_process_behind(market, tm
         driver = subprocess.Popen([sys.executable, "-m", "factorengine.cli", *_args(run_dir, market),
                                    "--backend", "ray"], env=env, cwd=ROOT, stderr=stderr, start_new_session=True)
     try:
-        assert _eventually(lambda: min(_progress(run_dir, 0), _progress(run_dir, 1)) >= 3, 180), \
+        assert eventually(lambda: min(_progress(run_dir, 0), _progress(run_dir, 1)) >= 3, 180), \
             (tmp_path / "stderr").read_text()
         started = descendants(driver.pid) - {driver.pid}
         os.killpg(driver.pid, signal.SIGINT)  # as Ctrl-C in a terminal: the driver's whole process group
@@ -224,12 +219,5 @@ def test_ctrl_c_of_a_driver_with_its_own_ray_leaves_no_process_behind(market, tm
     finally:
         driver.kill()
     assert len(started) >= 4  # Ray's own processes and the two island actors at least
-    assert _eventually(lambda: not any(_alive(pid) for pid in started), 30), [
-        Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " ")[:80] for pid in started if _alive(pid)]
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
+    assert eventually(lambda: not any(alive(pid) for pid in started), 30), [
+        Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " ")[:80] for pid in started if alive(pid)]
