@@ -136,15 +136,17 @@ def run_archipelago(store: Store, config: RunConfig, dataset: Dataset, seeds: Se
     # A memfd exists only in processes forked from its owner, which Ray actors are not.
     inputs = share_inputs(dict(dataset.panel.fields)) if backend == "multiprocess" else None
     replayed = _replay_snapshot(config)
+    watched = watch is not None  # the island asks the driver to show its iterations; `watch` stays here
 
     def island_main(island: int, mailbox: Mailbox) -> None:
         llm = LLMSources(None if replayed is None else Store.replica(replayed, None),
                          lambda: mailbox.request(Spent()))
+        report = (lambda _, standing, result: mailbox.request(Progress(standing, result))) if watched else None
         with Store.replica(mailbox.request(Restore()), mailbox.request) as replica:
             with replica.transaction():  # who runs the island now: for operators (and tests) to find it
                 replica.add_event(IslandStarted(os.getpid()), island=island)
             run_island(replica, config, dataset, seeds, island=island, inputs=inputs, exchange=mailbox,
-                       watch=lambda _, standing, result: mailbox.request(Progress(standing, result)), llm=llm)
+                       watch=report, llm=llm)
 
     def answer(island: int, request: Restore | Commit | Spent | Progress) -> Any:
         match request:
@@ -154,7 +156,7 @@ def run_archipelago(store: Store, config: RunConfig, dataset: Dataset, seeds: Se
                 store.apply(request)
             case Spent():
                 return store.llm_totals()
-            case Progress(standing, result) if watch is not None:
+            case Progress(standing, result):
                 watch(island, standing, result)
         return None
 
