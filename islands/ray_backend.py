@@ -45,7 +45,8 @@ def run_islands_ray(island_main: IslandMain, n_islands: int, topology: str = "ri
     started = not ray.is_initialized()
     if started:
         check_address(address)  # ray.init would retry an unreachable address for minutes
-        ray.init(address=address, include_dashboard=False)
+        # "local": a new instance, even where `ray start` left one (which ray.init would otherwise join)
+        ray.init(address=address or "local", include_dashboard=False)
     try:
         supervisor = _RaySupervisor(island_main, in_neighbours, stall_timeout_s, max_restarts, hooks)
         try:
