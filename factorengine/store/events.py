@@ -33,10 +33,12 @@ class Segments:
 
 @dataclass(frozen=True)
 class IslandStarted:
-    """An island process (re)started; `pid` is its process id."""
+    """An island process (re)started; `pid` is its process id on the machine `host` (None: recorded before hosts
+    were kept)."""
 
     kind: ClassVar[str] = "island_started"
     pid: int
+    host: str | None = None
 
 
 @dataclass(frozen=True)
