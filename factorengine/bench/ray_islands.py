@@ -16,7 +16,8 @@ from factorengine.bench.runtime import BenchInput, search_on_cores
 from factorengine.config import IslandsConfig, RunConfig, SearchConfig, TuningConfig
 from factorengine.search.archipelago import run_island
 from factorengine.search.island import Seed
-from factorengine.store import RUN_DATABASE, Commit, Statement, Store
+from factorengine.store import RUN_DATABASE, Store
+from factorengine.store.commit import Commit, Statement
 from islands import Mailbox, run_islands
 
 BACKENDS = ("multiprocess", "ray")

@@ -35,7 +35,8 @@ from factorengine.proposers.mutate import MutationProposer
 from factorengine.score.evaluate import Evaluator
 from factorengine.search.island import Island, Seed, Standing, StepResult
 from factorengine.search.migration import Exchange
-from factorengine.store import Commit, IslandStarted, LLMTotals, Store
+from factorengine.store import IslandStarted, LLMTotals, Store
+from factorengine.store.commit import Commit
 from islands import ClusterUnreachable, IslandEvent, IslandsResult, Mailbox, check_address, run_islands
 from sandbox import SharedInputs, share_inputs
 

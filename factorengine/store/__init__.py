@@ -1,5 +1,4 @@
 """One run in one SQLite file: the Store, its typed rows and events, and the schema it keeps on disk."""
-from factorengine.store.commit import Commit, Statement
 from factorengine.store.events import (
                                        Duplicate,
                                        Event,
@@ -28,7 +27,7 @@ from factorengine.store.rows import (
 from factorengine.store.schema import SCHEMA_VERSION, StoreError
 from factorengine.store.store import RUN_DATABASE, Store
 
-__all__ = ["OK", "RUN_DATABASE", "SCHEMA_VERSION", "Commit", "Duplicate", "EvaluationRow", "Event", "EventRow",
+__all__ = ["OK", "RUN_DATABASE", "SCHEMA_VERSION", "Duplicate", "EvaluationRow", "Event", "EventRow",
            "ExperienceRow", "IslandStarted", "LLMCallRow", "LLMFallback", "LLMFault", "LLMTotals", "Migration",
-           "NodeRow", "ProfileRow", "ProposalFailed", "RunInfo", "Seeds", "Segments", "Statement", "Stopped", "Store",
+           "NodeRow", "ProfileRow", "ProposalFailed", "RunInfo", "Seeds", "Segments", "Stopped", "Store",
            "StoreError", "TrialRow", "TuningRow"]

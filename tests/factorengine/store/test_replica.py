@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 
 from factorengine.score.failure import FailureKind
-from factorengine.store import Commit, Store, StoreError
+from factorengine.store import Store, StoreError
+from factorengine.store.commit import Commit
 from tests.factorengine.store.sample import Clock, failed, iteration, node, ok
 
 
