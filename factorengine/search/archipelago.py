@@ -20,7 +20,6 @@ import contextlib
 import dataclasses
 import logging
 import os
-import socket
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
@@ -146,7 +145,7 @@ def run_archipelago(store: Store, config: RunConfig, dataset: Dataset, seeds: Se
         report = (lambda _, standing, result: mailbox.request(Progress(standing, result))) if watched else None
         with Store.replica(mailbox.request(Restore()), mailbox.request) as replica:
             with replica.transaction():  # who runs the island now: for operators (and tests) to find it
-                replica.add_event(IslandStarted(os.getpid(), socket.gethostname()), island=island)
+                replica.add_event(IslandStarted(os.getpid()), island=island)
             run_island(replica, config, dataset, seeds, island=island, inputs=inputs, exchange=mailbox,
                        watch=report, llm=llm)
 

@@ -33,12 +33,10 @@ class Segments:
 
 @dataclass(frozen=True)
 class IslandStarted:
-    """An island process (re)started; `pid` is its process id on the machine `host` (None: recorded before hosts
-    were kept)."""
+    """An island process (re)started; `pid` is its process id."""
 
     kind: ClassVar[str] = "island_started"
     pid: int
-    host: str | None = None
 
 
 @dataclass(frozen=True)

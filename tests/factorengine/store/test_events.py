@@ -12,7 +12,7 @@ STORED = [
                ("test", "2018-05-01", "2018-11-26", 150, 0))), "segments",
      '{"ranges":[["train","2016-01-04","2017-09-28",454,5],["valid","2017-10-02","2018-04-27",150,0],'
      '["test","2018-05-01","2018-11-26",150,0]]}'),
-    (IslandStarted(4242, "node-2"), "island_started", '{"host":"node-2","pid":4242}'),
+    (IslandStarted(4242), "island_started", '{"pid":4242}'),
     (Migration(2, ((1, 1000000004, 9), (1, 1000000006, None))), "migration",
      '{"received":[[1,1000000004,9],[1,1000000006,null]],"round":2}'),
     (ProposalFailed("no code block"), "proposal_failed", '{"detail":"no code block","evaluations":0}'),
@@ -37,10 +37,6 @@ def test_every_event_kind_is_covered():
 
 def test_a_rejection_written_without_its_evaluations_reads_as_none_spent():
     assert decode_event("duplicate", '{"detail":"same code"}') == Duplicate("same code", 0)
-
-
-def test_an_island_start_written_before_hosts_were_kept_reads_with_no_host():
-    assert decode_event("island_started", '{"pid":4242}') == IslandStarted(4242, None)
 
 
 def test_an_unknown_event_kind_is_refused_by_name():
