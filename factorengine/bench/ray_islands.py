@@ -58,7 +58,7 @@ def tuned_record(bench: BenchInput, seed: Seed, trials: int) -> Commit:
     sent: list[Commit] = []
     with tempfile.TemporaryDirectory() as directory:
         with Store.create(Path(directory) / RUN_DATABASE, config={}, fingerprint="bench", seed=0) as store:
-            replica = Store.replica(store.snapshot(), sent.append)
+            replica = Store.replica(store.image(), sent.append)
         run_island(replica, config, bench.dataset, [seed])
     [record] = [commit for commit in sent if any("INTO trials" in s.sql for s in commit.statements)]
     return record

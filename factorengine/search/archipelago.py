@@ -110,7 +110,7 @@ def run_island(store: Store, config: RunConfig, dataset: Dataset, seeds: Sequenc
 
 @dataclass(frozen=True)
 class Restore:
-    """What an island asks the driver first: the run's store as committed (the answer: `Store.snapshot`)."""
+    """What an island asks the driver first: the run's store as committed (the answer: `Store.image`)."""
 
 
 @dataclass(frozen=True)
@@ -136,7 +136,7 @@ def run_archipelago(store: Store, config: RunConfig, dataset: Dataset, seeds: Se
     backend = config.islands.backend
     # A memfd exists only in processes forked from its owner, which Ray actors are not.
     inputs = share_inputs(dict(dataset.panel.fields)) if backend == "multiprocess" else None
-    replayed = _replay_snapshot(config)
+    replayed = _replay_image(config)
     watched = watch is not None  # the island asks the driver to show its iterations; `watch` stays here
 
     def island_main(island: int, mailbox: Mailbox) -> None:
@@ -152,7 +152,7 @@ def run_archipelago(store: Store, config: RunConfig, dataset: Dataset, seeds: Se
     def answer(island: int, request: Restore | Commit | Spent | Progress) -> Any:
         match request:
             case Restore():
-                return store.snapshot()
+                return store.image()
             case Commit():
                 store.apply(request)
             case Spent():
@@ -169,9 +169,9 @@ def run_archipelago(store: Store, config: RunConfig, dataset: Dataset, seeds: Se
             os.close(inputs.fd)
 
 
-def _replay_snapshot(config: RunConfig) -> bytes | None:
+def _replay_image(config: RunConfig) -> bytes | None:
     """The replayed run's store as bytes, for islands that cannot open its file; None without [llm] replay."""
     if not config.llm.replay:
         return None
     with Store.open(config.llm.replay, read_only=True) as replay:
-        return replay.snapshot()
+        return replay.image()

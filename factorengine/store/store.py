@@ -10,7 +10,7 @@
   NULL back as NaN; `train_fs`/`valid_fs` (ordering copies of the train and valid FS) stay NULL. Train and
   valid metrics share the `metrics` column; test metrics have their own, returned only with `include_test`.
 - The file format, its versions and migrations, and what opening checks: see `factorengine.store.schema`.
-- A replica (`Store.replica`) is an in-memory copy, made from the writer's `snapshot`, for a process that must
+- A replica (`Store.replica`) is an in-memory copy, made from the writer's `image`, for a process that must
   not open the file (an island on another machine): each of its transactions is sent (`Commit`) to the writer,
   which applies it (`apply`) before the replica commits it too, so the file holds everything the replica does.
 """
@@ -92,17 +92,17 @@ class Store:
         return cls(open_connection(path, read_only=read_only), path, read_only=read_only, clock=clock)
 
     @classmethod
-    def replica(cls, snapshot: bytes, send: Send | None, *, clock: Clock = time.time) -> Store:
-        """An in-memory store holding `snapshot` whose every transaction goes to `send` before it commits
-        (None: a read-only copy)."""
-        image = bytearray(snapshot)
-        image[_WAL_VERSIONS] = b"\x01\x01"
+    def replica(cls, image: bytes, send: Send | None, *, clock: Clock = time.time) -> Store:
+        """An in-memory store holding `image` (a writer's `image()`) whose every transaction goes to `send` before
+        it commits (None: a read-only copy)."""
+        copy = bytearray(image)
+        copy[_WAL_VERSIONS] = b"\x01\x01"
         conn = sqlite3.connect(":memory:", isolation_level=None)
-        conn.deserialize(bytes(image))
+        conn.deserialize(bytes(copy))
         conn.execute("PRAGMA foreign_keys = ON")
         return cls(conn, Path(":memory:"), read_only=send is None, clock=clock, send=send)
 
-    def snapshot(self) -> bytes:
+    def image(self) -> bytes:
         """The whole database as committed, as bytes (what `Store.replica` starts from)."""
         with contextlib.closing(sqlite3.connect(":memory:")) as copy:
             self._conn.backup(copy)  # through SQLite, so the WAL's pages are in it
