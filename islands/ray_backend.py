@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -38,15 +39,18 @@ def run_islands_ray(island_main: IslandMain, n_islands: int, topology: str = "ri
                     shutdown_timeout_s: float = 60.0, hooks: Hooks) -> IslandsResult:
     """Run `island_main(island, mailbox)` in one Ray actor per island until each finished or is dead for good.
 
-    Connects to the Ray cluster at `address` (None: starts a local instance) unless Ray is initialised
-    already, and shuts down what it started; an unreachable `address` raises `ClusterUnreachable`.
+    Connects to the Ray cluster at `address` (None: starts a local instance with a CPU per island at least)
+    unless Ray is initialised already, and shuts down what it started; an unreachable `address` raises
+    `ClusterUnreachable`. Each island's actor holds one CPU of the cluster.
     """
     in_neighbours = make_topology(topology, n_islands)
     started = not ray.is_initialized()
     if started:
         check_address(address)  # ray.init would retry an unreachable address for minutes
-        # "local": a new instance, even where `ray start` left one (which ray.init would otherwise join)
-        ray.init(address=address or "local", include_dashboard=False)
+        if address:
+            ray.init(address=address, include_dashboard=False)
+        else:  # "local": a new instance even where `ray start` left one, which ray.init would otherwise join
+            ray.init(address="local", num_cpus=max(n_islands, len(os.sched_getaffinity(0))), include_dashboard=False)
     try:
         supervisor = _RaySupervisor(island_main, in_neighbours, stall_timeout_s, max_restarts, hooks)
         try:
@@ -222,7 +226,9 @@ class _RaySupervisor(Supervision[_Island]):
         # on the driver's node, so that losing another node never loses the board or the queued requests
         self.relay = ray.remote(_Relay).options(num_cpus=0, scheduling_strategy=here).remote(topology)
         self.inbox = self.relay.take_requests.remote(_POLL_S)
-        self.worker = ray.remote(_IslandWorker).options(scheduling_strategy="SPREAD")  # over a cluster's nodes
+        # One CPU each, held while it lives: islands spread over the nodes with free cores, never two on a
+        # one-core node; on a cluster with fewer free CPUs than islands, the rest wait for one.
+        self.worker = ray.remote(_IslandWorker).options(num_cpus=1, scheduling_strategy="SPREAD")
         self.stall_timeout_s = stall_timeout_s
 
     def _live(self) -> list[_Island]:
