@@ -1,4 +1,4 @@
-"""The worker's side of the supervisor link: heartbeat, publish, collect, the stop flag, and how it ended.
+"""The worker's side of the supervisor link: heartbeat, publish, collect, request, the stop flag, how it ended.
 
 A multiprocess worker talks to the supervisor over its own duplex pipe, so a worker killed
 in the middle of a message can only garble its own pipe, which dies with it; a Ray worker
@@ -41,6 +41,13 @@ class Collect:
 
 
 @dataclass(frozen=True)
+class Request:
+    """A question for the process that runs the islands (its `on_request`); the worker waits for the answer."""
+
+    payload: Any
+
+
+@dataclass(frozen=True)
 class Done:
     """The island function returned."""
 
@@ -52,7 +59,7 @@ class Failed:
     traceback: str
 
 
-Message = Beat | Publish | Collect | Done | Failed
+Message = Beat | Publish | Collect | Request | Done | Failed
 
 
 class Mailbox:
@@ -87,6 +94,15 @@ class Mailbox:
         if received is None:  # the supervisor's answer to a collect cut short by a stop
             raise Stopped
         return received
+
+    def request(self, payload: Any) -> Any:
+        """Ask the process that called `run_islands` (its `on_request(island, payload)`) and wait for the answer.
+
+        The answer comes after `on_request` returned: what it did (say, commit a record) is done.
+        """
+        with self._lock:
+            self._connection.send(Request(payload))
+            return self._connection.recv()
 
     def _send(self, message: Message) -> None:
         with self._lock:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Callable, Generic, TypeVar
+from typing import Any, Callable, Generic, TypeVar
 
 from islands.events import EventKind, IslandEvent, IslandOutcome, IslandsResult
 
@@ -31,16 +31,30 @@ class Fate:
 
 
 IslandT = TypeVar("IslandT", bound=Fate)
+OnRequest = Callable[[int, Any], Any]  # (island, what its worker asks) -> the answer
+
+
+def refuse_requests(island: int, payload: Any) -> Any:
+    """The `on_request` of a run that expects none: a request is a bug in the island function."""
+    raise RuntimeError(f"island {island} made a request, but run_islands was given no on_request")
+
+
+@dataclass(frozen=True)
+class Hooks:
+    """What the caller of `run_islands` is told and asked, in its own process: events, and its islands' requests."""
+
+    on_event: Callable[[IslandEvent], None]
+    on_request: OnRequest
 
 
 class Supervision(ABC, Generic[IslandT]):
     """The backend-independent half of a supervisor: the islands' fates, the stop flag and the events."""
 
-    def __init__(self, islands: list[IslandT], max_restarts: int,
-                 on_event: Callable[[IslandEvent], None]) -> None:
+    def __init__(self, islands: list[IslandT], max_restarts: int, hooks: Hooks) -> None:
         self.islands = islands
         self.max_restarts = max_restarts
-        self.on_event = on_event
+        self.on_event = hooks.on_event
+        self.on_request = hooks.on_request  # runs in this process, between the loop's other work
         self.stopping = False
 
     def serve(self, shutdown_timeout_s: float) -> IslandsResult:

@@ -21,8 +21,9 @@ from multiprocess.connection import wait
 
 from islands.board import Board
 from islands.events import IslandEvent, IslandsResult
-from islands.mailbox import Beat, Collect, Done, Failed, IslandMain, Mailbox, Message, Publish, run_island
-from islands.supervision import Fate, Supervision
+from islands.mailbox import (Beat, Collect, Done, Failed, IslandMain, Mailbox, Message, Publish, Request,
+                             run_island)
+from islands.supervision import Fate, Hooks, OnRequest, Supervision, refuse_requests
 from islands.topology import Topology, make_topology
 
 BACKENDS = ("multiprocess", "ray")
@@ -35,23 +36,25 @@ _START_METHODS = ("fork", "spawn")
 def run_islands(island_main: IslandMain, n_islands: int, topology: str = "ring", *,
                 backend: str = "multiprocess", start_method: str = "fork", address: str | None = None,
                 stall_timeout_s: float = 600.0, max_restarts: int = 3, shutdown_timeout_s: float = 60.0,
-                on_event: Callable[[IslandEvent], None] | None = None) -> IslandsResult:
+                on_event: Callable[[IslandEvent], None] | None = None,
+                on_request: OnRequest = refuse_requests) -> IslandsResult:
     """Run `island_main(island, mailbox)` in one worker per island until each finished or is dead for good.
 
     `backend`: "multiprocess" (one process per island on this machine, started by `start_method`) or
     "ray" (one Ray actor per island on the Ray cluster at `address`, None: a local instance).
+    `on_request(island, payload)` answers each `mailbox.request(payload)`, here, one at a time, in arrival order.
     """
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; expected one of {BACKENDS}")
-    on_event = on_event or (lambda event: None)
+    hooks = Hooks(on_event or (lambda event: None), on_request)
     if backend == "ray":
         from islands.ray_backend import run_islands_ray
         return run_islands_ray(island_main, n_islands, topology, address=address, stall_timeout_s=stall_timeout_s,
-                               max_restarts=max_restarts, shutdown_timeout_s=shutdown_timeout_s, on_event=on_event)
+                               max_restarts=max_restarts, shutdown_timeout_s=shutdown_timeout_s, hooks=hooks)
     if start_method not in _START_METHODS:
         raise ValueError(f"unsupported start method {start_method!r}; expected one of {_START_METHODS}")
     supervisor = _Supervisor(island_main, make_topology(topology, n_islands), mp.get_context(start_method),
-                             stall_timeout_s, max_restarts, on_event)
+                             stall_timeout_s, max_restarts, hooks)
     return supervisor.serve(shutdown_timeout_s)
 
 
@@ -69,8 +72,8 @@ class _Supervisor(Supervision[_Island]):
     """The supervisor loop's state: islands, published payloads, the stop flag."""
 
     def __init__(self, island_main: IslandMain, topology: Topology, context: Any, stall_timeout_s: float,
-                 max_restarts: int, on_event: Callable[[IslandEvent], None]) -> None:
-        super().__init__([_Island(index) for index in sorted(topology)], max_restarts, on_event)
+                 max_restarts: int, hooks: Hooks) -> None:
+        super().__init__([_Island(index) for index in sorted(topology)], max_restarts, hooks)
         self.island_main = island_main
         self.board = Board(topology)
         self.context = context
@@ -130,6 +133,8 @@ class _Supervisor(Supervision[_Island]):
                 self.board.publish(island.index, round, payload)
             case Collect(round):
                 island.waiting_round = round
+            case Request(payload):
+                self._answer(island, self.on_request(island.index, payload))
             case Done():
                 self._finished(island)
             case Failed(text):
@@ -157,10 +162,13 @@ class _Supervisor(Supervision[_Island]):
     def _reply(self, island: _Island, received: dict[int, Any] | None) -> None:
         island.waiting_round = None
         island.last_beat = time.monotonic()  # time spent waiting for neighbours is not a stall
+        self._answer(island, received)  # None: the mailbox raises Stopped
+
+    def _answer(self, island: _Island, answer: Any) -> None:
         try:
-            island.connection.send(received)  # None: the mailbox raises Stopped
+            island.connection.send(answer)
         except OSError:
-            pass  # the worker died meanwhile; `_reap` restarts it and it collects again
+            pass  # the worker died meanwhile; `_reap` restarts it and it asks again
 
     def _kill_stalled(self) -> None:
         now = time.monotonic()

@@ -153,17 +153,11 @@ def islands_suite(bench: BenchInput, n_seeds: int = 8, minutes: float = 1.0, tri
             raise BenchError(f"the islands suite needs {setup.cores} cores; this process may use {len(cores)}")
         config = RunConfig(search=SearchConfig(iterations=100_000, max_minutes=minutes),
                            tuning=TuningConfig(n_trials=trials), islands=IslandsConfig(n_islands=setup.n_islands))
-        per_trial, used, peak[setup.name] = [], [], 0.0
-        for _ in range(min(bench.repeat, 2)):
-            with _on_cores(cores[:setup.cores]), PeakMemory() as memory, \
-                    fresh_search(config, bench.dataset, seeds) as (seconds, cpu, store):
-                per_trial.append(seconds / len(store.trials()))
-            used.append(cpu / seconds)
-            peak[setup.name] = max(peak[setup.name], memory.peak_mib)
-        busy[setup.name] = statistics.median(used)
+        runs = search_on_cores(config, cores[:setup.cores], bench, seeds)
+        busy[setup.name], peak[setup.name] = runs.busy, runs.peak_mib
         timings.append(Timing(f"{setup.name} ({setup.n_islands} x {sandbox_workers(config, setup.cores)} "
-                              f"worker(s)): seconds per trial, {busy[setup.name]:.2f} cores busy, peak memory "
-                              f"{peak[setup.name]:.0f} MiB", tuple(per_trial)))
+                              f"worker(s)): seconds per trial, {runs.busy:.2f} cores busy, peak memory "
+                              f"{runs.peak_mib:.0f} MiB", runs.per_trial))
     one, two, wide = timings
     ratio = Ratio("evaluations/s: 2 islands on 2 cores vs 1 island on 1 core", one, two)
     second = peak[ISLAND_SETUPS[1].name] - peak[ISLAND_SETUPS[0].name]
@@ -176,6 +170,27 @@ def islands_suite(bench: BenchInput, n_seeds: int = 8, minutes: float = 1.0, tri
                                second, SECOND_ISLAND_MIB,
                                "the second island's own search process, sandbox server and run children hold "
                                "their factor values and the programs' intermediate arrays", at_most=True)])
+
+
+@dataclass(frozen=True)
+class SearchRuns:
+    """Runs of one search setup: seconds per tuning trial of each, cores kept busy and peak memory (PSS)."""
+
+    per_trial: tuple[float, ...]
+    busy: float  # median CPU seconds of the process tree per wall second
+    peak_mib: float  # the highest of the runs
+
+
+def search_on_cores(config: RunConfig, cores: Sequence[int], bench: BenchInput, seeds: Sequence[Seed]) -> SearchRuns:
+    """Run a new search as `config` says on `cores` only, `bench.repeat` times (at most 2)."""
+    per_trial, used, peak = [], [], 0.0
+    for _ in range(min(bench.repeat, 2)):
+        with _on_cores(cores), PeakMemory() as memory, \
+                fresh_search(config, bench.dataset, seeds) as (seconds, cpu, store):
+            per_trial.append(seconds / len(store.trials()))
+        used.append(cpu / seconds)
+        peak = max(peak, memory.peak_mib)
+    return SearchRuns(tuple(per_trial), statistics.median(used), peak)
 
 
 @contextlib.contextmanager
@@ -194,13 +209,11 @@ def fresh_search(config: RunConfig, dataset: Dataset, seeds: Sequence[Seed]) -> 
     """Run a new search in a temporary directory; yield its wall seconds, CPU seconds and store."""
     with tempfile.TemporaryDirectory() as directory:
         run_dir = Path(directory)
-        Store.create(run_dir / RUN_DATABASE, config=as_dict(config), fingerprint="bench",
-                     seed=config.search.seed).close()
-        cpu, start = _cpu_seconds(), time.perf_counter()
-        run_archipelago(run_dir, config, dataset, seeds)
-        seconds, cpu = time.perf_counter() - start, _cpu_seconds() - cpu
-        with Store.open(run_dir / RUN_DATABASE) as store:
-            yield seconds, cpu, store
+        with Store.create(run_dir / RUN_DATABASE, config=as_dict(config), fingerprint="bench",
+                          seed=config.search.seed) as store:
+            cpu, start = _cpu_seconds(), time.perf_counter()
+            run_archipelago(store, config, dataset, seeds)
+            yield time.perf_counter() - start, _cpu_seconds() - cpu, store
 
 
 def _cpu_seconds() -> float:

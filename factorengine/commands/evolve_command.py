@@ -12,7 +12,7 @@ from factorengine.config import BACKENDS, PROPOSERS, ConfigError, RunConfig, as_
 from factorengine.data import Dataset, make_dataset, open_panel, segment_ranges
 from factorengine.data.dataset import DATA_ENV
 from factorengine.errors import FactorEngineError
-from factorengine.search.archipelago import run_archipelago, run_island
+from factorengine.search.archipelago import check_cluster, run_archipelago, run_island
 from factorengine.search.island import Seed
 from factorengine.segments import describe_segments
 from factorengine.store import RUN_DATABASE, Seeds, Store
@@ -50,6 +50,7 @@ def add_evolve_arguments(evolve: argparse.ArgumentParser) -> None:
                         "the label horizon's gap (default: [data] test_start, else by the fractions)")
     evolve.add_argument("--backend", choices=BACKENDS, help="what runs the islands: processes on this machine or "
                         f"Ray actors ([islands] address) (default: {d.islands.backend})")
+    _add_address(evolve)
     evolve.set_defaults(run=run_evolve)
 
 
@@ -63,7 +64,14 @@ def add_resume_arguments(resume: argparse.ArgumentParser) -> None:
                         "(default: the run's)")
     resume.add_argument("--max-evaluations", type=int,
                         help="change the run's evaluation budget per island (default: the run's)")
+    _add_address(resume)
     resume.set_defaults(run=run_resume)
+
+
+def _add_address(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--address", metavar="auto|HOST:PORT", help="with --backend ray: the Ray cluster to join "
+                        "(`ray start --head` prints it; auto: the one started on this machine) (default: the "
+                        "config's [islands] address, empty: a Ray instance of this run's own)")
 
 
 def run_evolve(args: argparse.Namespace) -> int:
@@ -73,7 +81,7 @@ def run_evolve(args: argparse.Namespace) -> int:
                           proposer=args.proposer, seed=args.seed, seeds_dir=args.seeds,
                           max_evaluations=args.max_evaluations)
         config = override(override(config, "tuning", n_trials=args.trials), "islands", n_islands=args.islands,
-                          backend=args.backend)
+                          backend=args.backend, address=args.address)
         config = override(config, "data", valid_start=args.valid_start, test_start=args.test_start)
         if args.llm_replay:
             replay = Path(args.llm_replay)
@@ -85,6 +93,7 @@ def run_evolve(args: argparse.Namespace) -> int:
             config = override(config, "data", path=str(Path(panel.source).resolve()))
         dataset = make_dataset(panel, config.data)  # bad segment settings fail here, before anything is written
         seeds = _read_seeds(Path(config.search.seeds_dir))
+        check_cluster(config)  # before the run directory exists: an unreachable cluster leaves nothing behind
         run_dir = args.run_dir or Path("runs") / time.strftime("run-%Y%m%d-%H%M%S")
         run_dir.mkdir(parents=True, exist_ok=True)
         store = Store.create(run_dir / RUN_DATABASE, config=as_dict(config), fingerprint=panel.fingerprint(),
@@ -105,6 +114,8 @@ def run_resume(args: argparse.Namespace) -> int:
         store = Store.open(args.run_dir / RUN_DATABASE)
         config = override(recorded_config(store), "search", iterations=args.iterations,
                           max_evaluations=args.max_evaluations)
+        config = override(config, "islands", address=args.address)
+        check_cluster(config)
         dataset = recorded_dataset(store, config)
         seeds = [Seed(name, code) for name, code in recorded_seeds(store)]
     except (FactorEngineError, OSError) as exc:
@@ -127,13 +138,14 @@ def _search(store: Store, config: RunConfig, dataset: Dataset, seeds: list[Seed]
     print(describe_segments(segment_ranges(dataset.panel.dates, dataset.splits)), file=sys.stderr)
     stopped = f"\nstopped; every finished iteration is stored. Continue with: factorengine resume {run_dir}"
     if config.islands.n_islands > 1:
-        store.close()  # each island process opens its own connection
         try:
-            result = run_archipelago(run_dir, config, dataset, seeds, watch=ProgressLines(several=True),
+            result = run_archipelago(store, config, dataset, seeds, watch=ProgressLines(several=True),
                                      on_event=report_island_event)
         except KeyboardInterrupt:
             print(stopped, file=sys.stderr)
             return 130
+        finally:
+            store.close()
         lost = [o for o in result.islands if not o.finished]
         for outcome in lost:
             print(f"error: island {outcome.island} stopped after {outcome.restarts} restarts: {outcome.last_error}",

@@ -60,17 +60,17 @@ class Progress:
 
 
 class ProgressLines:
-    """Watches the islands of a search: one Progress per island, made in the island's own process."""
+    """Watches the islands of a search: one Progress per island and start (a restarted island starts anew)."""
 
     def __init__(self, several: bool) -> None:
         self.several = several
-        self._lines: dict[int, Progress] = {}
+        self._lines: dict[int, tuple[Standing, Progress]] = {}
 
     def __call__(self, island: int, standing: Standing, result: StepResult) -> None:
         """Show one iteration of `island` (`standing`: where it stood when it started)."""
-        if island not in self._lines:
-            self._lines[island] = Progress(standing, prefix=f"island {island}: " if self.several else "")
-        self._lines[island].show(result)
+        if island not in self._lines or self._lines[island][0] != standing:
+            self._lines[island] = standing, Progress(standing, prefix=f"island {island}: " if self.several else "")
+        self._lines[island][1].show(result)
 
 
 def _duration(seconds: float) -> str:

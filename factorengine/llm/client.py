@@ -18,7 +18,7 @@ import openai
 
 from factorengine.config import BudgetConfig, LLMConfig
 from factorengine.errors import FactorEngineError
-from factorengine.store import Event, LLMCallRow, LLMFault, Store
+from factorengine.store import Event, LLMCallRow, LLMFault, LLMTotals, Store
 
 logger = logging.getLogger(__name__)
 
@@ -38,9 +38,10 @@ class LLMClient:
     """Chat completions for one island (or command), accounted in `store`."""
 
     def __init__(self, config: LLMConfig, budget: BudgetConfig, store: Store, *, island: int | None = None,
-                 replay: Store | None = None, sleep: Callable[[float], None] = time.sleep,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 replay: Store | None = None, spent: Callable[[], LLMTotals] | None = None,
+                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic) -> None:
         self.config, self.budget, self.store, self.island, self.replay = config, budget, store, island, replay
+        self._spent = spent or store.llm_totals  # the whole run's calls, which an island's replica does not hold
         self._sleep, self._clock = sleep, clock
         self._open_until = -float("inf")
         self.routes = {route.name: route for route in config.routes}
@@ -101,7 +102,7 @@ class LLMClient:
         return f"{t.calls} LLM calls ({t.failed} failed), {t.tokens:,} tokens, ${t.cost_usd:.4f}"
 
     def _check_budget(self) -> None:
-        b, t = self.budget, self.store.llm_totals()
+        b, t = self.budget, self._spent()
         for limit, used, what in ((b.max_calls, t.calls, "calls"), (b.max_tokens, t.tokens, "tokens"),
                                   (b.max_cost_usd, t.cost_usd, "USD")):
             if limit and used >= limit:

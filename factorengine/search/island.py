@@ -325,7 +325,8 @@ class Island:
         fs = {n: (v.robust_fs, v.valid_fs) for n, v in self._nodes.items()}
         chosen = choose_emigrants([v.row for v in self._nodes.values()], fs, up_to, self.config.islands.migrants)
         return [Migrant(self.island, row.node_id, row.program_id, self._nodes[row.node_id].code, row.params,
-                        row.idea, self.store.evaluation(row.node_id)) for row in chosen]
+                        row.idea, self.store.evaluation(row.node_id), self.store.profile(row.node_id))
+                for row in chosen]
 
     def _receive(self, round: int, payloads: Mapping[int, Sequence[Migrant]]) -> None:
         """Add the neighbours' programs of `round` as migrant children of the root (duplicates skipped), in one
@@ -340,7 +341,7 @@ class Island:
                     node_id = self._keys[key] = self._next_node_id() + len(arrivals)
                     arrivals.append((self._migrant_view(node_id, iteration, migrant), migrant))
                 record.append((source, migrant.node_id, node_id))
-        profiles = {view.row.node_id: self.store.profile(migrant.node_id) for view, migrant in arrivals}
+        profiles = {view.row.node_id: migrant.profile for view, migrant in arrivals}
         with self.store.transaction():
             for view, migrant in arrivals:
                 self.store.add_program(migrant.program_id, migrant.code)

@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Mapping, Protocol, Sequence
 
-from factorengine.store import EvaluationRow, Migration, NodeRow, Store
+from factorengine.store import EvaluationRow, Migration, NodeRow, ProfileRow, Store
 
 
 class Exchange(Protocol):
@@ -38,6 +38,7 @@ class Migrant:
     params: Mapping[str, int | float]
     idea: str
     evaluation: EvaluationRow  # train and valid: test is scored by harvest, never by the search
+    profile: ProfileRow | None  # its values' profile, so the receiver screens copies of it (None: failed or old)
 
 
 def migration_round(iteration: int, n_seeds: int, interval: int) -> int | None:

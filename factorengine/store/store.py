@@ -12,6 +12,9 @@
   NULL back as NaN; `train_fs`/`valid_fs` (ordering copies of the train and valid FS) stay NULL. Train and
   valid metrics share the `metrics` column; test metrics have their own, returned only with `include_test`.
 - The file format, its versions and migrations, and what opening checks: see `factorengine.store.schema`.
+- A replica (`Store.replica`) is an in-memory copy, made from the writer's `image`, for a process that must
+  not open the file (an island on another machine): each of its transactions is sent (`Commit`) to the writer,
+  which applies it (`apply`) before the replica commits it too, so the file holds everything the replica does.
 """
 from __future__ import annotations
 
@@ -24,12 +27,13 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Iterator, Mapping, Sequence, TypeVar
+from typing import Any, Callable, Iterator, Mapping, Sequence, TypeVar
 
 import numpy as np
 
 from factorengine.score.failure import FailureKind
 from factorengine.score.metrics import SegmentMetrics
+from factorengine.store.commit import Commit, Statement
 from factorengine.store.events import Event, EventRow, decode_event, encode_event
 from factorengine.store.rows import (OK, EvaluationRow, ExperienceRow, LLMCallRow, LLMTotals, LLMUse, NodeRow,
                                      ProfileRow, RunInfo, Status, TrialRow, TuningRow)
@@ -38,6 +42,8 @@ from factorengine.store.schema import Clock, StoreError, atomic, build, dumps, o
 __all__ = ["RUN_DATABASE", "Store"]
 
 RUN_DATABASE = "run.db"  # the store's file name inside a run directory
+Send = Callable[[Commit], None]  # returns once the run's writer committed it
+_WAL_VERSIONS = slice(18, 20)  # the header's file format bytes: 2, 2 in WAL mode, which memory cannot hold
 _ORDER_BY = {"train": "e.train_fs", "valid": "e.valid_fs"}
 E = TypeVar("E", bound=Event)
 
@@ -45,11 +51,14 @@ E = TypeVar("E", bound=Event)
 class Store:
     """One run's database. Make one with `Store.create` or `Store.open`; use it as a context manager."""
 
-    def __init__(self, conn: sqlite3.Connection, path: Path, *, read_only: bool, clock: Clock) -> None:
+    def __init__(self, conn: sqlite3.Connection, path: Path, *, read_only: bool, clock: Clock,
+                 send: Send | None = None) -> None:
         self._conn = conn
         self._read_only = read_only
         self._clock = clock
         self._in_transaction = False
+        self._send = send
+        self._written: list[Statement] = []
         self.path = path
 
     @classmethod
@@ -84,6 +93,29 @@ class Store:
         path = Path(path)
         return cls(open_connection(path, read_only=read_only), path, read_only=read_only, clock=clock)
 
+    @classmethod
+    def replica(cls, image: bytes, send: Send | None, *, clock: Clock = time.time) -> Store:
+        """An in-memory store holding `image` (a writer's `image()`) whose every transaction goes to `send` before
+        it commits (None: a read-only copy)."""
+        copy = bytearray(image)
+        copy[_WAL_VERSIONS] = b"\x01\x01"
+        conn = sqlite3.connect(":memory:", isolation_level=None)
+        conn.deserialize(bytes(copy))
+        conn.execute("PRAGMA foreign_keys = ON")
+        return cls(conn, Path(":memory:"), read_only=send is None, clock=clock, send=send)
+
+    def image(self) -> bytes:
+        """The whole database as committed, as bytes (what `Store.replica` starts from)."""
+        with contextlib.closing(sqlite3.connect(":memory:")) as copy:
+            self._conn.backup(copy)  # through SQLite, so the WAL's pages are in it
+            return copy.serialize()
+
+    def apply(self, commit: Commit) -> None:
+        """Write what a replica's transaction wrote, in one transaction."""
+        with self.transaction():
+            for statement in commit.statements:
+                self._write(statement.sql, statement.args, "a replica's commit")
+
     def close(self) -> None:
         """Close the connection; uncommitted work (there is none outside `transaction()`) is dropped."""
         self._conn.close()
@@ -102,9 +134,12 @@ class Store:
         if self._in_transaction:
             raise StoreError("transactions do not nest: one iteration is one transaction")
         self._in_transaction = True
+        self._written = []
         try:
             with atomic(self._conn):
                 yield
+                if self._send is not None and self._written:
+                    self._send(Commit(tuple(self._written)))
         finally:
             self._in_transaction = False
 
@@ -339,6 +374,8 @@ class Store:
         if not self._in_transaction:
             raise StoreError(f"cannot store {what} outside `with store.transaction():`; "
                              "an iteration's rows commit together")
+        if self._send is not None:
+            self._written.append(Statement(sql, args))
         try:
             return self._conn.execute(sql, args)
         except sqlite3.IntegrityError as error:

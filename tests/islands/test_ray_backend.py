@@ -5,12 +5,14 @@ the multiprocess backend's; the events' wording and the restart rule are shared 
 """
 from __future__ import annotations
 
+import json
+import os
 import sys
 
 import pytest
 
 from islands import IslandOutcome, IslandsResult, run_islands
-from tests.islands.test_supervisor import Fault, kinds, log, records, ring_of_two, run
+from tests.islands.test_supervisor import Fault, kinds, log, records, ring_of_two, run, run_asking
 from tests.ray_support import import_ray
 
 
@@ -30,6 +32,17 @@ def test_ring_islands_receive_their_neighbours_payloads_round_by_round(local_ray
     assert records(tmp_path) == ring_of_two()
     assert result == IslandsResult((IslandOutcome(0, True, 0, None), IslandOutcome(1, True, 0, None)))
     assert kinds(events, 0) == kinds(events, 1) == ["started", "finished"]
+
+
+@pytest.mark.ray
+def test_request_is_answered_by_on_request_in_the_driver_in_order(local_ray, tmp_path):
+    asked = run_asking(tmp_path, backend="ray")
+
+    assert sorted(asked) == [(island, (island, question), os.getpid()) for island in (0, 1) for question in range(3)]
+    assert [[payload for island, payload, _ in asked if island == i] for i in (0, 1)] == [
+        [(i, question) for question in range(3)] for i in (0, 1)]
+    assert [json.loads((tmp_path / f"island{island}.answers").read_text()) for island in (0, 1)] == [
+        [0, 1, 2], [10, 11, 12]]
 
 
 @pytest.mark.ray

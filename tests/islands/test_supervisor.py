@@ -156,6 +156,32 @@ def test_all_to_all_islands_receive_every_other_islands_payload(tmp_path):
         for island in range(3)]
 
 
+def asking_island(island: int, mailbox: Mailbox, directory: Path) -> None:
+    """Ask the supervisor's process three questions and write down its answers."""
+    answers = [mailbox.request((island, question)) for question in range(3)]
+    (directory / f"island{island}.answers").write_text(json.dumps(answers))
+
+
+def run_asking(directory: Path, **supervision) -> list[tuple[int, tuple[int, int], int]]:
+    """Run two asking islands; what the supervisor's process was asked: (island, payload, its pid)."""
+    asked = []
+
+    def answer(island: int, payload: tuple[int, int]) -> int:
+        asked.append((island, payload, os.getpid()))
+        return 10 * island + payload[1]
+
+    run_islands(functools.partial(asking_island, directory=directory), 2, on_request=answer, **supervision)
+    return asked
+
+
+def test_request_is_answered_by_on_request_in_the_callers_process(tmp_path):
+    asked = run_asking(tmp_path)
+
+    assert sorted(asked) == [(island, (island, question), os.getpid()) for island in (0, 1) for question in range(3)]
+    assert [json.loads((tmp_path / f"island{island}.answers").read_text()) for island in (0, 1)] == [
+        [0, 1, 2], [10, 11, 12]]
+
+
 def test_sigkilled_worker_is_restarted_resumes_and_ends_as_an_uninterrupted_run(tmp_path):
     run(tmp_path / "uninterrupted")
     result, events = run(tmp_path / "killed", Fault(island=0, round=2, action="kill"))

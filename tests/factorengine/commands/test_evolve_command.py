@@ -1,8 +1,13 @@
-"""`factorengine evolve`: segment settings that cannot be are refused in one line before anything is written."""
+"""`factorengine evolve`: segment settings that cannot be, or a Ray cluster that does not answer, are refused in one
+line before anything is written."""
+import socket
+import time
+
 import pytest
 
 from factorengine.cli import main
 from tests.factorengine.runs import copy_seeds, evolve_args
+from tests.ray_support import import_ray
 
 # The default synthetic market runs from 2016-01-04 to 2018-11-26.
 BAD_SEGMENTS = [
@@ -28,3 +33,24 @@ def test_evolve_refuses_a_bad_segment_setting_in_one_line_and_writes_no_run(flag
     assert main([*evolve_args(run_dir, copy_seeds(tmp_path), 1), *flags]) == 2
     assert capsys.readouterr().err.splitlines() == [message]
     assert not run_dir.exists() and not (tmp_path / "runs").exists()
+
+
+@pytest.mark.ray
+def test_evolve_on_an_unreachable_ray_cluster_fails_in_one_line_within_30_s_and_writes_no_run(tmp_path,
+                                                                                              monkeypatch, capsys):
+    import_ray()
+    monkeypatch.delenv("FACTORENGINE_DATA", raising=False)
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("", 0))
+        port = probe.getsockname()[1]
+    run_dir = tmp_path / "run"
+    start = time.monotonic()
+    code = main([*evolve_args(run_dir, copy_seeds(tmp_path), 1, islands=2), "--backend", "ray",
+                 "--address", f"127.0.0.1:{port}"])
+
+    assert time.monotonic() - start < 30
+    assert code == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"error: nothing answers at 127.0.0.1:{port} ") and "ray start --head" in line
+    assert not run_dir.exists()

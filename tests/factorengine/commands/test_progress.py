@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 
-from factorengine.commands.progress import Progress
+from factorengine.commands.progress import Progress, ProgressLines
 from factorengine.search.island import Standing, StepResult
 
 RESUMED = Standing(total=25, first=5, best_robust=(0.5, 3), best_valid=(0.4, 3))  # 5 iterations were done before
@@ -53,3 +53,12 @@ def test_progress_made_when_the_first_iteration_ends_counts_that_iteration_s_tim
     progress = Progress(RESUMED, prefix="island 0: ", clock=Clock(100.0, 100.0))
     line = _line(progress, StepResult(5, 9, None, 0.3, 0.2, 30.0, trials=15), capsys)
     assert "  2.0 programs/min  0.50 trials/s  " in line and "30s elapsed" in line
+
+
+def test_progress_lines_start_an_island_anew_when_it_restarts_from_another_standing(capsys):
+    lines = ProgressLines(several=True)
+    lines(1, Standing(25, 0, (-math.inf, None), (-math.inf, None)), StepResult(0, 9, None, 0.3, 0.2, 1.0))
+    lines(1, RESUMED, StepResult(5, 9, None, 0.3, 0.2, 1.0))  # the restarted worker resumed at iteration 5
+
+    assert [line.split("  ")[0] for line in capsys.readouterr().err.splitlines()] == [
+        "island 1: iter 1/25", "island 1: iter 6/25"]

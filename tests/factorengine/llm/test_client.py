@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
 from factorengine.config import BudgetConfig, LLMConfig
 from factorengine.llm.client import BudgetExhausted, LLMClient, LLMUnavailable
 from factorengine.llm.scripted import Reply, ScriptedServer
-from factorengine.store import LLMFault, Store
+from factorengine.store import LLMFault, LLMTotals, Store
 from tests.factorengine.llm.scripts import KEY, KEY_ENV
 
 ASK = [{"role": "user", "content": "Propose a factor." * 10}]  # 170 characters: 43 prompt tokens by the server
@@ -37,11 +38,11 @@ def key(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _client(store: Store, server: ScriptedServer | None, *, sleeps: list[float] | None = None,
             clock: Clock | None = None, budget: BudgetConfig = BudgetConfig(), replay: Store | None = None,
-            **llm: object) -> LLMClient:
+            spent: Callable[[], LLMTotals] | None = None, **llm: object) -> LLMClient:
     settings = dict(base_url=server.base_url if server else "http://127.0.0.1:9/v1", model="scripted",
                     api_key_env=KEY_ENV, max_retries=2, backoff_s=0.5, cooldown_s=60.0,
                     prices={"scripted": [1.0, 2.0]}) | llm
-    return LLMClient(LLMConfig(**settings), budget, store, island=0, replay=replay,
+    return LLMClient(LLMConfig(**settings), budget, store, island=0, replay=replay, spent=spent,
                      sleep=(sleeps if sleeps is not None else []).append, clock=clock or Clock())
 
 
@@ -128,6 +129,15 @@ def test_the_budget_refuses_calls_past_max_calls(store):
             client.complete(ASK, purpose="propose", seed=3)
         assert client.complete(ASK, purpose="propose", seed=1) == "a"  # answered from the store: no cost
         assert len(server.requests) == 2
+
+
+def test_the_budget_counts_the_whole_runs_calls_when_told_them(store):
+    run_so_far = LLMTotals(calls=2, failed=0, tokens=300, cost_usd=0.0, by_purpose={"propose": 2})
+    with ScriptedServer([Reply("a")]) as server:
+        client = _client(store, server, budget=BudgetConfig(max_calls=2), spent=lambda: run_so_far)
+        with pytest.raises(BudgetExhausted, match=r"2 of max 2 calls"):
+            client.complete(ASK, purpose="propose", seed=1)
+        assert not server.requests
 
 
 def test_the_budget_refuses_calls_past_max_cost(store):

@@ -98,6 +98,20 @@ def test_replay_reaches_the_same_tree_without_any_request(llm_run, tmp_path, see
         assert not store.events(LLMFault) and not store.events(LLMFallback)
 
 
+def test_islands_send_their_llm_calls_to_the_driver_and_a_replay_of_them_reaches_the_same_tree(tmp_path, seeds_dir):
+    islands = ("--islands", "2", "--iterations", "8")
+    with ScriptedServer(mutating()) as server:
+        live = _evolve(tmp_path, seeds_dir, "live", server.base_url, *islands)
+    with _store(live) as store:
+        assert store.llm_totals().calls == len(server.requests) > 0
+        assert {node.island for node in store.nodes() if node.kind == "llm"} == {0, 1}
+    replayed = _evolve(tmp_path, seeds_dir, "replayed", "http://127.0.0.1:9/v1", *islands, "--llm-replay",
+                       str(live / "run.db"))
+    assert run_tree(replayed) == run_tree(live)
+    with _store(replayed) as store:
+        assert not store.events(LLMFault) and not store.events(LLMFallback)
+
+
 def test_the_api_key_never_reaches_the_store_logs_or_report(tmp_path, seeds_dir, caplog, capsys):
     caplog.set_level(logging.DEBUG)  # openai and httpx log requests at debug level
     faults = iter([Reply(fault="500"), Reply(fault="429")])
