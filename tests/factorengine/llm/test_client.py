@@ -132,7 +132,8 @@ def test_the_budget_refuses_calls_past_max_calls(store):
 
 
 def test_the_budget_counts_the_whole_runs_calls_when_told_them(store):
-    run_so_far = LLMTotals(calls=2, failed=0, tokens=300, cost_usd=0.0, by_purpose={"propose": 2})
+    run_so_far = LLMTotals(calls=2, failed=0, tokens=300, cost_usd=0.0, by_purpose={"propose": 2},
+                           by_model={"scripted": (2, 0.0)})
     with ScriptedServer([Reply("a")]) as server:
         client = _client(store, server, budget=BudgetConfig(max_calls=2), spent=lambda: run_so_far)
         with pytest.raises(BudgetExhausted, match=r"2 of max 2 calls"):
